@@ -1,0 +1,1 @@
+"""Analysis: detection, tracking, distance, envelopes from audio and video."""

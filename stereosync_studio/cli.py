@@ -1,0 +1,242 @@
+"""`stereosync`: the Studio's jobs without a screen (analyze, render, eval, export, train).
+
+Progress goes to stderr; on bad input the exit code is non-zero and stderr ends with one line
+naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .core.errors import Cancelled, StereoSyncError
+from .core.progress import CancelToken
+
+
+class StderrProgress:
+    """Progress printer: a line per message change and at most ~5 updates per second."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self._last = 0.0
+        self._msg = ""
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        if self.quiet:
+            return
+        now = time.monotonic()
+        if message != self._msg or now - self._last > 0.2 or fraction >= 1.0:
+            self._last, self._msg = now, message
+            print(f"[{fraction * 100:5.1f}%] {message}", file=sys.stderr, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stereosync", description=__doc__.splitlines()[0])
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    a = sub.add_parser("analyze", help="track the subject and derive envelope/trajectory")
+    a.add_argument("clip")
+    a.add_argument("--box", help="seed box x0,y0,x1,y1@FRAME (pixels of the original frame)")
+    a.add_argument("--envelope", default="auto", help="audio | video | none | FILE.csv (auto: audio if present)")
+    a.add_argument("--hfov", type=float, default=90.0, help="camera horizontal field of view (deg)")
+    a.add_argument("-o", "--output", required=True, help="analysis JSON to write")
+    a.add_argument("--project", help="also save the project file here")
+
+    r = sub.add_parser("render", help="generate spatially aligned stereo takes")
+    r.add_argument("clip", nargs="?", help="video clip (or use --project)")
+    r.add_argument("--project", help="render an edited project (.stereosync.json)")
+    r.add_argument("--reference", help="reference sound: file or folder")
+    r.add_argument("--envelope", default=None, help="audio | video | none | FILE.csv (default: audio if present)")
+    r.add_argument("--box", help="seed box x0,y0,x1,y1@FRAME")
+    r.add_argument("--takes", type=int, default=1)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--sr", type=int, default=48000, help="output sample rate")
+    r.add_argument("--engine", default=None, help="sampler (default) | diffusion")
+    r.add_argument("--binaural", action="store_true", help="binaural (head model) instead of stereo panning")
+    r.add_argument("--hfov", type=float, default=None, help="camera horizontal field of view (deg)")
+    r.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="engine option")
+    r.add_argument("--models", default="models", help="checkpoint folder")
+    r.add_argument("--preview", action="store_true", help="also write an mp4 with the take muxed")
+    r.add_argument("-o", "--output", required=True, help="output folder")
+
+    e = sub.add_parser("eval", help="metrics of a take against its project")
+    e.add_argument("take")
+    e.add_argument("--project", required=True)
+    e.add_argument("--source", default=None)
+    e.add_argument("--reference-audio", default=None, help="ground-truth audio for reference metrics")
+    e.add_argument("-o", "--output", default=None, help="write JSON here (default: stdout)")
+
+    x = sub.add_parser("export", help="export a project's takes as WAV stems")
+    x.add_argument("project")
+    x.add_argument("-o", "--output", required=True)
+    x.add_argument("--sr", type=int, default=48000, choices=[44100, 48000, 96000])
+    x.add_argument("--bits", type=int, default=24, choices=[16, 24, 32])
+    x.add_argument("--preview", action="store_true")
+
+    try:
+        from .train_cli import add_train_parser
+
+        add_train_parser(sub)
+    except ImportError:
+        pass
+    try:
+        from .analysis.mapper_cli import add_mapper_parser
+
+        add_mapper_parser(sub)
+    except ImportError:
+        pass
+    return p
+
+
+def _parse_options(items: list[str]) -> dict:
+    out: dict = {}
+    for item in items:
+        if "=" not in item:
+            raise StereoSyncError(f"bad --option {item!r}: expected KEY=VALUE")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except json.JSONDecodeError:
+            out[k] = v
+    return out
+
+
+def cmd_analyze(args, progress, cancel) -> int:
+    from . import jobs
+
+    box = jobs.parse_box(args.box) if args.box else None
+    project = jobs.analyze_clip(args.clip, box, envelope=_auto_envelope(args.clip, args.envelope),
+                                hfov_deg=args.hfov, progress=progress, cancel=cancel)
+    src = project.source()
+    times = [i / project.clip.fps for i in range(project.clip.n_frames)]
+    frames = []
+    for i, t in enumerate(times):
+        b = src.track.box(i) if i < len(src.track) else None
+        d = float(src.trajectory.distance[i]) if i < len(src.trajectory) else None
+        frames.append({"t": round(t, 6), "box": None if b is None else [round(float(v), 2) for v in b],
+                       "distance": None if b is None else round(d, 4),
+                       "pan": round(float(src.trajectory.pan[i]), 4) if i < len(src.trajectory) else None})
+    out = {"clip": str(args.clip), "fps": project.clip.fps, "width": project.clip.width,
+           "height": project.clip.height, "duration": project.clip.duration, "n_frames": project.clip.n_frames,
+           "frames": frames, "envelope": src.envelope.to_dict()}
+    from .core.project import atomic_write_text
+
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(args.output, json.dumps(out))
+    if args.project:
+        project.save(args.project)
+    progress(1.0, f"wrote {args.output}")
+    return 0
+
+
+def _auto_envelope(clip: str, mode: str | None) -> str:
+    if mode not in (None, "auto"):
+        return mode
+    from .media.video import probe
+
+    return "audio" if probe(clip).has_audio else "video"
+
+
+def cmd_render(args, progress, cancel) -> int:
+    from . import jobs
+    from .core.project import Project, Reference
+    from .core.progress import sub_progress
+
+    options = _parse_options(args.option)
+    if args.binaural:
+        options["mode"] = "binaural"
+    if args.project:
+        project = Project.load(args.project)
+        if args.sr:
+            project.sample_rate = args.sr
+        analysis_part = 0.0
+    else:
+        if not args.clip:
+            raise StereoSyncError("render needs a CLIP or --project")
+        box = jobs.parse_box(args.box) if args.box else None
+        project = jobs.analyze_clip(args.clip, box, envelope=_auto_envelope(args.clip, args.envelope),
+                                    hfov_deg=args.hfov or 90.0, sample_rate=args.sr,
+                                    progress=sub_progress(progress, 0.0, 0.5), cancel=cancel)
+        analysis_part = 0.5
+    if args.hfov:
+        for s in project.sources:
+            s.trajectory.hfov_deg = args.hfov
+    if args.reference:
+        for s in project.sources:
+            s.reference = Reference(str(Path(args.reference).resolve()))
+    for s in project.sources:
+        if not s.reference.path and not s.reference.files:
+            raise StereoSyncError(f"source {s.name!r} has no reference sound: pass --reference FILE_OR_DIR")
+        jobs.reference_files(s.reference)  # validates paths early
+    outdir = Path(args.output)
+    jobs.render_takes(project, outdir, n_takes=args.takes, seed=args.seed, engine=args.engine, options=options,
+                      models_dir=args.models, preview=args.preview,
+                      progress=sub_progress(progress, analysis_part, 1.0), cancel=cancel)
+    path = jobs.default_project_path(outdir, project) if not args.project else Path(args.project)
+    if args.project and Path(args.project).resolve().parent != outdir.resolve():
+        path = jobs.default_project_path(outdir, project)
+    project.save(path)
+    progress(1.0, f"project saved to {path}")
+    return 0
+
+
+def cmd_eval(args, progress, cancel) -> int:
+    from . import jobs
+    from .core.project import Project, atomic_write_text
+
+    project = Project.load(args.project)
+    metrics = jobs.evaluate_file(args.take, project, args.source, args.reference_audio)
+    text = json.dumps(metrics, indent=1)
+    if args.output:
+        atomic_write_text(args.output, text)
+    else:
+        print(text)
+    return 0
+
+
+def cmd_export(args, progress, cancel) -> int:
+    from . import jobs
+    from .core.project import Project
+
+    project = Project.load(args.project)
+    takes = [(s.name, t) for s in project.sources for t in s.takes if not t.muted]
+    if not takes:
+        raise StereoSyncError(f"{args.project}: project has no takes to export")
+    jobs.export_stems(project, takes, args.output, args.sr, args.bits, args.preview, progress=progress,
+                      cancel=cancel)
+    return 0
+
+
+COMMANDS = {"analyze": cmd_analyze, "render": cmd_render, "eval": cmd_eval, "export": cmd_export}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    progress = StderrProgress(args.quiet)
+    cancel = CancelToken()
+    handler = COMMANDS.get(args.command) or getattr(args, "handler", None)
+    if handler is None:
+        parser.error(f"unknown command {args.command}")
+    try:
+        return int(handler(args, progress, cancel) or 0)
+    except Cancelled:
+        print("stereosync: cancelled", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("stereosync: interrupted", file=sys.stderr)
+        return 130
+    except StereoSyncError as exc:
+        print(f"stereosync: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print("stereosync: error: out of memory", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The project: one clip, one or more sound sources, each with its lanes and takes.
+
+Saved as `<name>.stereosync.json` (schema versioned, written atomically). Paths inside are
+stored relative to the project file when possible, so a project folder can be moved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .envelope import Envelope
+from .errors import InputError
+from .timebase import TimeBase
+from .track import Track
+from .trajectory import Trajectory
+
+SCHEMA_VERSION = 1
+PROJECT_SUFFIX = ".stereosync.json"
+
+
+@dataclass
+class ClipInfo:
+    """What the media layer found out about the clip (kept so a project opens without decoding)."""
+
+    path: str
+    fps: float
+    width: int
+    height: int
+    duration: float
+    n_frames: int
+    rotation: int = 0
+    has_audio: bool = False
+    variable_frame_rate: bool = False
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClipInfo":
+        keys = cls.__dataclass_fields__.keys()
+        return cls(**{k: v for k, v in d.items() if k in keys})
+
+
+@dataclass
+class Reference:
+    """The sound to imitate: a file, a folder of files, or one long recording to slice."""
+
+    path: str = ""
+    files: list[str] = field(default_factory=list)  # chosen files; empty = all in `path`
+    text: str = ""  # text prompt for engines that accept one (diffusion)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "files": list(self.files), "text": self.text}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Reference":
+        return cls(d.get("path", ""), list(d.get("files", [])), d.get("text", ""))
+
+
+@dataclass
+class TakeInfo:
+    """A generated take on disk with how it was made and how it scored."""
+
+    path: str
+    name: str
+    engine: str
+    seed: int
+    sample_rate: int
+    created: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    muted: bool = False
+    solo: bool = False
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TakeInfo":
+        keys = cls.__dataclass_fields__.keys()
+        return cls(**{k: v for k, v in d.items() if k in keys})
+
+
+@dataclass
+class Source:
+    """One sounding subject: its track, envelope, trajectory, reference and takes."""
+
+    name: str
+    track: Track
+    envelope: Envelope
+    trajectory: Trajectory
+    reference: Reference = field(default_factory=Reference)
+    takes: list[TakeInfo] = field(default_factory=list)
+    engine: str = "sampler"
+    engine_options: dict[str, Any] = field(default_factory=dict)
+    features: dict[str, list] = field(default_factory=dict)  # per-frame extras (depth, box stats)
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "track": self.track.to_dict(), "envelope": self.envelope.to_dict(),
+            "trajectory": self.trajectory.to_dict(), "reference": self.reference.to_dict(),
+            "takes": [t.to_dict() for t in self.takes], "engine": self.engine,
+            "engine_options": dict(self.engine_options), "features": dict(self.features),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Source":
+        return cls(d["name"], Track.from_dict(d["track"]), Envelope.from_dict(d["envelope"]),
+                   Trajectory.from_dict(d["trajectory"]), Reference.from_dict(d.get("reference", {})),
+                   [TakeInfo.from_dict(t) for t in d.get("takes", [])], d.get("engine", "sampler"),
+                   dict(d.get("engine_options", {})), dict(d.get("features", {})))
+
+
+@dataclass
+class Project:
+    """Everything the designer edits for one clip; the GUI and the CLI both work on this."""
+
+    name: str
+    clip: ClipInfo
+    sources: list[Source] = field(default_factory=list)
+    sample_rate: int = 48000
+    guide_envelope: Envelope | None = None  # RMS of the clip's own audio, for display and eval
+    path: str | None = None  # where it was last saved (not serialised)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timebase(self) -> TimeBase:
+        return TimeBase(self.clip.fps, self.sample_rate)
+
+    def source(self, name: str | None = None) -> Source:
+        if not self.sources:
+            raise InputError(self.path, "project has no sources")
+        if name is None:
+            return self.sources[0]
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise InputError(self.path, f"no source named {name!r}")
+
+    def to_dict(self, relative_to: Path | None = None) -> dict:
+        clip = self.clip.to_dict()
+        clip["path"] = _rel(clip["path"], relative_to)
+        sources = []
+        for s in self.sources:
+            d = s.to_dict()
+            d["reference"]["path"] = _rel(d["reference"]["path"], relative_to)
+            d["reference"]["files"] = [_rel(f, relative_to) for f in d["reference"]["files"]]
+            for t in d["takes"]:
+                t["path"] = _rel(t["path"], relative_to)
+            sources.append(d)
+        return {
+            "schema": "stereosync-project", "schema_version": SCHEMA_VERSION, "name": self.name,
+            "sample_rate": self.sample_rate, "clip": clip, "sources": sources,
+            "guide_envelope": None if self.guide_envelope is None else self.guide_envelope.to_dict(),
+            "settings": dict(self.settings),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict, relative_to: Path | None = None) -> "Project":
+        version = int(d.get("schema_version", 0))
+        if d.get("schema") != "stereosync-project" or version < 1:
+            raise InputError(None, "not a StereoSync project (schema missing)")
+        if version > SCHEMA_VERSION:
+            raise InputError(None, f"project schema {version} is newer than this app ({SCHEMA_VERSION})")
+        clip = ClipInfo.from_dict(d["clip"])
+        clip.path = _abs(clip.path, relative_to)
+        sources = [Source.from_dict(s) for s in d.get("sources", [])]
+        for s in sources:
+            s.reference.path = _abs(s.reference.path, relative_to)
+            s.reference.files = [_abs(f, relative_to) for f in s.reference.files]
+            for t in s.takes:
+                t.path = _abs(t.path, relative_to)
+        ge = d.get("guide_envelope")
+        return cls(d.get("name", "untitled"), clip, sources, int(d.get("sample_rate", 48000)),
+                   None if ge is None else Envelope.from_dict(ge), None, dict(d.get("settings", {})))
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the project JSON atomically (temp file + rename) and remember the path."""
+        target = Path(path or self.path or f"{self.name}{PROJECT_SUFFIX}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        data = self.to_dict(relative_to=target.parent.resolve())
+        atomic_write_text(target, json.dumps(data, indent=1))
+        self.path = str(target)
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Project":
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(p, "project file not found")
+        try:
+            data = json.loads(p.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(p, f"not a readable project file ({exc.__class__.__name__}: {exc})") from None
+        try:
+            proj = cls.from_dict(data, relative_to=p.parent.resolve())
+        except InputError as exc:
+            raise InputError(p, exc.problem) from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(p, f"project file is damaged ({exc.__class__.__name__}: {exc})") from None
+        proj.path = str(p)
+        return proj
+
+    def copy(self) -> "Project":
+        other = Project.from_dict(self.to_dict())
+        other.path = self.path
+        return other
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write text through a temp file in the same folder and rename it into place."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _rel(path: str, base: Path | None) -> str:
+    if not path or base is None:
+        return path
+    try:
+        return os.path.relpath(Path(path).resolve(), base)
+    except ValueError:  # other drive on Windows
+        return str(path)
+
+
+def _abs(path: str, base: Path | None) -> str:
+    if not path or base is None or os.path.isabs(path):
+        return path
+    return str((base / path).resolve())

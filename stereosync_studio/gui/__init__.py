@@ -1,0 +1,1 @@
+"""The Studio: PySide6 + pyqtgraph views that present and edit the project."""

@@ -1,0 +1,1 @@
+"""Media I/O: video decode (PyAV), audio read/write/resample, BWF, mux."""

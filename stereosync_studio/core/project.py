@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .envelope import Envelope
+from .fileio import atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported)
 from .errors import InputError
 from .timebase import TimeBase
 from .track import Track
@@ -210,26 +210,6 @@ class Project:
         other = Project.from_dict(self.to_dict())
         other.path = self.path
         return other
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write text through a temp file in the same folder and rename it into place."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _rel(path: str, base: Path | None) -> str:

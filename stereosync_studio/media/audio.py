@@ -1,0 +1,194 @@
+"""Audio files in and out: read anything (soundfile, PyAV fallback), resample (soxr), write BWF WAV.
+
+Audio inside the app is float32 (channels, samples) with an explicit sample rate.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import av
+import numpy as np
+import soundfile as sf
+import soxr
+
+from ..core.errors import InputError
+from ..core.project import atomic_write_bytes
+from . import bwf
+
+__all__ = ["read_audio", "check_audio", "resample", "to_mono", "to_stereo", "write_wav",
+           "decode_av_stream"]
+
+_SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
+_G = 0.7071067811865476  # -3 dB
+# Stereo downmix for the usual channel orders (WAV/FFmpeg default layouts), per channel count:
+# rows = (left gains, right gains). LFE is dropped, centre and surrounds go in at -3 dB.
+_DOWNMIX = {
+    3: ([1, 0, _G], [0, 1, _G]),  # L R C
+    4: ([1, 0, _G, 0], [0, 1, 0, _G]),  # L R Ls Rs (quad)
+    5: ([1, 0, _G, _G, 0], [0, 1, _G, 0, _G]),  # L R C Ls Rs
+    6: ([1, 0, _G, 0, _G, 0], [0, 1, _G, 0, 0, _G]),  # 5.1: L R C LFE Ls Rs
+    7: ([1, 0, _G, 0, _G, _G, 0], [0, 1, _G, 0, _G, 0, _G]),  # 6.1: L R C LFE Cs Ls Rs
+    8: ([1, 0, _G, 0, _G, 0, _G, 0], [0, 1, _G, 0, 0, _G, 0, _G]),  # 7.1: L R C LFE Lb Rb Ls Rs
+}
+
+
+def read_audio(path: str | Path, sample_rate: int | None = None) -> tuple[np.ndarray, int]:
+    """Read an audio file (any rate/channels) as float32 (C, N); resample if `sample_rate`.
+
+    wav/flac/ogg/mp3 go through soundfile; anything else (m4a, video files, ...) through PyAV.
+    Raises InputError for a missing, unreadable, non-audio, empty or NaN/inf-containing file.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "file not found")
+    if p.is_dir():
+        raise InputError(p, "is a folder, not an audio file")
+    if p.stat().st_size == 0:
+        raise InputError(p, "file is empty")
+    if not os.access(p, os.R_OK):
+        raise InputError(p, "permission denied")
+    try:
+        data, sr = sf.read(str(p), dtype="float32", always_2d=True)
+        audio = np.ascontiguousarray(data.T)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError):
+        audio, sr = _read_with_av(p)
+    if audio.shape[0] == 0 or audio.shape[1] == 0:
+        raise InputError(p, "has no audio samples (zero length)")
+    if not np.isfinite(audio).all():
+        raise InputError(p, "contains NaN/inf samples")
+    if sample_rate and int(sample_rate) != int(sr):
+        audio, sr = resample(audio, sr, int(sample_rate)), int(sample_rate)
+    return audio.astype(np.float32, copy=False), int(sr)
+
+
+def check_audio(audio: np.ndarray, path: str | Path | None, what: str = "audio") -> np.ndarray:
+    """Raise InputError (naming `path`) if `audio` is empty, has NaN/inf, or is silent."""
+    a = np.asarray(audio)
+    if a.size == 0:
+        raise InputError(path, f"{what} has no samples (zero length)")
+    if not np.isfinite(a).all():
+        raise InputError(path, f"{what} contains NaN/inf samples")
+    peak = float(np.max(np.abs(a)))
+    if peak < 1e-6:
+        raise InputError(path, f"{what} is silent (peak {peak:.1e})")
+    return audio
+
+
+def resample(audio: np.ndarray, sr_in: int, sr_out: int, quality: str = "HQ") -> np.ndarray:
+    """Resample (C, N) or (N,) float audio with soxr; returns float32 of the same layout."""
+    a = np.asarray(audio, dtype=np.float32)
+    if int(sr_in) == int(sr_out):
+        return a.copy()
+    if a.ndim == 1:
+        return soxr.resample(a, sr_in, sr_out, quality=quality).astype(np.float32, copy=False)
+    if a.shape[1] == 0:
+        return np.zeros((a.shape[0], 0), np.float32)
+    out = soxr.resample(np.ascontiguousarray(a.T), sr_in, sr_out, quality=quality)
+    return np.ascontiguousarray(out.T, dtype=np.float32)
+
+
+def to_mono(audio: np.ndarray) -> np.ndarray:
+    """(C, N) or (N,) -> (1, N): the mean of the channels."""
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 1:
+        return a[None, :].copy()
+    return a.mean(axis=0, keepdims=True).astype(np.float32)
+
+
+def to_stereo(audio: np.ndarray) -> np.ndarray:
+    """(C, N) or (N,) -> (2, N): mono duplicated, stereo kept, 3-8 channels downmixed (-3 dB
+    centre/surrounds, LFE dropped, normalised so a full-scale input cannot exceed full scale)."""
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 1:
+        a = a[None, :]
+    c = a.shape[0]
+    if c == 1:
+        return np.repeat(a, 2, axis=0)
+    if c == 2:
+        return a.copy()
+    if c in _DOWNMIX:
+        m = np.asarray(_DOWNMIX[c], dtype=np.float32)
+        m /= m.sum(axis=1, keepdims=True)
+        return (m @ a).astype(np.float32)
+    return np.repeat(to_mono(a), 2, axis=0)
+
+
+def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int, bits: int = 24,
+              time_reference: int = 0, description: str = "",
+              originator: str = "StereoSync Studio") -> Path:
+    """Write a Broadcast WAV: PCM 16/24-bit (clipped to [-1, 1]) or 32-bit float, with `bext`.
+
+    `time_reference` is the position of the first sample on the timeline, in samples since
+    midnight/the sequence start (BWF TimeReference). Written atomically.
+    """
+    p = Path(path)
+    if bits not in _SUBTYPES:
+        raise ValueError(f"bits must be 16, 24 or 32 (float), got {bits}")
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 1:
+        a = a[None, :]
+    if a.ndim != 2 or a.shape[0] == 0:
+        raise ValueError(f"audio must be (channels, samples), got shape {np.shape(audio)}")
+    if not np.isfinite(a).all():
+        raise InputError(p, "refusing to write NaN/inf samples")
+    if bits != 32:  # float WAV keeps overs; integer PCM would wrap around
+        a = np.clip(a, -1.0, 1.0)
+    buf = io.BytesIO()
+    sf.write(buf, a.T, int(sample_rate), subtype=_SUBTYPES[bits], format="WAV")
+    mode = {1: "mono", 2: "stereo"}.get(a.shape[0], f"{a.shape[0]}ch")
+    kind = "PCM" if bits != 32 else "PCM_FLOAT"
+    coding = f"A={kind},F={int(sample_rate)},W={bits},M={mode},T={originator}\r\n"
+    data = bwf.add_bext(buf.getvalue(), description=description, originator=originator,
+                        time_reference=int(time_reference), coding_history=coding)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(p, data)
+    return p
+
+
+def decode_av_stream(container, stream) -> tuple[np.ndarray, int, float]:
+    """Decode one PyAV audio stream to float32 (C, N); returns (audio, rate, start seconds)."""
+    resampler = None
+    chunks: list[np.ndarray] = []
+    t0 = None
+    rate = int(stream.codec_context.sample_rate or stream.rate or 0)
+    for frame in container.decode(stream):
+        if t0 is None and frame.pts is not None and frame.time_base is not None:
+            t0 = float(frame.pts * frame.time_base)
+        if resampler is None:  # planar float, same layout and rate as the source
+            rate = int(frame.sample_rate)
+            resampler = av.AudioResampler(format="fltp", layout=frame.layout, rate=rate)
+        for out in resampler.resample(frame):
+            chunks.append(out.to_ndarray())
+    if resampler is not None:
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray())
+    if not chunks:
+        try:
+            channels = int(stream.codec_context.layout.nb_channels) or 1
+        except AttributeError:
+            channels = 1
+        return np.zeros((channels, 0), np.float32), rate, 0.0
+    audio = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+    return audio, rate, float(t0 or 0.0)
+
+
+def _read_with_av(p: Path) -> tuple[np.ndarray, int]:
+    try:
+        container = av.open(str(p), metadata_errors="ignore")
+    except av.error.FFmpegError:
+        raise InputError(p, "not an audio file (no decoder recognises it)") from None
+    try:
+        if not container.streams.audio:
+            raise InputError(p, "not an audio file (no audio stream)")
+        try:
+            audio, sr, _ = decode_av_stream(container, container.streams.audio[0])
+        except av.error.FFmpegError as exc:
+            raise InputError(p, f"audio cannot be decoded ({exc})") from None
+    finally:
+        container.close()
+    if sr <= 0:
+        raise InputError(p, "audio stream has no sample rate")
+    return audio, sr

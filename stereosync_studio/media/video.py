@@ -1,0 +1,499 @@
+"""Video decode with PyAV: probe, frames on demand (seek + cache), iteration, guide audio.
+
+Frame i is the i-th picture in presentation order; its time is its real pts relative to the
+first picture (so variable-frame-rate clips stay in sync). One cheap demux pass (no decoding)
+at open builds the pts/keyframe index: it gives the exact frame count, detects VFR and lets
+`frame_at` seek to the right keyframe and decode forward. Rotation is applied so every frame
+comes out upright; `ClipInfo.rotation` is the clockwise angle that was applied (the convention
+of the old `rotate` tag: 90 for a phone held upright).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+
+from ..core.errors import InputError, StereoSyncError
+from ..core.project import ClipInfo
+from . import audio as _audio
+from .video_writer import write_video
+
+__all__ = ["probe", "VideoReader", "read_guide_audio", "rotate_frame", "write_video"]
+
+log = logging.getLogger(__name__)
+write_test_video = write_video  # the name some callers know it by
+
+
+@dataclass(frozen=True)
+class _Index:
+    """What one demux pass learned about the clip's video stream."""
+
+    info: ClipInfo
+    pts: np.ndarray  # int64, sorted: pts of frame i (stream time base)
+    times: np.ndarray  # float64 seconds of frame i, frame 0 at 0.0
+    keyframes: np.ndarray  # int64 sorted frame indices that are keyframes
+    seek_ts: np.ndarray  # int64 per frame: min(pts, dts), what the demuxer's seek index uses
+    time_base: Fraction
+    stream_index: int
+
+    def keyframe_for(self, index: int) -> int:
+        k = int(np.searchsorted(self.keyframes, index, side="right")) - 1
+        return int(self.keyframes[max(k, 0)])
+
+
+_SCAN_CACHE: OrderedDict[tuple, _Index] = OrderedDict()
+_SCAN_LOCK = threading.Lock()
+
+
+def probe(path: str | Path) -> ClipInfo:
+    """Facts about a clip (fps, upright size, duration, frame count, rotation, audio, VFR)."""
+    return dataclasses.replace(_scan_cached(Path(path)).info)
+
+
+def rotate_frame(rgb: np.ndarray, rotation: int) -> np.ndarray:
+    """Turn a decoded picture upright: rotate it `rotation` degrees clockwise (multiple of 90)."""
+    k = (int(rotation) // 90) % 4
+    return np.ascontiguousarray(np.rot90(rgb, k=-k)) if k else rgb
+
+
+class VideoReader:
+    """Random access (`frame_at`) and sequential (`iter_frames`) decode of one clip.
+
+    `frame_at` keeps one open decoder: a request just ahead of the last decoded frame decodes
+    forward, anything else seeks to the keyframe at or before it. Recently returned frames sit
+    in an LRU cache of `cache_size` RGB pictures; the pictures decoded on the way (between the
+    keyframe and the target) are kept undecoded-to-RGB in a second, memory-bounded buffer, so
+    stepping backwards through a group of pictures does not seek again. Safe to call from
+    several threads (one lock).
+    """
+
+    RAW_BUDGET_BYTES = 128 * 1024 * 1024  # decoded YUV pictures kept for backward steps
+
+    def __init__(self, path: str | Path, cache_size: int = 64, *,
+                 raw_budget_bytes: int | None = None):
+        self.path = Path(path)
+        self._index = _scan_cached(self.path)
+        self.info: ClipInfo = dataclasses.replace(self._index.info)
+        self._pts_to_index = {int(p): i for i, p in enumerate(self._index.pts)}
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._cache_size = max(0, int(cache_size))
+        self._lock = threading.Lock()
+        self._container, self._stream = _open_video(self.path, self._index.stream_index)
+        self._decoder: Iterator | None = None
+        self._next: int | None = None  # index the open decoder will give next
+        self._raw: OrderedDict[int, object] = OrderedDict()  # index -> decoded av.VideoFrame
+        budget = self.RAW_BUDGET_BYTES if raw_budget_bytes is None else int(raw_budget_bytes)
+        yuv_bytes = max(1.0, 1.5 * self.info.width * self.info.height)
+        self._raw_max = max(8, int(budget / yuv_bytes)) if budget > 0 else 0
+        self._seek_by = "pts"  # which timestamp this container's seek wants; "dts" for MPEG-TS
+        self.seeks = 0  # times frame_at had to seek (benchmarks, tests)
+
+    # ---- public -------------------------------------------------------------------------
+    @property
+    def times(self) -> np.ndarray:
+        """Seconds of each frame (frame 0 at 0.0), from the real timestamps."""
+        return self._index.times
+
+    def __len__(self) -> int:
+        return self.info.n_frames
+
+    def index_at_time(self, seconds: float) -> int:
+        """Index of the frame on screen at `seconds` (clamped to the clip)."""
+        tol = 0.1 / max(self.info.fps, 1e-6)  # timestamps are rounded to the container's tick
+        i = int(np.searchsorted(self._index.times, float(seconds) + tol, side="right")) - 1
+        return min(max(i, 0), self.info.n_frames - 1)
+
+    def frame_at(self, index: int) -> np.ndarray:
+        """RGB uint8 (H, W, 3), upright, of frame `index` (a fresh copy the caller may edit)."""
+        i = int(index)
+        if not 0 <= i < self.info.n_frames:
+            raise IndexError(f"frame {i} outside 0..{self.info.n_frames - 1} of {self.path.name}")
+        with self._lock:
+            if self._container is None:
+                raise StereoSyncError(f"{self.path}: reader is closed")
+            rgb = self._cache.get(i)
+            if rgb is not None:
+                self._cache.move_to_end(i)
+                return rgb.copy()
+            rgb = self._decode_to(i)
+            if self._cache_size:
+                self._cache[i] = rgb
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            return rgb.copy()
+
+    def frame_at_time(self, seconds: float) -> np.ndarray:
+        return self.frame_at(self.index_at_time(seconds))  # the frame on screen at `seconds`
+
+    def iter_frames(self, start: int = 0, stop: int | None = None,
+                    scale: float = 1.0) -> Iterator[tuple[int, float, np.ndarray]]:
+        """Yield `(index, t_seconds, rgb)` for frames start..stop-1 in order, decoded once each.
+
+        Uses its own decoder (frame threads on), so it does not disturb `frame_at`. `scale` < 1
+        shrinks frames with cv2.INTER_AREA (for trackers). A frame the decoder cannot produce
+        is replaced by its neighbour so indices always match the clip's frame count.
+        """
+        n = self.info.n_frames
+        start = min(max(int(start), 0), n)
+        stop = n if stop is None else min(max(int(stop), start), n)
+        if start >= stop:
+            return
+        size = None
+        if scale != 1.0:
+            if not 0.0 < scale:
+                raise ValueError(f"scale must be > 0, got {scale}")
+            size = (max(1, round(self.info.width * scale)), max(1, round(self.info.height * scale)))
+        expected = start
+        rgb = None
+        with closing(self._frames_from(start)) as frames:
+            for j, frame in frames:
+                if j < expected:
+                    continue
+                rgb = self._to_rgb(frame, size)
+                while expected <= min(j, stop - 1):  # j > expected only if the decoder skipped
+                    yield expected, float(self._index.times[expected]), rgb
+                    expected += 1
+                if expected >= stop:
+                    return
+        if rgb is None:
+            raise InputError(self.path, f"no frames could be decoded from frame {start} on")
+        while expected < stop:  # decoder ended early: hold the last picture
+            yield expected, float(self._index.times[expected]), rgb
+            expected += 1
+
+    def close(self) -> None:
+        with self._lock:
+            if self._container is not None:
+                self._container.close()
+            self._container = self._decoder = None
+            self._cache.clear()
+            self._raw.clear()
+
+    def __enter__(self) -> "VideoReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- internals ----------------------------------------------------------------------
+    def _frames_from(self, start: int) -> Iterator[tuple[int, object]]:
+        """(index, frame) from the keyframe before `start` on, with its own threaded decoder;
+        if the seek lands after `start`, try the other timestamp, then the top of the file."""
+        key = self._index.keyframe_for(start)
+        plans = [(key, m) for m in self._seek_modes(key)] if start > 0 else []
+        plans.append((None, ""))
+        for plan, mode in plans:
+            container, stream = _open_video(self.path, self._index.stream_index, threads=True)
+            try:
+                if plan is not None:
+                    container.seek(self._seek_ts(plan, mode), stream=stream, backward=True)
+                first = True
+                for frame in _decode_frames(container, stream, self.path):
+                    j = self._index_of(frame)
+                    if j is None:
+                        continue
+                    if first and plan is not None and j > start:
+                        break  # landed too late
+                    if first and plan is not None:
+                        self._seek_by = mode
+                    first = False
+                    yield j, frame
+                else:
+                    return
+            finally:
+                container.close()
+
+    def _seek_modes(self, key: int) -> list[str]:
+        other = "dts" if self._seek_by == "pts" else "pts"
+        same = self._seek_ts(key, "pts") == self._seek_ts(key, "dts")
+        return [self._seek_by] if same else [self._seek_by, other]
+
+    def _seek_ts(self, key: int, mode: str) -> int:
+        return int(self._index.pts[key] if mode == "pts" else self._index.seek_ts[key])
+
+    def _decode_to(self, i: int) -> np.ndarray:
+        raw = self._raw.get(i)
+        if raw is not None:
+            self._raw.move_to_end(i)
+            return self._to_rgb(raw, None)
+        key = self._index.keyframe_for(i)
+        if not (self._decoder is None or self._next is None or i < self._next or key > self._next):
+            frame, _, _ = self._advance(i)  # just ahead: decode forward, no seek
+            if frame is not None:
+                return self._to_rgb(frame, None)
+        keys = self._index.keyframes
+        kpos = int(np.searchsorted(keys, key))
+        # Seek to the keyframe (by pts, else by dts); if the container still lands after the
+        # target, try the keyframe before, then decode from the top of the file.
+        plans: list[tuple[int | None, str]] = [(key, m) for m in self._seek_modes(key)]
+        if kpos > 0:
+            plans.append((int(keys[kpos - 1]), self._seek_by))
+        plans.append((None, ""))
+        for plan, mode in plans:
+            if plan is None:
+                self._reopen()
+            else:
+                self._seek(plan, mode)
+            frame, _, first = self._advance(i)
+            if frame is not None and (plan is None or first <= i):
+                if plan is not None:
+                    self._seek_by = mode  # remember what works for this file
+                return self._to_rgb(frame, None)
+        raise InputError(self.path, f"frame {i} cannot be decoded")
+
+    def _advance(self, i: int):
+        """Decode forward to the first frame with index >= i, keeping the pictures passed.
+        Returns (frame, index, first index decoded here); at the end (last or None, None, first)."""
+        last, first = None, None
+        for frame in self._decoder:
+            j = self._index_of(frame)
+            if j is None:
+                continue
+            first = j if first is None else first
+            self._next, last = j + 1, frame
+            self._raw[j] = frame
+            self._raw.move_to_end(j)
+            while len(self._raw) > self._raw_max:
+                self._raw.popitem(last=False)
+            if j >= i:
+                return frame, j, first
+        self._decoder = self._next = None
+        return last, None, first
+
+    def _seek(self, key: int, mode: str) -> None:
+        self._container.seek(self._seek_ts(key, mode), stream=self._stream, backward=True)
+        self._decoder = _decode_frames(self._container, self._stream, self.path)
+        self._next = key
+        self.seeks += 1
+
+    def _reopen(self) -> None:
+        self._container.close()
+        self._container, self._stream = _open_video(self.path, self._index.stream_index)
+        self._decoder = _decode_frames(self._container, self._stream, self.path)
+        self._next = 0
+        self.seeks += 1
+
+    def _index_of(self, frame) -> int | None:
+        pts = frame.pts if frame.pts is not None else frame.dts
+        if pts is None:
+            return None
+        j = self._pts_to_index.get(int(pts))
+        if j is None:  # a decoder that re-stamps: take the nearest frame within half a frame
+            c = int(np.argmin(np.abs(self._index.pts - int(pts))))
+            dt = abs(int(self._index.pts[c]) - int(pts)) * float(self._index.time_base)
+            j = c if dt < 0.5 / max(self.info.fps, 1e-6) else None
+        return j
+
+    def _to_rgb(self, frame, size: tuple[int, int] | None) -> np.ndarray:
+        rgb = rotate_frame(frame.to_ndarray(format="rgb24"), self.info.rotation)
+        if size is not None and (rgb.shape[1], rgb.shape[0]) != size:
+            import cv2  # only trackers ask for scaled frames
+
+            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        return np.ascontiguousarray(rgb)
+
+
+def read_guide_audio(path: str | Path, sample_rate: int = 48000) -> np.ndarray | None:
+    """The clip's own audio as float32 (2, N) at `sample_rate`, aligned to frame 0, or None.
+
+    Mono is duplicated, more than two channels are downmixed; the result is padded/trimmed to
+    round(duration * sample_rate) so it lines up with the picture sample for sample.
+    """
+    p = Path(path)
+    index = _scan_cached(p)
+    container = _open(p)
+    try:
+        if not container.streams.audio:
+            return None
+        try:
+            audio, sr_in, t0 = _audio.decode_av_stream(container, container.streams.audio[0])
+        except av.error.FFmpegError as exc:
+            raise InputError(p, f"audio stream cannot be decoded ({exc})") from None
+        video_t0 = float(index.pts[0] * index.time_base)
+    finally:
+        container.close()
+    n_out = int(round(index.info.duration * sample_rate))
+    audio = _audio.resample(_audio.to_stereo(audio), sr_in, sample_rate)
+    shift = int(round((t0 - video_t0) * sample_rate))  # audio starting later than the picture
+    if shift > 0:
+        audio = np.concatenate([np.zeros((2, shift), np.float32), audio], axis=1)
+    elif shift < 0:
+        audio = audio[:, -shift:]
+    audio = np.pad(audio, ((0, 0), (0, max(0, n_out - audio.shape[1]))))
+    return np.ascontiguousarray(audio[:, :n_out], dtype=np.float32)
+
+
+# ---- scanning ---------------------------------------------------------------------------------
+def _scan_cached(p: Path) -> _Index:
+    _check_file(p)
+    st = p.stat()
+    key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
+    with _SCAN_LOCK:
+        hit = _SCAN_CACHE.get(key)
+        if hit is not None:
+            _SCAN_CACHE.move_to_end(key)
+            return hit
+    index = _scan(p)
+    with _SCAN_LOCK:
+        _SCAN_CACHE[key] = index
+        while len(_SCAN_CACHE) > 16:
+            _SCAN_CACHE.popitem(last=False)
+    return index
+
+
+def _check_file(p: Path) -> None:
+    if not p.exists():
+        raise InputError(p, "file not found")
+    if p.is_dir():
+        raise InputError(p, "is a folder, not a video file")
+    if p.stat().st_size == 0:
+        raise InputError(p, "file is empty")
+    if not os.access(p, os.R_OK):
+        raise InputError(p, "permission denied")
+
+
+def _open(p: Path):
+    try:
+        return av.open(str(p), metadata_errors="ignore")
+    except av.error.FFmpegError as exc:
+        raise InputError(p, f"not a readable video file ({_reason(exc)})") from None
+
+
+def _reason(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _video_stream(container, p: Path):
+    for s in container.streams.video:
+        if not (s.disposition & av.stream.Disposition.attached_pic):  # skip cover art
+            return s
+    if container.streams.audio:
+        raise InputError(p, "has no video stream (audio only)")
+    raise InputError(p, "has no video stream")
+
+
+def _open_video(p: Path, stream_index: int, threads: bool = False):
+    container = _open(p)
+    stream = container.streams[stream_index]
+    stream.thread_type = "AUTO" if threads else "SLICE"
+    return container, stream
+
+
+def _decode_frames(container, stream, p: Path) -> Iterator:
+    """Decoded frames of `stream`; a damaged tail ends the iteration instead of raising."""
+    try:
+        for packet in container.demux(stream):
+            try:
+                yield from packet.decode()
+            except av.error.InvalidDataError as exc:
+                log.warning("%s: skipping undecodable packet (%s)", p, _reason(exc))
+    except av.error.EOFError:
+        return
+    except av.error.FFmpegError as exc:
+        log.warning("%s: decoding stopped early (%s)", p, _reason(exc))
+
+
+def _scan(p: Path) -> _Index:
+    container = _open(p)
+    try:
+        stream = _video_stream(container, p)
+        tb = stream.time_base or Fraction(1, 90000)
+        pts, dts, keys, total = [], [], [], 0
+        try:
+            for pkt in container.demux(stream):
+                if pkt.size == 0 or (pkt.pts is None and pkt.dts is None):
+                    continue  # flush packet at the end
+                total += 1
+                if pkt.is_discard or pkt.is_corrupt:
+                    continue
+                pts.append(pkt.pts if pkt.pts is not None else pkt.dts)
+                dts.append(pkt.dts if pkt.dts is not None else pts[-1])
+                keys.append(bool(pkt.is_keyframe))
+        except av.error.FFmpegError as exc:
+            raise InputError(p, f"file is damaged or truncated ({_reason(exc)})") from None
+        if stream.frames and total < stream.frames:
+            raise InputError(p, f"file is truncated: header lists {stream.frames} video frames, "
+                                f"only {total} are present")
+        if not pts:
+            raise InputError(p, "has no video frames")
+        pts_a = np.asarray(pts, np.int64)
+        seek_a = np.minimum(pts_a, np.asarray(dts, np.int64))
+        keys_a = np.asarray(keys, bool)
+        first_key = pts_a[keys_a].min() if keys_a.any() else pts_a.min()
+        keep = pts_a >= first_key  # pictures before the first keyframe cannot be decoded
+        pts_a, seek_a, keys_a = pts_a[keep], seek_a[keep], keys_a[keep]
+        order = np.argsort(pts_a, kind="stable")
+        pts_a, seek_a, keys_a = pts_a[order], seek_a[order], keys_a[order]
+        pts_a, first = np.unique(pts_a, return_index=True)
+        seek_a, keys_a = seek_a[first], keys_a[first]
+        key_idx = np.flatnonzero(keys_a)
+        if len(key_idx) == 0 or key_idx[0] != 0:
+            key_idx = np.r_[0, key_idx]
+        rotation, width, height = _first_frame_facts(container, stream, int(seek_a[0]), p)
+        times = (pts_a - pts_a[0]).astype(np.float64) * float(tb)
+        fps, duration, vfr = _timing(times, stream)
+        if rotation in (90, 270):
+            width, height = height, width
+        info = ClipInfo(path=str(p), fps=fps, width=width, height=height, duration=duration,
+                        n_frames=int(len(pts_a)), rotation=rotation,
+                        has_audio=bool(container.streams.audio), variable_frame_rate=vfr)
+        arrays = (pts_a, times, key_idx.astype(np.int64), seek_a)
+        for a in arrays:  # shared by every reader of this file through the scan cache
+            a.flags.writeable = False
+        return _Index(info, *arrays, tb, stream.index)
+    finally:
+        container.close()
+
+
+def _first_frame_facts(container, stream, first_pts: int, p: Path) -> tuple[int, int, int]:
+    """Rotation (clockwise degrees) and coded size, from the first picture that decodes."""
+    try:
+        container.seek(first_pts, stream=stream, backward=True)
+    except av.error.FFmpegError as exc:
+        raise InputError(p, f"file is damaged ({_reason(exc)})") from None
+    frame = next(iter(_decode_frames(container, stream, p)), None)
+    if frame is None:
+        raise InputError(p, "video frames cannot be decoded")
+    ccw = float(frame.rotation or 0)
+    if not ccw:
+        try:
+            ccw = -float(stream.metadata.get("rotate", 0) or 0)  # old tag is clockwise
+        except ValueError:
+            ccw = 0.0
+    rotation = int(round(-ccw / 90.0)) * 90 % 360
+    return rotation, int(frame.width), int(frame.height)
+
+
+def _timing(times: np.ndarray, stream) -> tuple[float, float, bool]:
+    """Average fps, duration and whether frame spacing varies (VFR)."""
+    n = len(times)
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    if n < 2:
+        fps = float(rate) if rate else 25.0
+        return fps, 1.0 / fps, False
+    deltas = np.diff(times)
+    med = float(np.median(deltas))
+    if med <= 0:
+        med = float(times[-1]) / (n - 1) if times[-1] > 0 else 1.0 / (float(rate) if rate else 25.0)
+    tick = float(stream.time_base or 0)
+    tol = max(2.0 * tick, 0.1 * med)
+    vfr = bool(np.any(np.abs(deltas - med) > tol))
+    if not vfr:
+        # the mean spacing, not the median: immune to timestamps rounded to a coarse tick
+        fps = (n - 1) / float(times[-1]) if times[-1] > 0 else 1.0 / med
+        if rate and abs(float(rate) - fps) < 0.01 * fps:
+            fps = float(rate)  # exact rational rate (e.g. 30000/1001) when it agrees
+        return fps, n / fps, False
+    duration = float(times[-1]) + med
+    return n / duration, duration, True

@@ -76,7 +76,7 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     cancel.check()
     traj = Trajectory.from_track(track, info.width, info.height, info.fps, hfov_deg)
     if not np.isnan(track.boxes[:, 0]).all():
-        traj.distance = np.asarray(distance_from_track(track, info.height), np.float64)
+        traj.distance = np.asarray(distance_from_track(track, info.height, fps=info.fps), np.float64)
     progress(0.82, "envelope")
     guide = guide_envelope(clip_path, info)
     env = make_envelope(envelope, clip_path, info, guide, track, progress=sub_progress(progress, 0.82, 0.98),

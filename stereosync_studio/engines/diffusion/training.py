@@ -1,0 +1,244 @@
+"""Train the StereoSync adapter (ControlNet + conditioning projections) with Lightning.
+
+As in the paper: Stable Audio Open frozen, v-objective MSE, AdamW at a fixed 1e-4 (SAO's
+betas and weight decay), classifier-free-guidance dropout of the cross-attention tokens.
+Checkpoints are safetensors (adapter weights + its config as metadata, and the AdamW state in
+`<name>.optim.safetensors`), written every `save_every` steps, at the end, and when the run
+is cancelled or interrupted, so `stereosync train` run again continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ...core.errors import Cancelled, InputError
+from ...core.progress import CancelToken, ProgressFn, null_progress, sub_progress
+from .checks import TRAIN_STATE_SUFFIX, ModelFiles, check_base, read_safetensors_header
+from .dataset import ChunkDataset, PrepSettings, collate, prepare_dataset
+from .loading import (build_from_files, load_safetensors, pick_device, read_adapter_config,
+                      save_adapter, save_safetensors)
+from .model import AdapterConfig, encode_control, freeze_base
+
+
+@dataclass
+class TrainSettings:
+    steps: int = 3000  # paper: 3,000 steps at batch 12
+    batch_size: int = 12
+    lr: float = 1e-4
+    weight_decay: float = 1e-3  # Stable Audio Open's AdamW settings
+    betas: tuple[float, float] = (0.9, 0.999)
+    cfg_dropout: float = 0.1
+    save_every: int = 500
+    seed: int = 0
+    device: str = "auto"
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    step: int  # total steps of the adapter after this run
+    steps_run: int
+    losses: list[float] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+
+def optim_path(adapter: Path) -> Path:
+    return adapter.with_name(adapter.name[: -len(".safetensors")] + TRAIN_STATE_SUFFIX) \
+        if adapter.name.endswith(".safetensors") else adapter.with_name(adapter.name + TRAIN_STATE_SUFFIX)
+
+
+class AdapterModule(L.LightningModule):
+    """One v-objective training step of the ControlNet and projections on frozen SAO."""
+
+    def __init__(self, model, settings: TrainSettings, optim_state: dict | None = None):
+        super().__init__()
+        self.model = model
+        self.settings = settings
+        self.trainable = freeze_base(model)
+        self.param_names = {id(p): n for n, p in model.named_parameters()}
+        self._optim_state = optim_state
+        self.losses: list[float] = []
+        self.sample_rate = int(model.sample_rate)
+
+    def configure_optimizers(self):
+        s = self.settings
+        return torch.optim.AdamW(self.trainable, lr=s.lr, betas=s.betas, weight_decay=s.weight_decay)
+
+    def on_train_start(self) -> None:
+        self.model.pretransform.eval()
+        if self._optim_state:
+            opt = self.trainer.optimizers[0]
+            for p in self.trainable:
+                name = self.param_names[id(p)]
+                if f"{name}::exp_avg" in self._optim_state:
+                    opt.state[p] = {
+                        "step": self._optim_state[f"{name}::step"].to(torch.float32).cpu(),
+                        "exp_avg": self._optim_state[f"{name}::exp_avg"].to(p.device, p.dtype),
+                        "exp_avg_sq": self._optim_state[f"{name}::exp_avg_sq"].to(p.device, p.dtype)}
+            self._optim_state = None
+
+    def training_step(self, batch, batch_idx):
+        audio, control, meta = batch
+        model = self.model
+        with torch.no_grad(), torch.autocast(self.device.type, enabled=False):  # VAE in fp32
+            x0 = model.pretransform.encode(audio.float())  # sampled VAE latents, as upstream trains
+            ctrl = encode_control(model, control.float())
+        t = torch.rand(x0.shape[0], device=x0.device)
+        alpha, sigma = torch.cos(t * np.pi / 2)[:, None, None], torch.sin(t * np.pi / 2)[:, None, None]
+        noise = torch.randn_like(x0)
+        noised = x0 * alpha + noise * sigma
+        target = noise * alpha - x0 * sigma  # v
+        cond = model.conditioner(meta, self.device)
+        out = model(noised, t, cond=cond, cfg_dropout_prob=self.settings.cfg_dropout, control=ctrl,
+                    control_scale=1.0)
+        loss = F.mse_loss(out.float(), target.float())
+        self.losses.append(float(loss.detach()))
+        return loss
+
+    def optimizer_state(self) -> dict[str, torch.Tensor]:
+        opt = self.trainer.optimizers[0]
+        out = {}
+        for p in self.trainable:
+            st = opt.state.get(p)
+            if st:
+                name = self.param_names[id(p)]
+                out[f"{name}::step"] = torch.as_tensor(st["step"], dtype=torch.float32).reshape(1)
+                out[f"{name}::exp_avg"] = st["exp_avg"]
+                out[f"{name}::exp_avg_sq"] = st["exp_avg_sq"]
+        return out
+
+
+class _Checkpointer(L.Callback):
+    """Progress, cancellation and safetensors checkpoints (periodic, final, on interruption)."""
+
+    def __init__(self, out: Path, offset: int, total: int, every: int, progress: ProgressFn,
+                 cancel: CancelToken, meta: dict[str, str] | None = None):
+        self.out, self.offset, self.total, self.every = out, offset, total, max(1, int(every))
+        self.meta = dict(meta or {})
+        self.progress, self.cancel = progress, cancel
+        self.saved_step = -1
+
+    def step(self, trainer) -> int:
+        return self.offset + int(trainer.global_step)
+
+    def save(self, trainer, module: AdapterModule) -> None:
+        step = self.step(trainer)
+        if step == self.saved_step:
+            return
+        loss = module.losses[-1] if module.losses else float("nan")
+        save_adapter(module.model, self.out, step, {**self.meta, "loss": f"{loss:.6g}"})
+        save_safetensors(module.optimizer_state(), optim_path(self.out), {"step": str(step)})
+        self.saved_step = step
+
+    def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
+        step = self.step(trainer)
+        loss = module.losses[-1] if module.losses else float("nan")
+        self.progress(step / max(self.total, 1), f"step {step}/{self.total}  loss {loss:.4f}")
+        if step % self.every == 0:
+            self.save(trainer, module)
+        self.cancel.check()
+
+    def on_train_end(self, trainer, module) -> None:
+        self.save(trainer, module)
+
+    def on_exception(self, trainer, module, exception) -> None:
+        if isinstance(exception, (Cancelled, KeyboardInterrupt)) and trainer.global_step > 0:
+            self.save(trainer, module)
+
+
+def train_adapter(clips_dir: str | Path, base_dir: str | Path, clap_path: str | Path | None,
+                  out: str | Path, settings: TrainSettings | None = None,
+                  adapter_config: AdapterConfig | None = None, cache_dir: str | Path | None = None,
+                  fresh: bool = False, progress: ProgressFn = null_progress,
+                  cancel: CancelToken | None = None, prepare_only: bool = False) -> TrainResult:
+    """Prepare the clips and train (or continue training) the adapter at `out`."""
+    settings = settings or TrainSettings()
+    cancel = cancel or CancelToken()
+    t0 = time.perf_counter()
+    out = Path(out)
+    if out.suffix != ".safetensors":
+        raise InputError(out, "the adapter is written as .safetensors; give a name ending in .safetensors")
+    cfg, weights = check_base(base_dir)
+    read_safetensors_header(weights)
+    if clap_path is None:
+        raise InputError(Path(base_dir).parent / "clap", "no CLAP checkpoint given or found (--clap); "
+                                                         "see models/README.md")
+    read_safetensors_header(clap_path)
+    resume = out.is_file() and not fresh
+    offset = 0
+    if resume:
+        adapter_config, meta = read_adapter_config(out)
+        offset = int(meta.get("step", 0))
+        if offset >= settings.steps and not prepare_only:
+            return TrainResult(out, offset, 0, seconds=time.perf_counter() - t0)
+        progress(0.0, f"resuming {out.name} at step {offset}")
+    files = ModelFiles(cfg, weights, out if resume else None, Path(clap_path))
+    model = build_from_files(files, adapter_config)
+    adapter = model.adapter_config
+    device = pick_device(settings.device)
+
+    from .clap import ClapEncoder
+
+    clap = ClapEncoder(clap_path, device)
+    prep = PrepSettings(int(model.sample_rate), adapter.chunk_seconds, adapter.box_rate,
+                        adapter.depth_rate, adapter.depth_dim, adapter.depth_source)
+    cache = Path(cache_dir) if cache_dir else out.parent / "cache"
+    files_npz = prepare_dataset(clips_dir, cache, prep, clap, sub_progress(progress, 0.0, 0.2), cancel,
+                                clap_path=Path(clap_path))
+    del clap
+    data = ChunkDataset(files_npz)
+    result = TrainResult(out, offset, 0, chunks=len(data))
+    if prepare_only:
+        result.seconds = time.perf_counter() - t0
+        return result
+
+    optim_state = None
+    if resume and optim_path(out).is_file():
+        optim_state, _ = load_safetensors(optim_path(out))
+    module = AdapterModule(model, settings, optim_state)
+    seed = int(settings.seed) + offset
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    loader = torch.utils.data.DataLoader(
+        data, batch_size=min(int(settings.batch_size), len(data)), shuffle=True, drop_last=True,
+        collate_fn=lambda items: collate(items, int(model.sample_rate)),
+        generator=torch.Generator().manual_seed(seed))
+    ckpt = _Checkpointer(out, offset, int(settings.steps), settings.save_every,
+                         sub_progress(progress, 0.2, 1.0), cancel,
+                         {"clap": Path(clap_path).name, "base": str(Path(base_dir).name)})
+    accel = {"cuda": "gpu"}.get(device.type, device.type)
+    precision = "bf16-mixed" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "32-true"
+    quiet = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric", "lightning")]
+    levels = [lg.level for lg in quiet]
+    for lg in quiet:
+        lg.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"lightning(\.|$)")
+            warnings.filterwarnings("ignore", message=".*(LeafSpec|does not have many workers).*")
+            trainer = L.Trainer(accelerator=accel, devices=1, precision=precision,
+                                max_steps=int(settings.steps) - offset, logger=False,
+                                enable_checkpointing=False, enable_progress_bar=False,
+                                enable_model_summary=False, callbacks=[ckpt], num_sanity_val_steps=0,
+                                gradient_clip_val=1.0)
+            trainer.fit(module, loader)
+    finally:
+        for lg, lv in zip(quiet, levels):
+            lg.setLevel(lv)
+    result.step = offset + int(trainer.global_step)
+    result.steps_run = int(trainer.global_step)
+    result.losses = list(module.losses)
+    result.seconds = time.perf_counter() - t0
+    return result

@@ -1,0 +1,369 @@
+"""Footsteps found in the picture, and the loudness envelope they imply (no guide track needed).
+
+A heel strike is the moment the swinging foot stops against the ground. Two witnesses
+measure the swinging foot's speed against the ground (box heights per second, camera motion
+removed, so resolution, zoom and distance do not matter):
+
+* optical flow (always available): the fastest-moving part of the feet band of the box;
+  the planted foot does not move, so this is the swinging foot. It alone finds the steps on
+  footage where pose fails (small, blurred or unusual subjects).
+* pose (MediaPipe heel, ankle and toe landmarks): the faster of the two feet, with feet
+  re-paired frame to frame (pose models swap left and right in profile) and single-frame
+  landmark glitches removed.
+
+Where both exist the smaller of the two is used, so a step needs both to see the foot move.
+A hysteresis detector with levels relative to the signal's own running floor and peak marks
+a contact where the signal falls through the low level (interpolated between frames); the
+confidence is how deep and how strong that fall is. Contacts closer than `MIN_GAP` merge.
+
+The envelope puts one footstep-shaped transient on each step, scaled by the subject's speed
+(faster walking is louder) and distance (1/distance). When a trained mapper checkpoint is in
+`models/mapper/`, its envelope replaces the transients (the step events stay). Torch-free
+(the mapper is imported lazily and only when a checkpoint exists).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+from scipy.ndimage import median_filter, percentile_filter
+from scipy.signal import savgol_filter
+
+from ..core.envelope import ENVELOPE_RATE, Envelope
+from ..core.errors import InputError
+from ..core.progress import CancelToken, ProgressFn, null_progress, sub_progress
+from ..core.track import Track
+from . import pose as P
+from .flow_features import IDX
+from .motion import SubjectMotion, analyze_subjects
+
+log = logging.getLogger(__name__)
+
+MIN_GAP = 0.25  # s: no two steps of one subject closer than this
+HI_FRAC, LO_FRAC = 0.5, 0.15  # hysteresis levels between the running floor and peak
+MIN_SWING = 0.08  # s: a swing is above the high level this long (one-frame blips are noise)
+WALK_SPEED = 0.75  # box heights per second of an ordinary walk (1.3 m/s for 1.75 m)
+STEP_PEAK = 0.25  # envelope peak of one step at distance 1 and walking speed
+
+Step = tuple[float, float]  # (time s, confidence 0..1)
+
+
+# ----------------------------------------------------------------------------- detector
+
+def contacts_from_speed(times: np.ndarray, speed: np.ndarray, fps: float, window_s: float = 1.6,
+                        min_peak: float = 0.12) -> list[Step]:
+    """Contacts where a speed signal falls from 'moving' to 'still' (hysteresis, relative levels).
+
+    `times` are the sample times of `speed` (box heights/s, NaN = unknown). The levels follow a
+    running 10th (floor) and 90th (peak) percentile over `window_s`, but the high level never
+    drops below 30 % of the clip's own swing speed, so a standing subject's jitter is no step;
+    a swing must stay above the high level for MIN_SWING (at least two samples).
+    """
+    s = np.asarray(speed, np.float64)
+    ok = np.isfinite(s)
+    if ok.sum() < 4:
+        return []
+    idx = np.arange(len(s))
+    sf = np.interp(idx, idx[ok], s[ok])
+    w = max(5, int(round(window_s * fps)) | 1)
+    floor = percentile_filter(sf, 10, size=w, mode="nearest")
+    top = percentile_filter(sf, 90, size=w, mode="nearest")
+    global_top = float(np.percentile(sf[ok], 90))
+    span = np.maximum(top - floor, 1e-6)
+    hi = np.maximum(floor + HI_FRAC * span, max(0.3 * global_top, min_peak))
+    lo = floor + LO_FRAC * span
+    min_swing = max(2, int(round(MIN_SWING * fps)))
+    out: list[Step] = []
+    swing, peak, above = False, 0.0, 0
+    for i in range(len(s)):
+        if not ok[i]:
+            swing = False
+            continue
+        if not swing:
+            if s[i] > hi[i]:
+                swing, peak, above = True, s[i], 1
+            continue
+        peak = max(peak, s[i])
+        above += int(s[i] > hi[i])
+        if s[i] < lo[i] and above < min_swing:  # a blip, not a swing
+            swing = False
+            continue
+        if s[i] < lo[i] and i > 0 and ok[i - 1]:
+            a, b = s[i - 1], s[i]
+            frac = (a - lo[i]) / (a - b) if a > b else 1.0
+            t = times[i - 1] + float(np.clip(frac, 0.0, 1.0)) * (times[i] - times[i - 1])
+            after = np.nanmean(s[i:i + 3])
+            contrast = float(np.clip((peak - after) / max(peak, 1e-9), 0.0, 1.0))
+            strength = float(np.clip(peak / max(0.6 * global_top, 1e-9), 0.0, 1.0))
+            out.append((float(t), contrast * strength))
+            swing = False
+    return out
+
+
+def merge_close(steps: list[Step], min_gap: float = MIN_GAP) -> list[Step]:
+    """Sorted steps with any two closer than `min_gap` merged (the more confident one stays)."""
+    out: list[Step] = []
+    for t, c in sorted(steps):
+        if out and t - out[-1][0] < min_gap:
+            if c > out[-1][1]:
+                out[-1] = (t, c)
+            continue
+        out.append((t, c))
+    return out
+
+
+def _mid_times(times: np.ndarray) -> np.ndarray:
+    """Sample time of a frame-to-frame measure: row i spans frames i-1..i."""
+    t = np.asarray(times, np.float64)
+    return np.r_[t[0], 0.5 * (t[1:] + t[:-1])] if len(t) else t
+
+
+def flow_swing_speed(motion: SubjectMotion) -> np.ndarray:
+    """Fastest motion in the feet band (90th percentile of flow speed), box heights/s."""
+    return motion.flow[:, IDX["low_p90"]].astype(np.float64)
+
+
+def foot_points(pose: np.ndarray, min_vis: float = 0.3) -> np.ndarray:
+    """(n, 2, 2) pixel position of each foot: visibility-weighted mean of heel, ankle and toe."""
+    groups = ((P.LEFT_HEEL, P.LEFT_ANKLE, P.LEFT_FOOT), (P.RIGHT_HEEL, P.RIGHT_ANKLE, P.RIGHT_FOOT))
+    feet = np.full((len(pose), 2, 2), np.nan)
+    for f, g in enumerate(groups):
+        pts = pose[:, g, :2].astype(np.float64)
+        vis = pose[:, g, 3].astype(np.float64)
+        wgt = np.where(np.isfinite(vis) & (vis >= min_vis), np.nan_to_num(vis), 0.0)
+        tot = wgt.sum(axis=1)
+        good = tot > 0
+        feet[good, f] = (pts[good] * wgt[good, :, None]).sum(axis=1) / tot[good, None]
+    return feet
+
+
+def _pair(feet: np.ndarray) -> np.ndarray:
+    """Re-pair the two feet frame to frame by least total displacement.
+
+    Pose models swap left and right in profile; which foot is which does not matter here,
+    only that each foot's motion is measured against the same foot in the previous frame.
+    """
+    out = feet.copy()
+    for i in range(1, len(out)):
+        a, b = out[i - 1], out[i]
+        if np.isfinite(a).all() and np.isfinite(b).all():
+            if np.linalg.norm(b[::-1] - a, axis=1).sum() < np.linalg.norm(b - a, axis=1).sum():
+                out[i] = b[::-1]
+    return out
+
+
+def pose_swing_speed(motion: SubjectMotion) -> np.ndarray:
+    """Speed of the faster foot against the ground (box heights/s) from the landmarks.
+
+    A 3-frame median removes single-frame landmark glitches; camera motion (the flow of the
+    ring around the box) is subtracted; a [1 2 1] filter takes the edge off landmark jitter.
+    """
+    n = motion.n_frames
+    if motion.pose is None or n < 3:
+        return np.full(n, np.nan)
+    feet = _pair(foot_points(motion.pose))
+    feet = _pair(median_filter(feet, size=(3, 1, 1), mode="nearest"))
+    bh = np.maximum(motion.boxes[:, 3] - motion.boxes[:, 1], 1.0)
+    bg = np.nan_to_num(motion.flow[:, [IDX["bg_dx"], IDX["bg_dy"]]].astype(np.float64))
+    d = np.diff(feet, axis=0) * motion.fps / bh[1:, None, None] - bg[1:, None, :]
+    sp = np.r_[np.nan, np.hypot(d[..., 0], d[..., 1]).max(axis=1)]
+    ok = np.isfinite(sp)
+    out = sp.copy()
+    both = ok[:-2] & ok[2:]
+    out[1:-1] = np.where(both, 0.25 * sp[:-2] + 0.5 * sp[1:-1] + 0.25 * sp[2:], sp[1:-1])
+    return out
+
+
+def swing_speed(motion: SubjectMotion, use_pose: bool = True) -> tuple[np.ndarray, np.ndarray, str]:
+    """(sample times, swing-foot speed, witnesses) for the step detector.
+
+    Both witnesses measure the same thing, the speed of the swinging foot against the ground.
+    Where both are there the smaller one is used: a step needs both to see the foot moving,
+    so a glitch in one (a landmark jump, a shadow in the flow) makes no step. Pose that does
+    not follow the flow (correlation < 0.3: it locked on something else) is not used.
+    """
+    times = _mid_times(motion.times)
+    flow = flow_swing_speed(motion)
+    if not use_pose or motion.pose_coverage() < 0.3:
+        return times, flow, "flow"
+    pose = pose_swing_speed(motion)
+    both = np.isfinite(flow) & np.isfinite(pose)
+    if both.sum() < max(10, int(motion.fps)):
+        return times, flow, "flow"
+    r = float(np.corrcoef(flow[both], pose[both])[0, 1])
+    if not np.isfinite(r) or r < 0.3:
+        log.info("pose ignored: its foot speed does not follow the optical flow (r=%.2f)", r)
+        return times, flow, "flow"
+    fused = np.where(both, np.minimum(flow, pose), np.where(np.isfinite(flow), flow, pose))
+    return times, fused, "pose+flow"
+
+
+def flow_contacts(motion: SubjectMotion) -> list[Step]:
+    """Steps from the optical flow alone."""
+    return merge_close(contacts_from_speed(_mid_times(motion.times), flow_swing_speed(motion), motion.fps))
+
+
+def pose_contacts(motion: SubjectMotion) -> list[Step]:
+    """Steps from the landmarks alone (empty without pose)."""
+    return merge_close(contacts_from_speed(_mid_times(motion.times), pose_swing_speed(motion), motion.fps))
+
+
+def steps_from_motion(motion: SubjectMotion, use_pose: bool = True, min_confidence: float = 0.15) -> list[Step]:
+    """Step times with confidence for one measured subject."""
+    times, speed, _source = swing_speed(motion, use_pose)
+    steps = merge_close(contacts_from_speed(times, speed, motion.fps))
+    return [(round(t, 4), round(c, 3)) for t, c in steps if c >= min_confidence and t >= 0]
+
+
+def detect_steps(path: str | Path, track: Track | None = None, use_pose: bool | None = None,
+                 progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
+                 motion: SubjectMotion | None = None) -> list[Step]:
+    """(time, confidence) of each heel strike of the subject followed by `track` in the clip.
+
+    Without a track the subject is found and tracked first (analysis.tracking).
+    """
+    cancel = cancel or CancelToken()
+    if motion is None:
+        motion = measure(path, track, use_pose, progress, cancel)
+    return steps_from_motion(motion)
+
+
+def measure(path: str | Path, track: Track | None, use_pose: bool | None = None,
+            progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> SubjectMotion:
+    """Track (when no track is given) and measure one subject."""
+    cancel = cancel or CancelToken()
+    if track is None:
+        from .tracking import track_clip
+
+        track = track_clip(str(path), progress=sub_progress(progress, 0.0, 0.4), cancel=cancel)
+        progress = sub_progress(progress, 0.4, 1.0)
+    if np.isnan(track.boxes[:, 0]).all():
+        raise InputError(path, "no subject was tracked in the clip, so no steps can be found "
+                               "(draw a box on the subject first)")
+    return analyze_subjects(path, [track], use_pose, progress, cancel)[0]
+
+
+# ----------------------------------------------------------------------------- envelope
+
+def step_levels(steps: list[Step], motion: SubjectMotion, distance: np.ndarray | None = None,
+                hfov_deg: float = 90.0) -> np.ndarray:
+    """Peak envelope level of each step: STEP_PEAK x speed factor / distance, in (0, 1]."""
+    if not steps:
+        return np.zeros(0)
+    t = np.array([s[0] for s in steps])
+    speed = subject_speed(motion, hfov_deg)
+    ft = motion.times
+    sp = np.interp(t, ft, speed)
+    if distance is None:
+        from .distance import distance_from_track
+
+        distance = distance_from_track(Track(motion.boxes), motion.height, fps=motion.fps)
+    d = np.interp(t, ft, np.asarray(distance, np.float64)[:len(ft)])
+    factor = np.clip(np.sqrt(np.maximum(sp, 1e-6) / WALK_SPEED), 0.6, 1.5)
+    return np.clip(STEP_PEAK * factor / np.clip(d, 0.25, 20.0), 0.01, 1.0)
+
+
+def subject_speed(motion: SubjectMotion, hfov_deg: float = 90.0, smooth_s: float = 0.6) -> np.ndarray:
+    """Walking speed in body heights/s per frame, from the box: sideways and in depth.
+
+    Sideways: centre motion / box height. In depth (pinhole): Z = f / h body heights, so
+    dZ/dt = -f dh/dt / h^2. Smoothed over `smooth_s` (the gait ripple of the box is not speed).
+    """
+    b = Track(motion.boxes).filled()
+    n = len(b)
+    if n < 3 or np.isnan(b[:, 0]).all():
+        return np.full(n, WALK_SPEED)
+    fps = motion.fps
+    f = 0.5 * motion.width / np.tan(np.radians(hfov_deg) / 2.0)
+    win = min(max(5, int(round(smooth_s * fps)) | 1), n if n % 2 else n - 1)
+    if win < 3:
+        return np.full(n, WALK_SPEED)
+    cx = savgol_filter(0.5 * (b[:, 0] + b[:, 2]), win, 1, deriv=1) * fps
+    h = np.maximum(b[:, 3] - b[:, 1], 1.0)
+    hs = np.exp(savgol_filter(np.log(h), win, 1))
+    dh = savgol_filter(hs, win, 1, deriv=1) * fps
+    side = cx / hs
+    depth = f * dh / hs ** 2
+    return np.hypot(side, depth)
+
+
+def step_shape(rate: float = ENVELOPE_RATE) -> tuple[np.ndarray, int]:
+    """RMS shape of one footstep on the envelope grid, peak 1; and the index of the onset.
+
+    Fast attack, a 25 ms heel decay and a quieter 90 ms tail (the median of the real footstep
+    recordings in the project's data looks like this). Centred RMS frames start ~6 ms early.
+    """
+    pre = int(np.ceil(0.006 * rate))
+    t = (np.arange(-pre, int(0.4 * rate)) + 0.5) / rate
+    attack = np.clip((t + 0.006) / 0.008, 0.0, 1.0)
+    body = 0.65 * np.exp(-np.maximum(t, 0) / 0.025) + 0.35 * np.exp(-np.maximum(t, 0) / 0.09)
+    shape = attack * body
+    return (shape / shape.max()).astype(np.float32), pre
+
+
+def envelope_from_steps(steps: list[Step], levels: np.ndarray, duration: float,
+                        rate: float = ENVELOPE_RATE, origin: str = "video") -> Envelope:
+    """One transient per step (max-combined where they overlap); events = the step times."""
+    n = int(round(duration * rate)) + 1
+    v = np.zeros(n, np.float32)
+    shape, pre = step_shape(rate)
+    for (t, _c), level in zip(steps, levels):
+        i0 = int(round(t * rate)) - pre
+        a, b = max(i0, 0), min(i0 + len(shape), n)
+        if b > a:
+            v[a:b] = np.maximum(v[a:b], level * shape[a - i0:b - i0])
+    return Envelope(v, rate, [float(t) for t, _ in steps], origin)
+
+
+def envelope_from_video(path: str | Path, track: Track | None = None, progress: ProgressFn = null_progress,
+                        cancel: CancelToken | None = None, models_dir: str | Path | None = None,
+                        motion: SubjectMotion | None = None, distance: np.ndarray | None = None,
+                        use_mapper: bool = True) -> Envelope:
+    """The subject's envelope from the picture alone, with `events` = the detected steps.
+
+    origin is "video" (transients on the steps) or "mapper" (a trained mapper in
+    `models_dir`/mapper/mapper.pt predicted the curve; the events still come from the steps).
+    `models_dir` None means $STEREOSYNC_MODELS or ./models; `use_mapper=False` never uses one.
+    Pass `motion` (from `measure`/`analyze_subjects`) to skip decoding, `distance` (per
+    frame, e.g. from a depth model) to override the box-height distance.
+    """
+    cancel = cancel or CancelToken()
+    if motion is None:
+        motion = measure(path, track, None, sub_progress(progress, 0.0, 0.9), cancel)
+    steps = steps_from_motion(motion)
+    duration = motion.duration
+    if use_mapper:
+        env = _mapper_envelope(motion, steps, duration, models_dir)
+        if env is not None:
+            progress(1.0, f"{len(steps)} steps; envelope from the learned mapper")
+            return env
+    levels = step_levels(steps, motion, distance)
+    progress(1.0, f"{len(steps)} steps found in the picture")
+    return envelope_from_steps(steps, levels, duration)
+
+
+def _mapper_envelope(motion: SubjectMotion, steps: list[Step], duration: float,
+                     models_dir: str | Path | None) -> Envelope | None:
+    root = Path(models_dir if models_dir is not None else os.environ.get("STEREOSYNC_MODELS", "models"))
+    ckpt = root / "mapper" / "mapper.pt"
+    if not ckpt.is_file():
+        return None
+    try:
+        from . import mapper  # torch, lazily
+
+        env = mapper.predict_envelope(ckpt, motion)
+    except Exception as exc:  # a broken checkpoint must not stop the analysis
+        log.warning("mapper %s not used: %s", ckpt, exc)
+        return None
+    env = env.with_duration(duration)
+    env.events = [float(t) for t, _ in steps]
+    env.origin = "mapper"
+    return env
+
+
+__all__ = ["Step", "contacts_from_speed", "merge_close", "flow_contacts", "pose_contacts", "foot_points",
+           "flow_swing_speed", "pose_swing_speed", "swing_speed", "steps_from_motion", "detect_steps", "measure",
+           "step_levels", "subject_speed", "step_shape", "envelope_from_steps", "envelope_from_video", "MIN_GAP"]

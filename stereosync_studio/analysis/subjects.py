@@ -1,0 +1,177 @@
+"""Several subjects in one clip: a Project with one Source per person, and the user's track edits.
+
+Each Source gets its own envelope (steps found in the picture, transients scaled by its
+speed and distance), its own trajectory (pan from its box, distance from its box height or
+from the depth model in `models/depth/`) and its own per-frame features for the diffusion
+engine (SpatialV2A box features, depth, step confidences). Distances share one reference
+across subjects (the median box height of everyone, or one depth normalisation), so a
+farther person is quieter than a nearer one. The clip is decoded once for all subjects'
+motion. Merge / split / delete rebuild the lanes of the sources they touch.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import InputError
+from ..core.progress import CancelToken, ProgressFn, null_progress, sub_progress
+from ..core.project import ClipInfo, Project, Reference, Source
+from ..core.track import Track
+from ..core.trajectory import Trajectory
+from .box_features import box_features
+from .motion import SubjectMotion, analyze_subjects
+from .multi import merge_tracks, split_track, track_all
+
+log = logging.getLogger(__name__)
+
+
+def shared_distances(path: str | Path, tracks: list[Track], info: ClipInfo, models_dir: str | Path | None,
+                     progress: ProgressFn = null_progress, cancel: CancelToken | None = None
+                     ) -> tuple[list[np.ndarray], str]:
+    """Per-subject relative distance on one common scale, and where it came from ("depth"/"box")."""
+    from .depth import DepthModel, subject_depth
+    from .distance import distance_from_track
+
+    model = DepthModel.from_models_dir(models_dir)
+    if model is not None:
+        raw = [subject_depth(path, t, model, sub_progress(progress, k / len(tracks), (k + 1) / len(tracks)),
+                             cancel, normalize=False) for k, t in enumerate(tracks)]
+        seen = np.concatenate([d[np.isfinite(t.boxes[:len(d), 0])] for d, t in zip(raw, tracks)] or [np.ones(1)])
+        ref = float(np.median(seen)) if len(seen) else 1.0
+        return [np.asarray(d, np.float64) / max(ref, 1e-9) for d in raw], "depth"
+    heights = np.concatenate([t.boxes[np.isfinite(t.boxes[:, 0]), 3] - t.boxes[np.isfinite(t.boxes[:, 0]), 1]
+                              for t in tracks] or [np.ones(1)])
+    ref = float(np.median(heights)) / float(info.height) if len(heights) else None
+    return [np.asarray(distance_from_track(t, info.height, ref=ref, fps=info.fps), np.float64) for t in tracks], "box"
+
+
+def build_source(name: str, clip_path: str | Path, info: ClipInfo, track: Track, motion: SubjectMotion,
+                 distance: np.ndarray, hfov_deg: float = 90.0, models_dir: str | Path | None = "models",
+                 distance_source: str = "box") -> Source:
+    """A Source for one subject: envelope from its steps, trajectory and features from its box.
+
+    `distance_source` ("box" or "depth") only labels where `distance` came from (logged)."""
+    from .steps_video import envelope_from_video, steps_from_motion
+
+    log.debug("%s: distance from %s", name, distance_source)
+    env = envelope_from_video(str(clip_path), track, motion=motion, distance=distance, models_dir=models_dir)
+    traj = Trajectory.from_track(track, info.width, info.height, info.fps, hfov_deg)
+    n = len(traj)
+    d = np.asarray(distance, np.float64)
+    traj.distance = np.clip(np.pad(d[:n], (0, max(0, n - len(d))), mode="edge"), 0.05, 1000.0)
+    features: dict[str, list] = dict(box_features(track, info.width, info.height))
+    features["depth"] = [round(float(x), 4) for x in traj.distance]
+    steps = steps_from_motion(motion)
+    features["step_confidence"] = [float(c) for _, c in steps]
+    return Source(name, track, env, traj, Reference(), features=features)
+
+
+def sources_for_tracks(clip_path: str | Path, info: ClipInfo, tracks: list[Track], names: list[str],
+                       hfov_deg: float = 90.0, models_dir: str | Path | None = "models",
+                       use_pose: bool | None = None, progress: ProgressFn = null_progress,
+                       cancel: CancelToken | None = None) -> list[Source]:
+    """Sources for several tracks: one motion pass, one shared distance scale."""
+    cancel = cancel or CancelToken()
+    if not tracks:
+        return []
+    motions = analyze_subjects(clip_path, tracks, use_pose, sub_progress(progress, 0.0, 0.75), cancel)
+    dists, where = shared_distances(clip_path, tracks, info, models_dir, sub_progress(progress, 0.75, 0.9), cancel)
+    out = []
+    for k, (name, t, m, d) in enumerate(zip(names, tracks, motions, dists)):
+        cancel.check()
+        progress(0.9 + 0.1 * k / len(tracks), f"lanes of {name}")
+        out.append(build_source(name, clip_path, info, t, m, d, hfov_deg, models_dir, where))
+    return out
+
+
+def analyze_multi(clip_path: str | Path, max_subjects: int = 4, hfov_deg: float = 90.0, sample_rate: int = 48000,
+                  models_dir: str | Path | None = "models", use_pose: bool | None = None,
+                  progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> Project:
+    """Find every person (up to `max_subjects`) and make a Project with one Source each.
+
+    Sources are named subject1, subject2, ... in order of appearance. The guide envelope is
+    the clip's own audio when it has some (for display and evaluation).
+    """
+    from ..jobs import guide_envelope
+    from ..media.video import probe
+
+    cancel = cancel or CancelToken()
+    clip_path = Path(clip_path)
+    progress(0.0, f"opening {clip_path.name}")
+    info = probe(clip_path)
+    tracks = track_all(clip_path, max_subjects, sub_progress(progress, 0.0, 0.4), cancel)
+    if not tracks:
+        raise InputError(clip_path, "no person was found in the clip (draw a box on the subject instead)")
+    names = [f"subject{k + 1}" for k in range(len(tracks))]
+    sources = sources_for_tracks(clip_path, info, tracks, names, hfov_deg, models_dir, use_pose,
+                                 sub_progress(progress, 0.4, 0.97), cancel)
+    guide = guide_envelope(clip_path, info)
+    project = Project(clip_path.name.split(".")[0], info, sources, sample_rate, guide)
+    project.settings["subjects"] = "all"
+    progress(1.0, f"{len(sources)} subject(s) analysed")
+    return project
+
+
+# ----------------------------------------------------------------------------- edits
+
+def _rebuild(project: Project, names: list[str], tracks: list[Track], models_dir, use_pose, progress, cancel,
+             keep_from: list[Source | None]) -> list[Source]:
+    hfov = keep_from[0].trajectory.hfov_deg if keep_from and keep_from[0] is not None else 90.0
+    new = sources_for_tracks(project.clip.path, project.clip, tracks, names, hfov, models_dir, use_pose,
+                             progress, cancel)
+    for s, old in zip(new, keep_from):
+        if old is not None:  # the user's choices stay: reference, engine, options, takes
+            s.reference, s.engine, s.takes = old.reference, old.engine, old.takes
+            s.engine_options = dict(old.engine_options)
+    return new
+
+
+def merge_sources(project: Project, keep: str, other: str, models_dir: str | Path | None = "models",
+                  use_pose: bool | None = None, progress: ProgressFn = null_progress,
+                  cancel: CancelToken | None = None) -> Source:
+    """Merge `other` into `keep` (one person tracked twice); `other` is removed from the project."""
+    a, b = project.source(keep), project.source(other)
+    if a is b:
+        raise InputError(project.path, "cannot merge a source with itself")
+    merged = merge_tracks(a.track, b.track)
+    new = _rebuild(project, [a.name], [merged], models_dir, use_pose, progress, cancel, [a])[0]
+    project.sources[project.sources.index(a)] = new
+    project.sources.remove(b)
+    return new
+
+
+def split_source(project: Project, name: str, frame: int, new_name: str | None = None,
+                 models_dir: str | Path | None = "models", use_pose: bool | None = None,
+                 progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> tuple[Source, Source]:
+    """Split a source at `frame` (two people on one track): the second part becomes a new source."""
+    src = project.source(name)
+    first, second = split_track(src.track, frame)
+    taken = {s.name for s in project.sources}
+    if new_name is None:
+        k = len(project.sources) + 1
+        while f"subject{k}" in taken:
+            k += 1
+        new_name = f"subject{k}"
+    elif new_name in taken:
+        raise InputError(project.path, f"a source named {new_name!r} already exists")
+    a, b = _rebuild(project, [src.name, new_name], [first, second], models_dir, use_pose, progress, cancel,
+                    [src, None])
+    b.reference = Reference(src.reference.path, list(src.reference.files), src.reference.text)
+    i = project.sources.index(src)
+    project.sources[i] = a
+    project.sources.insert(i + 1, b)
+    return a, b
+
+
+def delete_source(project: Project, name: str) -> Source:
+    """Remove a source (not a person, or not wanted); returns it so an undo can put it back."""
+    src = project.source(name)
+    project.sources.remove(src)
+    return src
+
+
+__all__ = ["analyze_multi", "sources_for_tracks", "build_source", "shared_distances", "merge_sources",
+           "split_source", "delete_source"]

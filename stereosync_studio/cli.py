@@ -45,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--hfov", type=float, default=90.0, help="camera horizontal field of view (deg)")
     a.add_argument("-o", "--output", required=True, help="analysis JSON to write")
     a.add_argument("--project", help="also save the project file here")
+    _add_subject_args(a)
 
     r = sub.add_parser("render", help="generate spatially aligned stereo takes")
     r.add_argument("clip", nargs="?", help="video clip (or use --project)")
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="engine option")
     r.add_argument("--models", default="models", help="checkpoint folder")
     r.add_argument("--preview", action="store_true", help="also write an mp4 with the take muxed")
+    _add_subject_args(r)
     r.add_argument("-o", "--output", required=True, help="output folder")
 
     e = sub.add_parser("eval", help="metrics of a take against its project")
@@ -92,6 +94,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _add_subject_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--subjects", choices=["one", "all"], default="one",
+                   help="one: the subject of --box (or the main walker); all: every person, one stem each")
+    p.add_argument("--max-subjects", type=int, default=4)
+    if not any(a.dest == "models" for a in p._actions):
+        p.add_argument("--models", default="models", help="checkpoint folder (depth, mapper, diffusion)")
+
+
 def _parse_options(items: list[str]) -> dict:
     out: dict = {}
     for item in items:
@@ -110,19 +120,14 @@ def cmd_analyze(args, progress, cancel) -> int:
 
     box = jobs.parse_box(args.box) if args.box else None
     project = jobs.analyze_clip(args.clip, box, envelope=_auto_envelope(args.clip, args.envelope),
-                                hfov_deg=args.hfov, progress=progress, cancel=cancel)
-    src = project.source()
-    times = [i / project.clip.fps for i in range(project.clip.n_frames)]
-    frames = []
-    for i, t in enumerate(times):
-        b = src.track.box(i) if i < len(src.track) else None
-        d = float(src.trajectory.distance[i]) if i < len(src.trajectory) else None
-        frames.append({"t": round(t, 6), "box": None if b is None else [round(float(v), 2) for v in b],
-                       "distance": None if b is None else round(d, 4),
-                       "pan": round(float(src.trajectory.pan[i]), 4) if i < len(src.trajectory) else None})
+                                hfov_deg=args.hfov, subjects=args.subjects, max_subjects=args.max_subjects,
+                                models_dir=args.models, progress=progress, cancel=cancel)
+    times = _frame_times(args.clip, project.clip.n_frames, project.clip.fps)
+    per_source = [{"name": s.name, "frames": _frames_json(s, times), "envelope": s.envelope.to_dict()}
+                  for s in project.sources]
     out = {"clip": str(args.clip), "fps": project.clip.fps, "width": project.clip.width,
            "height": project.clip.height, "duration": project.clip.duration, "n_frames": project.clip.n_frames,
-           "frames": frames, "envelope": src.envelope.to_dict()}
+           "frames": per_source[0]["frames"], "envelope": per_source[0]["envelope"], "sources": per_source}
     from .core.project import atomic_write_text
 
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +136,26 @@ def cmd_analyze(args, progress, cancel) -> int:
         project.save(args.project)
     progress(1.0, f"wrote {args.output}")
     return 0
+
+
+def _frame_times(clip: str, n_frames: int, fps: float) -> list[float]:
+    """Presentation time of each frame (real timestamps, so variable frame rate clips are right)."""
+    from .media.video import VideoReader
+
+    with VideoReader(clip) as reader:
+        times = [float(t) for t in reader.times]
+    return times if len(times) == n_frames else [i / fps for i in range(n_frames)]
+
+
+def _frames_json(source, times: list[float]) -> list[dict]:
+    frames = []
+    for i, t in enumerate(times):
+        b = source.track.box(i) if i < len(source.track) else None
+        seen = b is not None and i < len(source.trajectory)
+        frames.append({"t": round(t, 6), "box": None if b is None else [round(float(v), 2) for v in b],
+                       "distance": round(float(source.trajectory.distance[i]), 4) if seen else None,
+                       "pan": round(float(source.trajectory.pan[i]), 4) if seen else None})
+    return frames
 
 
 def _auto_envelope(clip: str, mode: str | None) -> str:
@@ -159,7 +184,8 @@ def cmd_render(args, progress, cancel) -> int:
             raise StereoSyncError("render needs a CLIP or --project")
         box = jobs.parse_box(args.box) if args.box else None
         project = jobs.analyze_clip(args.clip, box, envelope=_auto_envelope(args.clip, args.envelope),
-                                    hfov_deg=args.hfov or 90.0, sample_rate=args.sr,
+                                    hfov_deg=args.hfov or 90.0, sample_rate=args.sr, subjects=args.subjects,
+                                    max_subjects=args.max_subjects, models_dir=args.models,
                                     progress=sub_progress(progress, 0.0, 0.5), cancel=cancel)
         analysis_part = 0.5
     if args.hfov:

@@ -56,18 +56,26 @@ def reference_files(ref: Reference | str | Path) -> list[str]:
 
 def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = None,
                  envelope: str = "audio", hfov_deg: float = 90.0, sample_rate: int = 48000,
+                 subjects: str = "one", max_subjects: int = 4, models_dir: str = "models",
                  progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> Project:
-    """Probe, track and derive lanes for a clip; returns a new one-source Project.
+    """Probe, track and derive lanes for a clip; returns a new Project.
 
     `envelope` is "audio" (the clip's guide track), "video" (steps found in the picture),
-    "none" (flat silence, to be drawn), or the path of a CSV file.
+    "none" (flat silence, to be drawn), or the path of a CSV file. `subjects="all"` finds every
+    person (one Source each, envelopes from their own steps in the picture).
     """
+    from .analysis.box_features import box_features
     from .analysis.distance import distance_from_track
     from .analysis.tracking import track_clip
     from .media.video import probe
 
     cancel = cancel or CancelToken()
     clip_path = Path(clip_path)
+    if subjects == "all":
+        from .analysis.subjects import analyze_multi
+
+        return analyze_multi(clip_path, max_subjects, hfov_deg, sample_rate, models_dir, progress=progress,
+                             cancel=cancel)
     progress(0.0, f"opening {clip_path.name}")
     info = probe(clip_path)
     keyframes = {box[1]: box[0]} if box else None
@@ -80,9 +88,11 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     progress(0.82, "envelope")
     guide = guide_envelope(clip_path, info)
     env = make_envelope(envelope, clip_path, info, guide, track, progress=sub_progress(progress, 0.82, 0.98),
-                        cancel=cancel)
+                        cancel=cancel, models_dir=models_dir)
     name = clip_path.name.split(".")[0]
-    source = Source("subject1", track, env, traj, Reference())
+    features: dict[str, list] = dict(box_features(track, info.width, info.height))
+    features["depth"] = [round(float(x), 4) for x in traj.distance]
+    source = Source("subject1", track, env, traj, Reference(), features=features)
     project = Project(name, info, [source], sample_rate, guide)
     progress(1.0, "analysis done")
     return project
@@ -103,7 +113,7 @@ def guide_envelope(clip_path: str | Path, info: ClipInfo) -> Envelope | None:
 
 def make_envelope(mode: str, clip_path: str | Path, info: ClipInfo, guide: Envelope | None,
                   track: Track | None = None, progress: ProgressFn = null_progress,
-                  cancel: CancelToken | None = None) -> Envelope:
+                  cancel: CancelToken | None = None, models_dir: str = "models") -> Envelope:
     """The target envelope for a source, by mode (audio | video | none | CSV path)."""
     if mode == "audio":
         if guide is None:
@@ -117,7 +127,8 @@ def make_envelope(mode: str, clip_path: str | Path, info: ClipInfo, guide: Envel
     if mode == "video":
         from .analysis import steps_video  # issue: steps found in the picture
 
-        return steps_video.envelope_from_video(str(clip_path), track, progress=progress, cancel=cancel)
+        return steps_video.envelope_from_video(str(clip_path), track, progress=progress, cancel=cancel,
+                                               models_dir=models_dir)
     from .analysis.envelope_audio import envelope_from_csv
 
     return envelope_from_csv(mode, info.duration)

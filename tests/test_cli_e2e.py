@@ -184,3 +184,20 @@ def test_bad_references(kind, tmp_path, cache_dir, footsteps_dir, capsys):
         assert code != 0
         last = capsys.readouterr().err.strip().splitlines()[-1]
         assert ref.name in last, last
+
+
+def test_render_all_subjects_gives_one_stem_each(tmp_path, cache_dir, footsteps_dir):
+    from stereosync_studio.core.project import Project
+
+    clip = cached_walker_clip(cache_dir, scenario="two", duration=5.0, fps=25, size=(640, 360),
+                              guide_reference=_files(footsteps_dir, "gravel"), seed=0)
+    out = tmp_path / "out"
+    ref = _files(footsteps_dir, RENDER_SURFACE)[0]
+    assert main(["-q", "render", str(clip.path), "--subjects", "all", "--reference", ref, "-o", str(out)]) == 0
+    stem = Path(clip.path).name.split(".")[0]
+    assert sorted(p.name for p in out.glob("*.wav")) == [f"{stem}_subject1_take01.wav",
+                                                        f"{stem}_subject2_take01.wav"]
+    project = Project.load(out / f"{stem}.stereosync.json")
+    for source in project.sources:
+        assert source.envelope.origin in ("video", "mapper") and source.envelope.events
+        assert source.takes[0].metrics["spatial_alignment"] >= 0.9

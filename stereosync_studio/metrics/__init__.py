@@ -1,1 +1,77 @@
-"""Metrics of the papers: E-L1, spatial alignment, interaural cues, step timing."""
+"""Metrics of the papers: E-L1, spatial alignment, interaural cues, step timing.
+
+`evaluate_take` scores one take the way the Studio's take list and the CLI's `eval` show it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..core.envelope import Envelope
+from ..core.track import Track
+from ..core.trajectory import Trajectory
+from .envelope_l1 import e_l1, e_l1_normalized, e_l1_silence, rms_envelope, target_values
+from .interaural import interaural_summary
+from .onsets import detect_step_onsets, onset_f1
+from .spatial_alignment import pan_error, spatial_alignment
+
+__all__ = ["evaluate_take", "e_l1", "e_l1_normalized", "e_l1_silence", "rms_envelope", "spatial_alignment",
+           "pan_error", "interaural_summary", "detect_step_onsets", "onset_f1"]
+
+
+def evaluate_take(audio: np.ndarray, sr: int, target_envelope: Envelope | np.ndarray | None,
+                  trajectory: Trajectory | None, track: Track | None, frame_width: float, hfov_deg: float = 90.0,
+                  reference_audio: np.ndarray | None = None, step_times: list[float] | None = None,
+                  spatial_mode: str = "stereo") -> dict[str, float]:
+    """All metrics of a (2, N) take as plain floats (keys that cannot be computed are left out).
+
+    - e_l1, e_l1_normalized, e_l1_silence, e_l1_ratio (take / silence: < 1 beats silence);
+    - spatial_alignment (the recall, + spatial_alignment_windows counted), pan_error: the heard
+      direction against the box / the trajectory (`spatial_mode` "binaural" reads ITD, not ILD);
+    - ild_db, itd_ms, iacc (+ per-window means): interaural cues;
+    - onset_precision/recall/f1 against `step_times` (or the envelope's explicit events);
+    - with `reference_audio` (same rate, e.g. the clip's own sound): e_l1_reference,
+      onset_f1_reference and the reference's interaural cues (ild_db_reference, ...).
+    """
+    a = np.asarray(audio, np.float32)
+    if a.ndim == 1:
+        a = np.stack([a, a])
+    out: dict[str, float] = {}
+    if target_envelope is not None and len(target_values(target_envelope)):
+        out["e_l1"] = e_l1(a, sr, target_envelope)
+        out["e_l1_normalized"] = e_l1_normalized(a, sr, target_envelope)
+        out["e_l1_silence"] = e_l1_silence(target_envelope)
+        if out["e_l1_silence"] > 0:
+            out["e_l1_ratio"] = out["e_l1"] / out["e_l1_silence"]
+    if a.shape[0] == 2 and a.shape[1] > 0:
+        out.update(interaural_summary(a, sr))
+        if track is not None and trajectory is not None and len(track) and frame_width > 0:
+            al = spatial_alignment(a, sr, track, frame_width, trajectory.fps, hfov_deg, spatial_mode)
+            out["spatial_alignment_windows"] = float(al.n_counted)
+            if al.n_counted:
+                out["spatial_alignment"] = al.recall
+        if trajectory is not None and len(trajectory):
+            pe = pan_error(a, sr, trajectory, spatial_mode)
+            if not math.isnan(pe):
+                out["pan_error"] = pe
+    detected = detect_step_onsets(a, sr)
+    out["onsets_detected"] = float(len(detected))
+    truth = step_times
+    if truth is None and isinstance(target_envelope, Envelope):
+        truth = target_envelope.events
+    if truth is not None:
+        f = onset_f1(detected, np.asarray(truth, float))
+        out.update({"onset_precision": f["precision"], "onset_recall": f["recall"], "onset_f1": f["f1"]})
+    if reference_audio is not None:
+        ref = np.asarray(reference_audio, np.float32)
+        ref = np.stack([ref, ref]) if ref.ndim == 1 else ref
+        ref_env = rms_envelope(ref, sr)
+        if target_envelope is not None:
+            ref_env = ref_env[: len(target_values(target_envelope))]
+        out["e_l1_reference"] = e_l1(a, sr, ref_env)
+        out["onset_f1_reference"] = onset_f1(detected, detect_step_onsets(ref, sr))["f1"]
+        if ref.shape[0] == 2 and ref.shape[1] > 0:
+            out.update({f"{k}_reference": v for k, v in interaural_summary(ref, sr).items()})
+    return {k: float(v) for k, v in out.items()}

@@ -243,6 +243,9 @@ COMMANDS = {"analyze": cmd_analyze, "render": cmd_render, "eval": cmd_eval, "exp
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .engines.spatial import tune_allocator
+
+    tune_allocator()
     progress = StderrProgress(args.quiet)
     cancel = CancelToken()
     handler = COMMANDS.get(args.command) or getattr(args, "handler", None)

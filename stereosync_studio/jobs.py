@@ -195,7 +195,8 @@ def render_takes(project: Project, outdir: str | Path, n_takes: int = 1, seed: i
                         {k2: v for k2, v in request.options.items() if _jsonable(v)})
         if evaluate:
             part(0.92, "metrics")
-            info.metrics = evaluate_audio(take.audio, take.sample_rate, project, source)
+            info.metrics = evaluate_audio(take.audio, take.sample_rate, project, source,
+                                          spatial_mode=str(request.options.get("mode", "stereo")))
         if preview:
             from .media.mux import mux_preview
 
@@ -210,8 +211,10 @@ def render_takes(project: Project, outdir: str | Path, n_takes: int = 1, seed: i
 
 def evaluate_audio(audio: np.ndarray, sr: int, project: Project, source: Source,
                    reference_audio: np.ndarray | None = None, reference_sr: int | None = None,
-                   step_times: list[float] | None = None) -> dict[str, float]:
-    """All metrics of a take against its source's lanes (see metrics.evaluate_take)."""
+                   step_times: list[float] | None = None, spatial_mode: str = "stereo") -> dict[str, float]:
+    """All metrics of a take against its source's lanes (see metrics.evaluate_take).
+
+    `spatial_mode` is how the take was rendered ("binaural" takes are localised by ITD)."""
     from .metrics import evaluate_take
 
     ref = reference_audio
@@ -221,7 +224,7 @@ def evaluate_audio(audio: np.ndarray, sr: int, project: Project, source: Source,
         ref = resample(ref, reference_sr, sr)
     return evaluate_take(audio, sr, source.envelope.with_duration(project.clip.duration), source.trajectory,
                          source.track, project.clip.width, source.trajectory.hfov_deg,
-                         reference_audio=ref, step_times=step_times)
+                         reference_audio=ref, step_times=step_times, spatial_mode=spatial_mode)
 
 
 def evaluate_file(take_path: str | Path, project: Project, source_name: str | None = None,
@@ -235,7 +238,12 @@ def evaluate_file(take_path: str | Path, project: Project, source_name: str | No
     ref = ref_sr = None
     if reference_audio is not None:
         ref, ref_sr = read_audio(reference_audio)
-    return evaluate_audio(audio, sr, project, project.source(source_name), ref, ref_sr)
+    source = project.source(source_name)
+    mode = "stereo"
+    for t in source.takes:  # a take of this project: score it the way it was rendered
+        if Path(t.path).resolve() == Path(take_path).resolve():
+            mode = str(t.options.get("mode", "stereo"))
+    return evaluate_audio(audio, sr, project, source, ref, ref_sr, spatial_mode=mode)
 
 
 def export_stems(project: Project, takes: list[tuple[str, TakeInfo]], outdir: str | Path,

@@ -48,7 +48,7 @@ test-fast: venv
 	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -q -m "not slow" tests
 
 demo: venv resources/demo/demo.mp4
-	$(VENV)/bin/stereosync render resources/demo/demo.mp4 --reference resources/samples/snow --takes 2 --preview -o resources/demo/out
+	$(VENV)/bin/stereosync render resources/demo/demo.mp4 --reference resources/samples/metal --takes 2 --preview -o resources/demo/out
 
 bench: venv
 	QT_QPA_PLATFORM=offscreen $(VPY) tests/bench/run_all.py

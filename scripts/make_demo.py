@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     guide = sorted(str(p) for p in (ROOT / "resources" / "samples" / "hard").glob("*.ogg"))
-    truth = make_walker_clip(out / "demo.mp4", scenario="approaching", duration=args.seconds, fps=25,
+    truth = make_walker_clip(out / "demo.mp4", scenario="diagonal", duration=args.seconds, fps=25,
                              size=(960, 540), guide_reference=guide, seed=7)
     truth.save_json(out / "demo_truth.json")
     print(f"wrote {out / 'demo.mp4'} ({truth.n_frames} frames, {len(truth.step_times)} steps)")

@@ -34,7 +34,7 @@ from stereosync_studio.core.trajectory import pan_from_x
 _ROOT = Path(__file__).resolve().parents[1]
 FOOTSTEP_DIR = Path(os.environ.get("STEREOSYNC_FOOTSTEPS", _ROOT.parent / "shared" / "data" / "footsteps"))
 DEFAULT_REFERENCES = [f"default_gravel_footstep.{i}.ogg" for i in (1, 2, 3, 4)]  # CC-BY-SA: tests only
-SCENARIOS = ("crossing", "zigzag", "approaching", "pausing", "two")
+SCENARIOS = ("crossing", "zigzag", "approaching", "diagonal", "pausing", "two")
 GENERATOR_VERSION = 3  # bump when the drawing or the truth changes (invalidates caches)
 GUIDE_SR = 48000
 CAM_HEIGHT = 1.0  # metres; the camera looks horizontally, so the horizon is the image centre line
@@ -293,6 +293,14 @@ def _build_walkers(scenario: str, duration: float, rng: np.random.Generator, wal
         z_start = z_end + v * duration * 0.985
         drift = 0.12 * (z_start - z_end)
         path = _Path([(-0.6 * drift - 0.2, z_start), (0.4 * drift - 0.2, z_end)], smooth=0)
+        kt, ks = _straight(t0, t1, v)
+        ks = [s - v * (0 - t0) for s in ks]
+        out.append(_Walker(path, kt, ks, cad, v, PALETTES[0], t0, t1, phase=ph))
+    elif scenario == "diagonal":  # across and towards the camera: far left to near right (the demo)
+        v = 1.15
+        dist = v * duration * 0.98
+        x_end, z_end = 1.3, 3.0
+        path = _Path([(x_end - 0.55 * dist, z_end + 0.83 * dist), (x_end, z_end)], smooth=0)
         kt, ks = _straight(t0, t1, v)
         ks = [s - v * (0 - t0) for s in ks]
         out.append(_Walker(path, kt, ks, cad, v, PALETTES[0], t0, t1, phase=ph))

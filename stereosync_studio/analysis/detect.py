@@ -116,8 +116,12 @@ def _pose():
             os.environ.setdefault("GLOG_minloglevel", "2")
             import mediapipe as mp  # heavy; only loaded when a pose box is asked for
 
-            _POSE = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1,
-                                           min_detection_confidence=0.5)
+            from .pose import quiet_native_stderr
+
+            with quiet_native_stderr():  # MediaPipe's C++ start-up chatter goes to fd 2
+                _POSE = mp.solutions.pose.Pose(static_image_mode=True, model_complexity=1,
+                                               min_detection_confidence=0.5)
+                _POSE.process(np.zeros((96, 64, 3), np.uint8))  # logs on first (non-square) use
         except Exception as exc:  # missing, broken or model download attempted offline
             log.info("MediaPipe pose unavailable: %s", exc)
             _POSE_FAILED = True
@@ -146,7 +150,10 @@ def detect_pose_box(rgb: np.ndarray, hint: np.ndarray | None = None) -> Detectio
         if pose is None:
             return None
         try:
-            res = pose.process(np.ascontiguousarray(img))
+            from .pose import quiet_native_stderr
+
+            with quiet_native_stderr():  # the C++ side logs on its first landmark projection
+                res = pose.process(np.ascontiguousarray(img))
         except Exception as exc:  # pragma: no cover - defensive: never let a detector crash a job
             log.info("MediaPipe pose failed: %s", exc)
             return None

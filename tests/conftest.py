@@ -16,9 +16,8 @@ if str(ROOT) not in sys.path:
 
 import pytest  # noqa: E402
 
-FOOTSTEPS = Path(os.environ.get("STEREOSYNC_FOOTSTEPS", ROOT.parent / "shared" / "data" / "footsteps"))
-if not FOOTSTEPS.is_dir():  # a fresh machine without ../shared: fall back to the bundled samples
-    FOOTSTEPS = ROOT / "resources" / "samples"
+# Real footsteps (32 files, 11 surfaces, licences in LICENSES.md), kept in the repo for the tests.
+FOOTSTEPS = Path(os.environ.get("STEREOSYNC_FOOTSTEPS", ROOT / "tests" / "data" / "footsteps"))
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from stereosync_studio.metrics.onsets import detect_step_onsets, onset_f1
 from stereosync_studio.metrics.spatial_alignment import heard_positions, pan_error, spatial_alignment
 
 SR = 48000
-FOOTSTEPS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "footsteps")
+FOOTSTEPS = os.environ.get("STEREOSYNC_FOOTSTEPS", os.path.join(os.path.dirname(__file__), "data", "footsteps"))
 
 
 def bursts(times, sr=SR, dur=4.0, seed=0, decay=0.04, length=0.15):

@@ -20,7 +20,7 @@ from stereosync_studio.metrics.interaural import gcc_phat
 from stereosync_studio.metrics.onsets import detect_step_onsets, onset_f1
 
 SR = 48000
-FOOTSTEPS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "footsteps")
+FOOTSTEPS = os.environ.get("STEREOSYNC_FOOTSTEPS", os.path.join(os.path.dirname(__file__), "data", "footsteps"))
 pytestmark = pytest.mark.skipif(not glob.glob(os.path.join(FOOTSTEPS, "*.ogg")),
                                 reason="footstep recordings not available")
 

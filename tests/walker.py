@@ -32,7 +32,7 @@ from stereosync_studio.core.project import atomic_write_text
 from stereosync_studio.core.trajectory import pan_from_x
 
 _ROOT = Path(__file__).resolve().parents[1]
-FOOTSTEP_DIR = Path(os.environ.get("STEREOSYNC_FOOTSTEPS", _ROOT.parent / "shared" / "data" / "footsteps"))
+FOOTSTEP_DIR = Path(os.environ.get("STEREOSYNC_FOOTSTEPS", _ROOT / "tests" / "data" / "footsteps"))
 DEFAULT_REFERENCES = [f"default_gravel_footstep.{i}.ogg" for i in (1, 2, 3, 4)]  # CC-BY-SA: tests only
 SCENARIOS = ("crossing", "zigzag", "approaching", "diagonal", "pausing", "two")
 GENERATOR_VERSION = 3  # bump when the drawing or the truth changes (invalidates caches)
@@ -519,7 +519,7 @@ _SAMPLE_CACHE: dict[tuple, list[np.ndarray]] = {}
 
 
 def default_references() -> list[Path]:
-    """The gravel steps of ../shared (tests only), else the bundled samples, else none (synthetic)."""
+    """The gravel steps of tests/data (CC-BY-SA, tests only), else the bundled samples, else none (synthetic)."""
     gravel = [FOOTSTEP_DIR / n for n in DEFAULT_REFERENCES]
     if all(p.is_file() for p in gravel):
         return gravel

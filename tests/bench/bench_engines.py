@@ -17,8 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-DATA = os.environ.get("STEREOSYNC_FOOTSTEPS", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
-                                                            "data", "footsteps"))
+DATA = os.environ.get("STEREOSYNC_FOOTSTEPS", os.path.join(os.path.dirname(__file__), "..", "data", "footsteps"))
 
 
 def _request(seed: int, mode: str):

@@ -196,7 +196,7 @@ def save_checkpoint(path: str | Path, model, cfg: MapperConfig, mean: np.ndarray
 
     import torch
 
-    from ..core.project import atomic_write_bytes
+    from ..core.fileio import atomic_write_bytes
 
     buf = io.BytesIO()
     torch.save({"format": "stereosync-rms-mapper", "version": 1, "config": cfg.to_dict(),

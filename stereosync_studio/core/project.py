@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .envelope import Envelope
-from .fileio import atomic_write_bytes, atomic_write_text  # noqa: F401  (re-exported)
+from .fileio import atomic_write_text
 from .errors import InputError
 from .timebase import TimeBase
 from .track import Track

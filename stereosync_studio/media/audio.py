@@ -15,7 +15,7 @@ import soundfile as sf
 import soxr
 
 from ..core.errors import InputError
-from ..core.project import atomic_write_bytes
+from ..core.fileio import atomic_write_bytes
 from . import bwf
 
 __all__ = ["read_audio", "check_audio", "resample", "to_mono", "to_stereo", "write_wav",

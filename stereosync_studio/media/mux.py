@@ -9,8 +9,6 @@ trimmed to the picture's duration, and the file is written atomically.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import av
 import numpy as np
 
 from ..core.errors import InputError
+from ..core.fileio import atomic_output
 from ..core.progress import CancelToken, ProgressFn, null_progress
 from . import audio as _audio
 from .video import _open, _scan_cached, _video_stream
@@ -44,10 +43,8 @@ def mux_preview(video_path: str | Path, audio: np.ndarray, sample_rate: int, out
     n_out = int(round(index.info.duration * PREVIEW_RATE))
     take = np.pad(take, ((0, 0), (0, max(0, n_out - take.shape[1]))))[:, :n_out]
     take = np.ascontiguousarray(np.clip(take, -1.0, 1.0))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".tmp.mp4", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_output(out, suffix=".tmp.mp4") as tmp_path:
+        tmp = str(tmp_path)
         with _open(src) as probe_c:
             copyable = _video_stream(probe_c, src).codec_context.name in _COPY_CODECS
         attempts = [False, True] if copyable and not reencode else [True]
@@ -59,11 +56,6 @@ def mux_preview(video_path: str | Path, audio: np.ndarray, sample_rate: int, out
                 if i + 1 == len(attempts):
                     raise InputError(src, f"cannot make a preview movie ({exc})") from None
                 log.info("%s: stream copy failed (%s); re-encoding as H.264", src, exc)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
     progress(1.0, "preview written")
     return out
 

@@ -7,14 +7,14 @@ yuv420p needs even dimensions. Written atomically (temp file in the same folder 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+
+from ..core.fileio import atomic_output
 
 _PTS_TB = Fraction(1, 90000)  # timestamp unit when explicit (VFR) timestamps are given
 
@@ -31,17 +31,8 @@ def write_video(path: str | Path, frames: Iterable[np.ndarray] | np.ndarray, fps
     `gop` sets the keyframe interval.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.mp4",
-                               dir=target.parent)
-    os.close(fd)
-    try:
-        _encode(tmp, frames, fps, audio, sample_rate, crf, rotation, pts_seconds, gop, preset)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_output(target, suffix=".tmp.mp4") as tmp:
+        _encode(str(tmp), frames, fps, audio, sample_rate, crf, rotation, pts_seconds, gop, preset)
     return target
 
 

@@ -27,7 +27,7 @@ import torch
 from ...core.envelope import Envelope
 from ...core.errors import InputError
 from ...core.progress import CancelToken, ProgressFn, null_progress, sub_progress
-from ...core.project import atomic_write_bytes
+from ...core.fileio import atomic_write_bytes
 from ...core.track import Track
 from ...core.trajectory import Trajectory
 from .features import boxes_normalised, depth_per_frame, envelope_signal, tokens_over_window

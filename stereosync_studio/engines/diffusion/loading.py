@@ -8,8 +8,6 @@ or one made for another architecture says so instead of a traceback.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import torch
 
 from ...core.errors import InputError
+from ...core.fileio import atomic_output
 from .checks import README, ModelFiles, find_files, read_safetensors_header
 from .model import (AdapterConfig, BaseConfigError, adapter_state, build_model,
                     init_controlnet_from_base, is_adapter_key)
@@ -42,17 +41,8 @@ def save_safetensors(tensors: dict[str, torch.Tensor], path: str | Path, metadat
     """Write through a temp file in the same folder and rename (never a half-written checkpoint)."""
     from safetensors.torch import save_file
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, tmp, metadata=metadata)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_output(path) as tmp:
+        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=metadata)
 
 
 def read_base_config(path: Path) -> dict:

@@ -65,7 +65,6 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     person (one Source each, envelopes from their own steps in the picture).
     """
     from .analysis.box_features import box_features
-    from .analysis.distance import distance_from_track
     from .analysis.tracking import track_clip
     from .media.video import probe
 
@@ -82,9 +81,7 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     track = track_clip(str(clip_path), keyframes=keyframes, progress=sub_progress(progress, 0.02, 0.8),
                        cancel=cancel)
     cancel.check()
-    traj = Trajectory.from_track(track, info.width, info.height, info.fps, hfov_deg)
-    if not np.isnan(track.boxes[:, 0]).all():
-        traj.distance = np.asarray(distance_from_track(track, info.height, fps=info.fps), np.float64)
+    traj = trajectory_from_track(track, info, hfov_deg)
     progress(0.82, "envelope")
     guide = guide_envelope(clip_path, info)
     env = make_envelope(envelope, clip_path, info, guide, track, progress=sub_progress(progress, 0.82, 0.98),
@@ -96,6 +93,18 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     project = Project(name, info, [source], sample_rate, guide)
     progress(1.0, "analysis done")
     return project
+
+
+def trajectory_from_track(track: Track, info: ClipInfo, hfov_deg: float = 90.0) -> Trajectory:
+    """Pan from the box centres, distance from the box heights (smoothed), following the box."""
+    from .analysis.distance import distance_from_track
+
+    traj = Trajectory.from_track(track, info.width, info.height, info.fps, hfov_deg)
+    if not np.isnan(track.boxes[:, 0]).all():
+        traj.distance = np.asarray(distance_from_track(track, info.height, fps=info.fps), np.float64)
+        traj.__post_init__()  # re-clamp the new curve
+    traj.follow_box = True
+    return traj
 
 
 def guide_envelope(clip_path: str | Path, info: ClipInfo) -> Envelope | None:
@@ -302,5 +311,5 @@ def default_project_path(outdir: str | Path, project: Project) -> Path:
 __all__ = [
     "analyze_clip", "build_request", "default_project_path", "evaluate_audio", "evaluate_file",
     "export_stems", "guide_envelope", "make_envelope", "parse_box", "reference_files", "render_takes",
-    "take_filename",
+    "take_filename", "trajectory_from_track",
 ]

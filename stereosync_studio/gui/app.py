@@ -1,0 +1,163 @@
+"""`stereosync-studio [CLIP_OR_PROJECT] [--screenshot OUT.png]`: start the Studio.
+
+With --screenshot the window opens the clip or project at 1600x1000, waits until the
+background work (analysis, audio, metrics) is done, saves a picture of itself and exits;
+it works headless with QT_QPA_PLATFORM=offscreen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+log = logging.getLogger("stereosync_studio.gui")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="stereosync-studio", description="StereoSync Studio: spatial Foley from video")
+    ap.add_argument("path", nargs="?", help="a clip (mp4/mov/mkv) or a project (.stereosync.json)")
+    ap.add_argument("--screenshot", metavar="OUT.png", help="save a screenshot of the window and exit")
+    ap.add_argument("--size", default="1600x1000", help="window size WxH (default 1600x1000)")
+    ap.add_argument("--at", type=float, default=None, metavar="SECONDS", help="put the playhead here first")
+    ap.add_argument("--models", default=os.environ.get("STEREOSYNC_MODELS", "models"),
+                    help="folder with the diffusion checkpoints")
+    ap.add_argument("--generate", type=int, default=0, metavar="N",
+                    help="generate N takes once the clip or project is open")
+    ap.add_argument("--timeout", type=float, default=180.0, help="--screenshot: longest wait for background work")
+    return ap.parse_args(argv)
+
+
+def _setup_logging() -> Path | None:
+    from .autosave import config_dir
+
+    try:
+        path = config_dir() / "studio.log"
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                            handlers=[logging.FileHandler(path, encoding="utf-8"), logging.StreamHandler()])
+        return path
+    except OSError:
+        logging.basicConfig(level=logging.INFO)
+        return None
+
+
+def install_excepthook(window) -> None:
+    """Unexpected errors are logged and shown; the app (and the user's edits) stay alive."""
+
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        details = "".join(traceback.format_exception(exc_type, exc, tb))
+        log.error("unhandled error:\n%s", details)
+        try:
+            window.show_error(f"unexpected error: {exc_type.__name__}: {exc} (details in the log)", details)
+        except Exception:
+            pass
+
+    sys.excepthook = hook
+
+
+def _wait_ready(app, win, timeout: float) -> None:
+    """Let queued work finish: analysis, guide audio, engine probe, take metrics, the first frame."""
+    from PySide6.QtCore import QEventLoop
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        app.processEvents(QEventLoop.AllEvents, 50)
+        time.sleep(0.02)
+        if win.busy() or not win.engines_ready:
+            continue
+        proj = win.doc.project
+        if proj is not None and Path(proj.clip.path).is_file() and win.video.shown_frame != win.video.frame:
+            continue
+        take = win.takes_panel.selected_take()
+        if take is not None and take.path not in win.take_cache and Path(take.path).is_file():
+            continue
+        break
+    for _ in range(10):
+        app.processEvents(QEventLoop.AllEvents, 30)
+        time.sleep(0.02)
+
+
+def _generate_when_ready(app, win, n: int, timeout: float | None) -> None:
+    """Start generating N takes as soon as the project is loaded (waits when `timeout` is set)."""
+    from PySide6.QtCore import QTimer
+
+    def attempt():
+        if win.busy() or not win.engines_ready or win.doc.project is None:
+            QTimer.singleShot(100, attempt)
+            return
+        win.engine_panel.n_takes.setValue(n)
+        win.generate()
+
+    if timeout is None:
+        attempt()
+        return
+    _wait_ready(app, win, timeout)
+    attempt()
+    _wait_ready(app, win, timeout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a headless machine: no window needed
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    from .style import apply_style
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("StereoSync Studio")
+    app.setOrganizationName("StereoSync")
+    apply_style(app)
+    _setup_logging()
+    win = MainWindow(models_dir=args.models, interactive=not args.screenshot)
+    install_excepthook(win)
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"bad --size {args.size!r}: expected WxH", file=sys.stderr)
+        return 2
+    win.resize(w, h)
+    win.show()
+    if args.path:
+        win.open_path(args.path)
+    elif not args.screenshot:
+        win.offer_recovery()
+    if args.generate > 0:
+        _generate_when_ready(app, win, args.generate, args.timeout if args.screenshot else None)
+    if not args.screenshot:
+        return app.exec()
+
+    _wait_ready(app, win, args.timeout)
+    if args.at is not None:
+        win.transport.seek(args.at)
+        _wait_ready(app, win, 10.0)
+    out = Path(args.screenshot)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ok = win.grab().save(str(out))
+    err = getattr(win, "last_error", "")
+    win.doc.undo_stack.set_clean()  # a screenshot run never asks to save and leaves no autosave
+    win.autosaver.flush()
+    proj = win.doc.project
+    if proj is not None:
+        from .autosave import remove_autosave
+
+        remove_autosave(proj.path, proj.name, proj.clip.path)
+    win.close()
+    if not ok:
+        print(f"could not write {out}", file=sys.stderr)
+        return 1
+    print(f"wrote {out}" + (f" (note: {err})" if err else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Export dialog: which takes, sample rate, bit depth, BWF time reference, mp4 preview, folder.
+
+The dialog only collects choices; the main window runs `jobs.export_stems` in a worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                               QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from ..core.project import TakeInfo
+
+
+@dataclass
+class ExportChoice:
+    takes: list[TakeInfo] = field(default_factory=list)
+    outdir: str = ""
+    sample_rate: int = 48000
+    bits: int = 24
+    time_reference_s: float = 0.0
+    preview: bool = False
+
+
+class ExportDialog(QDialog):
+    def __init__(self, takes: list[TakeInfo], selected: list[str], outdir: str, clip_name: str,
+                 source_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export stems")
+        self.setMinimumWidth(460)
+        self._takes = takes
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Takes to export"))
+        self.list = QListWidget()
+        for t in takes:
+            it = QListWidgetItem(f"{t.name}   ({t.engine}, seed {t.seed})")
+            it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
+            it.setCheckState(Qt.Checked if (t.path in selected or not selected) else Qt.Unchecked)
+            it.setData(Qt.UserRole, t.path)
+            self.list.addItem(it)
+        lay.addWidget(self.list)
+        form = QFormLayout()
+        self.rate = QComboBox()
+        self.rate.addItem("48 kHz (film/video)", 48000)
+        self.rate.addItem("44.1 kHz", 44100)
+        self.bits = QComboBox()
+        self.bits.addItem("24-bit", 24)
+        self.bits.addItem("16-bit", 16)
+        self.tref = QDoubleSpinBox()
+        self.tref.setRange(0.0, 86400.0)
+        self.tref.setDecimals(3)
+        self.tref.setSuffix(" s")
+        self.tref.setToolTip("BWF time reference: where the stem starts on the timeline (seconds)")
+        self.preview = QCheckBox("Also write an mp4 preview (picture + take)")
+        folder = QWidget()
+        fh = QHBoxLayout(folder)
+        fh.setContentsMargins(0, 0, 0, 0)
+        self.outdir = QLineEdit(outdir)
+        browse = QToolButton()
+        browse.setText("…")
+        browse.clicked.connect(self._browse)
+        fh.addWidget(self.outdir, 1)
+        fh.addWidget(browse)
+        form.addRow("Sample rate", self.rate)
+        form.addRow("Bit depth", self.bits)
+        form.addRow("Time reference", self.tref)
+        form.addRow("Folder", folder)
+        form.addRow("", self.preview)
+        lay.addLayout(form)
+        self.names = QLabel(f"Files are named {clip_name}_{source_name}_takeNN.wav")
+        self.names.setObjectName("dim")
+        lay.addWidget(self.names)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.button(QDialogButtonBox.Ok).setText("Export")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def _browse(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Export folder", self.outdir.text())
+        if d:
+            self.outdir.setText(d)
+
+    def choice(self) -> ExportChoice:
+        paths = {self.list.item(i).data(Qt.UserRole) for i in range(self.list.count())
+                 if self.list.item(i).checkState() == Qt.Checked}
+        return ExportChoice([t for t in self._takes if t.path in paths], str(Path(self.outdir.text()).expanduser()),
+                            int(self.rate.currentData()), int(self.bits.currentData()), float(self.tref.value()),
+                            self.preview.isChecked())
+
+
+__all__ = ["ExportChoice", "ExportDialog"]

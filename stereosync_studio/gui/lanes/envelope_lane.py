@@ -1,0 +1,241 @@
+"""The envelope lane: the target loudness curve with its step events, over the guide and take waveforms.
+
+Steps are the sampler's grain positions. While the envelope has no explicit events the lane
+shows the ones the engine would find (hollow markers); the first step edit turns those into
+explicit events the user then owns.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QMenu, QToolButton
+
+from ...core.envelope import Envelope
+from .. import style
+from . import edit_tools as et
+from .base import CurveLane, LaneContext
+
+
+def _tool_button(text: str, tip: str) -> QToolButton:
+    b = QToolButton()
+    b.setText(text)
+    b.setToolTip(tip)
+    b.setStyleSheet("QToolButton { padding: 1px 4px; font-size: 8pt; border: 1px solid #3a3d44; }")
+    return b
+
+
+def video_envelope_available() -> tuple[bool, str]:
+    if importlib.util.find_spec("stereosync_studio.analysis.steps_video") is None:
+        return False, "steps from video are not available in this build yet"
+    return True, ""
+
+
+class EnvelopeLane(CurveLane):
+    title = "Envelope"
+    colour = style.ENVELOPE
+    y_range = (0.0, 1.0)
+    lo, hi, centre, clear_value = 0.0, 1.0, 0.0, 0.0
+    drag_width_px = 30.0
+
+    sourceRequested = Signal(str)  # "audio" | "video" | "csv"
+
+    def __init__(self, ctx: LaneContext, parent=None) -> None:
+        super().__init__(ctx, parent)
+        self.auto_events: list[float] = []
+        self.guide_fill = pg.PlotCurveItem(pen=pg.mkPen(None), fillLevel=0.0,
+                                           brush=pg.mkBrush(style.qcolor(style.GUIDE_WAVE, 150)))
+        self.take_fill = pg.PlotCurveItem(pen=pg.mkPen(None), fillLevel=0.0,
+                                          brush=pg.mkBrush(style.qcolor(style.TAKE_WAVE, 70)))
+        self.take_rms = pg.PlotCurveItem(pen=pg.mkPen(style.qcolor(style.HEARD, 200), width=1.2))
+        self.env_curve = pg.PlotCurveItem(pen=pg.mkPen(style.ENVELOPE, width=2), fillLevel=0.0,
+                                          brush=pg.mkBrush(style.qcolor(style.ENVELOPE, 38)))
+        self.event_lines = pg.PlotCurveItem(pen=pg.mkPen(style.qcolor(style.EVENTS, 90), width=1),
+                                            connect="pairs")
+        self.event_marks = pg.ScatterPlotItem(symbol="t", size=9, pen=pg.mkPen(style.EVENTS),
+                                              brush=pg.mkBrush(style.EVENTS))
+        for z, item in enumerate((self.guide_fill, self.take_fill, self.take_rms, self.event_lines,
+                                  self.env_curve, self.event_marks)):
+            item.setZValue(z)
+            self.plot.addItem(item)
+        self.cache_items(self.guide_fill, self.take_fill, self.take_rms, self.env_curve, self.event_lines)
+        self.b_guide = _tool_button("Guide", "Envelope from the clip's own audio (RMS)")
+        self.b_video = _tool_button("Video", "Envelope from steps seen in the picture")
+        self.b_csv = _tool_button("CSV…", "Import an envelope from a CSV file (time, value)")
+        ok, why = video_envelope_available()
+        self.b_video.setEnabled(ok)
+        if not ok:
+            self.b_video.setToolTip(why)
+        for b, mode in ((self.b_guide, "audio"), (self.b_video, "video"), (self.b_csv, "csv")):
+            b.clicked.connect(lambda _=False, m=mode: self.sourceRequested.emit(m))
+            self.add_button(b)
+
+    # -- document --------------------------------------------------------------------------------
+    def envelope(self) -> Envelope | None:
+        src = self.ctx.doc.source
+        return None if src is None else src.envelope
+
+    def curve(self):
+        env = self.envelope()
+        if env is None:
+            return None
+        return env.times(), env.values
+
+    def commit(self, values: np.ndarray, label: str, merge_id: str | None) -> None:
+        env = self.envelope()
+        if env is None:
+            return
+        new = Envelope(values, env.rate, None if env.events is None else list(env.events), "drawn")
+        self.ctx.doc.edit("envelope", new, label, merge_id)
+
+    def events(self) -> list[float]:
+        env = self.envelope()
+        if env is None:
+            return []
+        return list(env.events) if env.events is not None else list(self.auto_events)
+
+    def set_events(self, events: list[float], label: str, merge_id: str | None = None) -> None:
+        env = self.envelope()
+        if env is None:
+            return
+        new = env.copy()
+        new.events = sorted(events)
+        self.ctx.doc.edit("events", new, label, merge_id)
+
+    def fit_y(self) -> None:
+        env = self.envelope()
+        top = float(env.values.max()) if env is not None and len(env.values) else 0.0
+        guide = self.ctx.doc.project.guide_envelope if self.ctx.doc.project else None
+        if guide is not None and len(guide.values):
+            top = max(top, float(guide.values.max()))
+        ymax = min(1.0, max(0.1, top * 1.25))
+        self.vb.setYRange(0.0, ymax, padding=0.02)
+
+    def refresh(self) -> None:
+        env = self.envelope()
+        if env is None:
+            self.env_curve.setData([], [])
+            self.refresh_events()
+            return
+        self.env_curve.setData(env.times(), env.values)
+        self.refresh_events()
+        self.update_readout(self.ctx.transport.position)
+
+    def refresh_events(self) -> None:
+        env = self.envelope()
+        explicit = env is not None and env.events is not None
+        ev = np.asarray(self.events(), float)
+        top = self.vb.viewRange()[1][1]
+        if len(ev):
+            xs = np.repeat(ev, 2)
+            ys = np.tile([0.0, top], len(ev))
+            self.event_lines.setData(xs, ys)
+            self.event_marks.setData(ev, np.full(len(ev), top * 0.93))
+        else:
+            self.event_lines.setData([], [])
+            self.event_marks.setData([], [])
+        brush = pg.mkBrush(style.EVENTS) if explicit else pg.mkBrush(0, 0, 0, 0)
+        self.event_marks.setBrush(brush)
+        self.update_readout(self.ctx.transport.position)
+
+    def update_readout(self, t: float) -> None:
+        env = self.envelope()
+        if env is None:
+            self.readout.setText("")
+            return
+        n = len(self.events())
+        kind = "steps" if env.events is not None else "auto steps"
+        self.readout.setText(f"{float(env.at(t)):.3f}  ·  {n} {kind}  ·  {env.origin}")
+
+    def set_guide_peaks(self, t: np.ndarray | None, peaks: np.ndarray | None) -> None:
+        if t is None:
+            self.guide_fill.setData([], [])
+        else:
+            self.guide_fill.setData(t, np.sqrt(peaks) * self.vb.viewRange()[1][1] * 0.9)
+
+    def set_take(self, t: np.ndarray | None, peaks: np.ndarray | None, rms: Envelope | None = None) -> None:
+        if t is None:
+            self.take_fill.setData([], [])
+        else:
+            self.take_fill.setData(t, np.sqrt(peaks) * self.vb.viewRange()[1][1] * 0.9)
+        if rms is None:
+            self.take_rms.setData([], [])
+        else:
+            self.take_rms.setData(rms.times(), rms.values)
+
+    # -- step tool -------------------------------------------------------------------------------
+    def _tolerance(self) -> float:
+        return 7 * abs(self.pixel()[0])
+
+    def on_click(self, x: float, y: float, modifiers, double: bool) -> None:
+        if self.ctx.tool == "step":
+            self.ctx.set_active(self)
+            if et.nearest_event(self.events(), x, self._tolerance()) is None:
+                self.set_events(et.add_event(self.events(), x), "Add step")
+            return
+        if double and self.ctx.tool == "select":
+            self.set_events(et.add_event(self.events(), x), "Add step")
+            return
+        super().on_click(x, y, modifiers, double)
+
+    def on_drag(self, ev, start, now) -> None:
+        if self.ctx.tool == "step":
+            if ev.isStart():
+                self._step_index = et.nearest_event(self.events(), float(start.x()), self._tolerance())
+                self._gesture = self.ctx.doc.new_gesture("step")
+            if getattr(self, "_step_index", None) is not None:
+                events = self.events()
+                events[self._step_index] = max(float(now.x()), 0.0)
+                order = np.argsort(events)
+                self._step_index = int(np.where(order == self._step_index)[0][0])
+                self.set_events(sorted(events), "Move step", self._gesture)
+                if ev.isFinish():
+                    self.ctx.doc.end_gesture()
+                    self._step_index = None
+                return
+            self.ctx.set_selection((start.x(), now.x()), self)
+            return
+        super().on_drag(ev, start, now)
+
+    def on_context(self, x: float, y: float, screen_pos) -> None:
+        if self.ctx.tool == "step":
+            i = et.nearest_event(self.events(), x, self._tolerance())
+            if i is not None:
+                self.set_events(et.remove_event(self.events(), x, self._tolerance()), "Delete step")
+                return
+        super().on_context(x, y, screen_pos)
+
+    def delete_selection(self) -> bool:
+        sel = self.ctx.selection
+        if sel is None:
+            return False
+        self.set_events(et.remove_events_in(self.events(), *sel), "Delete steps")
+        return True
+
+    def clear_selection(self) -> bool:
+        sel = self.ctx.selection
+        env = self.envelope()
+        if sel is None or env is None:
+            return False
+        values = et.clear_range(env.values, env.times(), sel[0], sel[1], 0.0)
+        events = None if env.events is None else et.remove_events_in(env.events, *sel)
+        self.ctx.doc.edit("envelope", Envelope(values, env.rate, events, "drawn"), "Clear envelope")
+        return True
+
+    def fill_menu(self, menu: QMenu, x: float, y: float) -> None:
+        menu.addAction("Add step here", lambda: self.set_events(et.add_event(self.events(), x), "Add step"))
+        i = et.nearest_event(self.events(), x, self._tolerance() * 2)
+        act = menu.addAction("Delete nearest step",
+                             lambda: self.set_events(et.remove_event(self.events(), x, self._tolerance() * 2),
+                                                     "Delete step"))
+        act.setEnabled(i is not None)
+        act = menu.addAction("Delete steps in selection", self.delete_selection)
+        act.setEnabled(self.ctx.selection is not None)
+        menu.addSeparator()
+        super().fill_menu(menu, x, y)
+
+
+__all__ = ["EnvelopeLane", "video_envelope_available"]

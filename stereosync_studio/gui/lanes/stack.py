@@ -1,0 +1,163 @@
+"""All lanes stacked under the picture on one time axis, with the lane toolbar (tools, range edits)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from .. import style
+from ..document import ProjectDocument
+from ..icons import icon
+from ..transport import Transport
+from .base import HEADER_WIDTH, LaneContext, RulerLane
+from .envelope_lane import EnvelopeLane
+from .trajectory_lane import DistanceLane, HeardLane, PanLane
+
+
+class LaneStack(QWidget):
+    """Ruler + envelope + pan + distance + heard-vs-box lanes, x-linked, redrawn from the document."""
+
+    def __init__(self, doc: ProjectDocument, transport: Transport, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = LaneContext(doc, transport)
+        self.doc = doc
+        self.setObjectName("laneStack")
+        self.setStyleSheet(f"QWidget#laneStack {{ background: {style.BORDER}; }}")
+        self.setAttribute(Qt.WA_StyledBackground, True)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(1)  # the 1-px gaps show the background: lines between lanes
+        lay.addWidget(self._toolbar())
+        self.ruler = RulerLane(self.ctx)
+        self.envelope = EnvelopeLane(self.ctx)
+        self.pan = PanLane(self.ctx)
+        self.distance = DistanceLane(self.ctx)
+        self.heard = HeardLane(self.ctx)
+        self.lanes = [self.ruler, self.envelope, self.pan, self.distance, self.heard]
+        lay.addWidget(self.ruler)
+        for lane, stretch in ((self.envelope, 30), (self.pan, 17), (self.distance, 13), (self.heard, 17)):
+            lay.addWidget(lane, stretch)
+            lane.plot.setXLink(self.ruler.plot)
+        doc.changed.connect(self._on_changed)
+        self.ctx.activeLaneChanged.connect(self._update_actions)
+        self.ctx.selectionChanged.connect(self._update_actions)
+        self.ctx.toolChanged.connect(self._update_actions)
+        self._update_actions()
+
+    def _toolbar(self) -> QWidget:
+        bar = QFrame()
+        bar.setObjectName("transport")
+        h = QHBoxLayout(bar)
+        h.setContentsMargins(HEADER_WIDTH - 150 + 8, 2, 8, 2)
+        h.setSpacing(3)
+        lbl = QLabel("LANES")
+        lbl.setObjectName("dim")
+        lbl.setStyleSheet(f"color:{style.TEXT_DIM}; font-weight:bold; letter-spacing:1px;")
+        h.addWidget(lbl)
+        h.addSpacing(8)
+        self.tool_group = QButtonGroup(self)
+        self.tool_buttons: dict[str, QToolButton] = {}
+        for name, text, tip in (("select", "Select", "Select a range, grab and pull a curve (1)"),
+                                ("draw", "Draw", "Draw the curve freehand (2)"),
+                                ("step", "Steps", "Click to add a step, drag to move, right-click to delete (3)")):
+            b = QToolButton()
+            b.setIcon(icon(name))
+            b.setText(text)
+            b.setToolTip(tip)
+            b.setCheckable(True)
+            b.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            b.clicked.connect(lambda _=False, n=name: self.ctx.set_tool(n))
+            self.tool_group.addButton(b)
+            self.tool_buttons[name] = b
+            h.addWidget(b)
+        self.tool_buttons["select"].setChecked(True)
+        sep = QFrame()
+        sep.setFrameShape(QFrame.VLine)
+        sep.setStyleSheet(f"color:{style.BORDER}")
+        h.addSpacing(6)
+        h.addWidget(sep)
+        h.addSpacing(6)
+        self.range_buttons: dict[str, QToolButton] = {}
+        for key, text, tip in (("up", "Scale +", "Scale the selection up 20% (Ctrl+Up)"),
+                               ("down", "Scale −", "Scale the selection down 20% (Ctrl+Down)"),
+                               ("smooth", "Smooth", "Smooth the selection"),
+                               ("clear", "Clear", "Clear the selection (Delete)")):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(tip)
+            b.clicked.connect(lambda _=False, k=key: self.range_action(k))
+            self.range_buttons[key] = b
+            h.addWidget(b)
+        h.addStretch(1)
+        self.sel_label = QLabel("")
+        self.sel_label.setObjectName("dim")
+        h.addWidget(self.sel_label)
+        b = QToolButton()
+        b.setText("Fit")
+        b.setToolTip("Show the whole clip")
+        b.clicked.connect(self.zoom_fit)
+        h.addWidget(b)
+        return bar
+
+    # -- actions ---------------------------------------------------------------------------------
+    def active_curve_lane(self):
+        lane = self.ctx.active_lane
+        return lane if lane in (self.envelope, self.pan, self.distance) else self.envelope
+
+    def range_action(self, key: str) -> bool:
+        lane = self.active_curve_lane()
+        if key == "up":
+            return lane.scale_selection(1.2)
+        if key == "down":
+            return lane.scale_selection(1 / 1.2)
+        if key == "smooth":
+            return lane.smooth_selection()
+        if key == "clear":
+            return lane.clear_selection()
+        return False
+
+    def _update_actions(self, *_args) -> None:
+        sel = self.ctx.selection
+        for b in self.range_buttons.values():
+            b.setEnabled(sel is not None)
+        lane = self.active_curve_lane()
+        if sel is None:
+            self.sel_label.setText("")
+        else:
+            self.sel_label.setText(f"{lane.title}: {sel[0]:.2f}–{sel[1]:.2f} s")
+        self.tool_buttons[self.ctx.tool].setChecked(True)
+
+    def zoom_fit(self) -> None:
+        proj = self.doc.project
+        dur = proj.clip.duration if proj else 1.0
+        self.ruler.vb.setXRange(0.0, dur, padding=0.0)
+
+    # -- document --------------------------------------------------------------------------------
+    def _on_changed(self, part: str) -> None:
+        if part == "project":
+            proj = self.doc.project
+            dur = proj.clip.duration if proj else 1.0
+            for lane in self.lanes:
+                lane.set_duration(dur)
+            self.ctx.set_selection(None)
+            self.envelope.fit_y()
+            self.distance.fit_y()
+            self.zoom_fit()
+            for lane in self.lanes:
+                lane.refresh()
+            self.heard.set_box_only()
+            return
+        if part == "envelope":
+            self.envelope.refresh()
+        elif part == "events":
+            self.envelope.refresh_events()
+        elif part == "trajectory":
+            self.pan.refresh()
+            self.distance.refresh()
+        elif part == "track":
+            self.pan.refresh()
+            if self.heard.alignment is None:
+                self.heard.set_box_only()
+
+
+__all__ = ["LaneStack"]

@@ -1,0 +1,217 @@
+"""Trajectory lanes: pan (-1 left .. 1 right) and distance from the boxes, editable like the envelope,
+plus the heard-vs-box plot of the selected take (StereoSync's Fig. 4: where the sound is heard
+against where the box is, with the Spatial AV-Align margin).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QToolButton
+
+from ...core.trajectory import Trajectory, pan_from_x
+from .. import style
+from .base import CurveLane, Lane, LaneContext
+
+
+class _TrajectoryLane(CurveLane):
+    field = "pan"
+
+    def trajectory(self) -> Trajectory | None:
+        src = self.ctx.doc.source
+        return None if src is None else src.trajectory
+
+    def curve(self):
+        tr = self.trajectory()
+        if tr is None or len(tr) == 0:
+            return None
+        return tr.times(), getattr(tr, self.field)
+
+    def commit(self, values: np.ndarray, label: str, merge_id: str | None) -> None:
+        tr = self.trajectory()
+        if tr is None:
+            return
+        new = tr.copy()
+        setattr(new, self.field, np.asarray(values, np.float64))
+        new.follow_box = False
+        new.__post_init__()  # re-clip to the valid range
+        self.ctx.doc.edit("trajectory", new, label, merge_id)
+
+
+class PanLane(_TrajectoryLane):
+    title = "Pan"
+    colour = style.PAN
+    y_range = (-1.0, 1.0)
+    lo, hi, centre, clear_value = -1.0, 1.0, 0.0, 0.0
+    field = "pan"
+
+    followRequested = Signal()
+
+    def __init__(self, ctx: LaneContext, parent=None) -> None:
+        super().__init__(ctx, parent)
+        self.edges = [pg.InfiniteLine(0, angle=0, pen=pg.mkPen((255, 255, 255, 40), style=pg.QtCore.Qt.DashLine))
+                      for _ in range(2)]
+        for e in self.edges:
+            self.plot.addItem(e, ignoreBounds=True)
+        self.centre_line = pg.InfiniteLine(0, angle=0, pen=pg.mkPen((255, 255, 255, 28)))
+        self.plot.addItem(self.centre_line, ignoreBounds=True)
+        self.box_curve = pg.PlotCurveItem(pen=pg.mkPen(style.qcolor(style.BOX, 120), width=1,
+                                                       style=pg.QtCore.Qt.DotLine))
+        self.curve_item = pg.PlotCurveItem(pen=pg.mkPen(style.PAN, width=2))
+        self.plot.addItem(self.box_curve)
+        self.plot.addItem(self.curve_item)
+        self.cache_items(self.box_curve, self.curve_item)
+        self.plot.getAxis("left").setTicks([[(-1, "L"), (-0.5, ""), (0, "C"), (0.5, ""), (1, "R")]])
+        self.b_follow = QToolButton()
+        self.b_follow.setText("Follow box")
+        self.b_follow.setCheckable(True)
+        self.b_follow.setToolTip("Derive pan and distance from the tracked boxes again")
+        self.b_follow.setStyleSheet("QToolButton { padding: 1px 4px; font-size: 8pt; border: 1px solid #3a3d44; }")
+        self.b_follow.clicked.connect(lambda _=False: self.followRequested.emit())
+        self.add_button(self.b_follow)
+
+    def refresh(self) -> None:
+        tr = self.trajectory()
+        proj = self.ctx.doc.project
+        if tr is None or proj is None or len(tr) == 0:
+            self.curve_item.setData([], [])
+            self.box_curve.setData([], [])
+            return
+        self.curve_item.setData(tr.times(), tr.pan)
+        edge = float(pan_from_x(proj.clip.width, proj.clip.width, tr.hfov_deg))
+        self.edges[0].setValue(edge)
+        self.edges[1].setValue(-edge)
+        self.b_follow.setChecked(tr.follow_box)
+        src = self.ctx.doc.source
+        if not tr.follow_box and src is not None:
+            box = Trajectory.from_track(src.track, proj.clip.width, proj.clip.height, tr.fps, tr.hfov_deg)
+            self.box_curve.setData(box.times(), box.pan)
+        else:
+            self.box_curve.setData([], [])
+        self.update_readout(self.ctx.transport.position)
+
+    def update_readout(self, t: float) -> None:
+        tr = self.trajectory()
+        if tr is None or len(tr) == 0:
+            self.readout.setText("")
+            return
+        p = float(tr.pan_at(t))
+        side = "C" if abs(p) < 0.02 else ("L" if p < 0 else "R")
+        self.readout.setText(f"{p:+.2f} {side}  ·  {p * 90:+.0f}°" + ("" if tr.follow_box else "  ·  edited"))
+
+
+class DistanceLane(_TrajectoryLane):
+    title = "Distance"
+    colour = style.DISTANCE
+    y_range = (0.0, 3.0)
+    lo, hi, centre, clear_value = 0.05, 20.0, 1.0, 1.0
+    field = "distance"
+
+    def __init__(self, ctx: LaneContext, parent=None) -> None:
+        super().__init__(ctx, parent)
+        self.ref_line = pg.InfiniteLine(1.0, angle=0, pen=pg.mkPen((255, 255, 255, 32),
+                                                                  style=pg.QtCore.Qt.DashLine))
+        self.plot.addItem(self.ref_line, ignoreBounds=True)
+        self.curve_item = pg.PlotCurveItem(pen=pg.mkPen(style.DISTANCE, width=2), fillLevel=0.0,
+                                           brush=pg.mkBrush(style.qcolor(style.DISTANCE, 30)))
+        self.plot.addItem(self.curve_item)
+        self.cache_items(self.curve_item)
+
+    def fit_y(self) -> None:
+        tr = self.trajectory()
+        top = float(np.max(tr.distance)) if tr is not None and len(tr) else 1.0
+        top = max(2.0, top * 1.2)
+        self.vb.setYRange(0.0, top, padding=0.02)
+        step = 1 if top <= 4 else 2 if top <= 10 else 5
+        self.plot.getAxis("left").setTicks([[(float(v), f"{v:g}") for v in np.arange(0, top + 1e-9, step)]])
+
+    def refresh(self) -> None:
+        tr = self.trajectory()
+        if tr is None or len(tr) == 0:
+            self.curve_item.setData([], [])
+            return
+        self.curve_item.setData(tr.times(), tr.distance)
+        self.update_readout(self.ctx.transport.position)
+
+    def update_readout(self, t: float) -> None:
+        tr = self.trajectory()
+        if tr is None or len(tr) == 0:
+            self.readout.setText("")
+            return
+        d = float(tr.distance_at(t))
+        self.readout.setText(f"{d:.2f}× ref  ·  {20 * np.log10(1.0 / max(d, 1e-3)):+.1f} dB")
+
+
+class HeardLane(Lane):
+    """Read-only: box x-range on screen (band), box centre (dotted) and the heard direction (line)."""
+
+    title = "Heard vs box"
+    colour = style.HEARD
+    y_range = (0.0, 1.0)
+
+    def __init__(self, ctx: LaneContext, parent=None) -> None:
+        super().__init__(ctx, parent)
+        self.plot.getAxis("left").setTicks([[(0, "L"), (0.5, "C"), (1, "R")]])
+        self.band_lo = pg.PlotCurveItem(pen=pg.mkPen(None))
+        self.band_hi = pg.PlotCurveItem(pen=pg.mkPen(None))
+        self.band = pg.FillBetweenItem(self.band_lo, self.band_hi, brush=pg.mkBrush(style.qcolor(style.BOX, 80)))
+        self.margin_lo = pg.PlotCurveItem(pen=pg.mkPen(style.qcolor(style.BOX, 60), width=1,
+                                                       style=pg.QtCore.Qt.DashLine))
+        self.margin_hi = pg.PlotCurveItem(pen=pg.mkPen(style.qcolor(style.BOX, 60), width=1,
+                                                       style=pg.QtCore.Qt.DashLine))
+        self.centre = pg.PlotCurveItem(pen=pg.mkPen("#ff9f43", width=1.5, style=pg.QtCore.Qt.DotLine))
+        self.heard = pg.PlotCurveItem(pen=pg.mkPen(style.HEARD, width=2), connect="finite")
+        self.hits = pg.ScatterPlotItem(size=4, pen=None)
+        for item in (self.band_lo, self.band_hi, self.band, self.margin_lo, self.margin_hi, self.centre,
+                     self.heard, self.hits):
+            self.plot.addItem(item)
+        self.cache_items(self.band, self.centre, self.heard, self.margin_lo, self.margin_hi)
+        self.readout.setText("select a take")
+        self.alignment = None
+
+    def set_box_only(self) -> None:
+        """Show the box band from the track alone (before any take is selected)."""
+        src, proj = self.ctx.doc.source, self.ctx.doc.project
+        self.alignment = None
+        if src is None or proj is None:
+            for c in (self.band_lo, self.band_hi, self.centre, self.heard, self.margin_lo, self.margin_hi):
+                c.setData([], [])
+            self.hits.setData([], [])
+            return
+        boxes = src.track.boxes
+        w = float(proj.clip.width)
+        t = (np.arange(len(boxes)) + 0.5) / proj.clip.fps
+        self._band(t, boxes[:, 0] / w, boxes[:, 2] / w, None)
+        self.heard.setData([], [])
+        self.hits.setData([], [])
+        self.readout.setText("box only · select a take")
+
+    def _band(self, t, x0, x1, margin: float | None) -> None:
+        ok = ~np.isnan(x0)
+        t, x0, x1 = t[ok], x0[ok], x1[ok]
+        self.band_lo.setData(t, x0)
+        self.band_hi.setData(t, x1)
+        self.centre.setData(t, 0.5 * (x0 + x1))
+        if margin is not None:
+            self.margin_lo.setData(t, x0 - margin)
+            self.margin_hi.setData(t, x1 + margin)
+        else:
+            self.margin_lo.setData([], [])
+            self.margin_hi.setData([], [])
+
+    def set_alignment(self, al, frame_width: float, take_name: str) -> None:
+        """`al` is metrics.spatial_alignment's Alignment (per-window heard_x and box x0/x1)."""
+        self.alignment = al
+        w = float(frame_width)
+        self._band(al.times, al.box_x0 / w, al.box_x1 / w, al.margin_px / w)
+        hx = np.where(al.active, np.clip(al.heard_x / w, -0.2, 1.2), np.nan)
+        self.heard.setData(al.times, hx)
+        counted = al.active & ~np.isnan(al.box_x0)
+        colours = [pg.mkBrush(style.OK) if a else pg.mkBrush(style.ERROR) for a in al.aligned[counted]]
+        self.hits.setData(al.times[counted], hx[counted], brush=colours)
+        score = "–" if not np.isfinite(al.recall) else f"{al.recall:.2f}"
+        self.readout.setText(f"{take_name}: AV-Align {score}")
+
+
+__all__ = ["DistanceLane", "HeardLane", "PanLane"]

@@ -1,0 +1,224 @@
+"""Takes list: every generated take of the source with its seed and metrics; play, A/B, solo/mute,
+rename, delete. All changes are document edits (undoable; a deleted take's file stays on disk
+so undo can bring it back).
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QPushButton,
+                               QTreeWidget, QTreeWidgetItem, QVBoxLayout)
+
+from ..core.project import TakeInfo
+from . import style
+from .document import ProjectDocument
+from .icons import icon
+
+COLUMNS = ["Take", "Engine", "Seed", "E-L1", "Align", "S", "M"]
+C_NAME, C_ENGINE, C_SEED, C_EL1, C_ALIGN, C_SOLO, C_MUTE = range(len(COLUMNS))
+E_L1_KEYS = ("e_l1", "E-L1", "el1", "e_l1_normalized")
+ALIGN_KEYS = ("spatial_av_align", "spatial_alignment", "av_align")
+
+
+def metric(take: TakeInfo, keys: tuple[str, ...]) -> float | None:
+    for k in keys:
+        v = take.metrics.get(k)
+        if isinstance(v, (int, float)) and math.isfinite(v):
+            return float(v)
+    return None
+
+
+class TakesPanel(QGroupBox):
+    takeSelected = Signal(object)  # TakeInfo or None
+    playRequested = Signal(object)
+    abRequested = Signal()
+    exportRequested = Signal()
+    flagsChanged = Signal()
+
+    def __init__(self, doc: ProjectDocument, parent=None) -> None:
+        super().__init__("TAKES", parent)
+        self.doc = doc
+        self._loading = False
+        self.previous_path: str | None = None
+        self.current_path: str | None = None
+        lay = QVBoxLayout(self)
+        lay.setSpacing(4)
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(COLUMNS)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.tree.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
+        hdr = self.tree.header()
+        hdr.setStretchLastSection(False)
+        hdr.setSectionResizeMode(C_NAME, QHeaderView.Stretch)
+        for c in range(1, len(COLUMNS)):
+            hdr.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        self.tree.headerItem().setToolTip(C_EL1, "Envelope L1 between target and take (lower is better)")
+        self.tree.headerItem().setToolTip(C_ALIGN, "Spatial AV-Align: share of windows heard inside the box")
+        self.tree.headerItem().setToolTip(C_SOLO, "Solo")
+        self.tree.headerItem().setToolTip(C_MUTE, "Mute")
+        lay.addWidget(self.tree, 1)
+        row = QHBoxLayout()
+        row.setSpacing(3)
+        self.b_play = QPushButton(icon("play"), "Play")
+        self.b_ab = QPushButton(icon("ab"), "A/B")
+        self.b_ab.setToolTip("Switch between this take and the previous one (B)")
+        self.b_delete = QPushButton(icon("delete"), "")
+        self.b_delete.setToolTip("Delete the selected takes (the files stay on disk)")
+        self.b_export = QPushButton(icon("export"), "Export…")
+        for b in (self.b_play, self.b_ab, self.b_delete, self.b_export):
+            row.addWidget(b)
+        lay.addLayout(row)
+        self.b_play.clicked.connect(lambda: self.playRequested.emit(self.selected_take()))
+        self.b_ab.clicked.connect(self.abRequested)
+        self.b_delete.clicked.connect(self.delete_selected)
+        self.b_export.clicked.connect(self.exportRequested)
+        self.tree.currentItemChanged.connect(self._current_changed)
+        self.tree.itemChanged.connect(self._item_changed)
+        doc.changed.connect(self._on_doc)
+        self._update_buttons()
+
+    # -- access ----------------------------------------------------------------------------------
+    def takes(self) -> list[TakeInfo]:
+        src = self.doc.source
+        return [] if src is None else list(src.takes)
+
+    def take_by_path(self, path: str | None) -> TakeInfo | None:
+        for t in self.takes():
+            if t.path == path:
+                return t
+        return None
+
+    def selected_take(self) -> TakeInfo | None:
+        return self.take_by_path(self.current_path)
+
+    def selected_takes(self) -> list[TakeInfo]:
+        paths = {it.data(C_NAME, Qt.UserRole) for it in self.tree.selectedItems()}
+        return [t for t in self.takes() if t.path in paths]
+
+    def select_path(self, path: str | None) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            it = self.tree.topLevelItem(i)
+            if it.data(C_NAME, Qt.UserRole) == path:
+                self.tree.setCurrentItem(it)
+                return
+
+    # -- document --------------------------------------------------------------------------------
+    def _on_doc(self, part: str) -> None:
+        if part in ("project", "takes"):
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Show the document's takes; items are updated in place when the list is the same takes
+        (never deleted from inside their own itemChanged signal, e.g. a solo click)."""
+        keep = self.current_path
+        takes = self.takes()
+        items = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        self._loading = True
+        try:
+            if [it.data(C_NAME, Qt.UserRole) for it in items] == [t.path for t in takes]:
+                for it, t in zip(items, takes):
+                    self._fill(it, t)
+            else:
+                self.tree.clear()
+                for t in takes:
+                    it = QTreeWidgetItem()
+                    it.setFlags(it.flags() | Qt.ItemIsEditable | Qt.ItemIsUserCheckable)
+                    it.setData(C_NAME, Qt.UserRole, t.path)
+                    for c in (C_SEED, C_EL1, C_ALIGN):
+                        it.setTextAlignment(c, Qt.AlignRight | Qt.AlignVCenter)
+                    self._fill(it, t)
+                    self.tree.addTopLevelItem(it)
+        finally:
+            self._loading = False
+        paths = [t.path for t in takes]
+        if keep in paths:
+            self.select_path(keep)
+        elif paths:
+            self.select_path(paths[-1])
+        else:
+            self._current_changed(None, None)
+        self._update_buttons()
+        self.flagsChanged.emit()
+
+    @staticmethod
+    def _fill(it: QTreeWidgetItem, t: TakeInfo) -> None:
+        it.setText(C_NAME, t.name)
+        it.setToolTip(C_NAME, f"{t.path}\n{t.created}")
+        it.setText(C_ENGINE, t.engine)
+        it.setText(C_SEED, str(t.seed))
+        el1, al = metric(t, E_L1_KEYS), metric(t, ALIGN_KEYS)
+        it.setText(C_EL1, "–" if el1 is None else f"{el1:.4f}")
+        it.setText(C_ALIGN, "–" if al is None else f"{al:.2f}")
+        if al is not None:
+            it.setForeground(C_ALIGN, QBrush(QColor(style.OK if al >= 0.7 else style.WARN if al >= 0.4
+                                                    else style.ERROR)))
+        it.setCheckState(C_SOLO, Qt.Checked if t.solo else Qt.Unchecked)
+        it.setCheckState(C_MUTE, Qt.Checked if t.muted else Qt.Unchecked)
+
+    def _current_changed(self, cur, _prev) -> None:
+        if self._loading:
+            return
+        path = None if cur is None else cur.data(C_NAME, Qt.UserRole)
+        if path != self.current_path:
+            if self.current_path is not None:
+                self.previous_path = self.current_path
+            self.current_path = path
+            self.takeSelected.emit(self.selected_take())
+        self._update_buttons()
+
+    def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._loading:
+            return
+        path = item.data(C_NAME, Qt.UserRole)
+        takes = [TakeInfo.from_dict(t.to_dict()) for t in self.takes()]
+        target = next((t for t in takes if t.path == path), None)
+        if target is None:
+            return
+        if column == C_NAME:
+            name = item.text(C_NAME).strip()
+            if not name or name == target.name:
+                self.refresh()
+                return
+            target.name = name
+            self.doc.edit("takes", takes, f"Rename take to {name}")
+        elif column in (C_SOLO, C_MUTE):
+            on = item.checkState(column) == Qt.Checked
+            if column == C_SOLO:
+                target.solo = on
+            else:
+                target.muted = on
+            what = "Solo" if column == C_SOLO else "Mute"
+            self.doc.edit("takes", takes, f"{what} {target.name}" if on else f"Un{what.lower()} {target.name}")
+
+    def delete_selected(self) -> None:
+        chosen = {t.path for t in self.selected_takes()}
+        if not chosen:
+            return
+        keep = [t for t in self.takes() if t.path not in chosen]
+        self.doc.edit("takes", keep, f"Delete {len(chosen)} take(s)")
+
+    def ab_target(self) -> str | None:
+        """The take A/B switches to: the previously selected one (or the neighbour)."""
+        paths = [t.path for t in self.takes()]
+        if self.previous_path in paths and self.previous_path != self.current_path:
+            return self.previous_path
+        if self.current_path in paths and len(paths) > 1:
+            i = paths.index(self.current_path)
+            return paths[i - 1] if i > 0 else paths[1]
+        return None
+
+    def _update_buttons(self) -> None:
+        has = self.selected_take() is not None
+        self.b_play.setEnabled(has)
+        self.b_ab.setEnabled(has and len(self.takes()) > 1)
+        self.b_delete.setEnabled(has)
+        self.b_export.setEnabled(bool(self.takes()))
+
+
+__all__ = ["TakesPanel", "metric", "E_L1_KEYS", "ALIGN_KEYS"]

@@ -1,0 +1,140 @@
+"""The transport bar under the picture: buttons, timecode, loop in/out, mix gains, audio status."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout
+
+from . import style
+from .icons import icon
+from .transport import Transport
+
+
+def _button(name: str, tip: str, checkable: bool = False) -> QToolButton:
+    b = QToolButton()
+    b.setIcon(icon(name))
+    b.setToolTip(tip)
+    b.setCheckable(checkable)
+    b.setAutoRaise(True)
+    return b
+
+
+class TransportBar(QFrame):
+    """Buttons drive the Transport; labels follow it."""
+
+    gainChanged = Signal(str, float)  # "guide" | "take", linear gain
+    guideMuted = Signal(bool)
+
+    def __init__(self, transport: Transport, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("transport")
+        self.t = transport
+        h = QHBoxLayout(self)
+        h.setContentsMargins(8, 4, 8, 4)
+        h.setSpacing(2)
+        self.b_start = _button("start", "Go to start (Home)")
+        self.b_back = _button("back", "Shuttle backwards (J)")
+        self.b_play = _button("play", "Play / stop (Space)")
+        self.b_play.setIconSize(self.b_play.iconSize() * 1.3)
+        self.b_fwd = _button("fwd", "Shuttle forwards (L)")
+        self.b_end = _button("end", "Go to end (End)")
+        self.b_loop = _button("loop", "Loop between in and out points (I / O to set)", checkable=True)
+        for b in (self.b_start, self.b_back, self.b_play, self.b_fwd, self.b_end, self.b_loop):
+            h.addWidget(b)
+        h.addSpacing(10)
+        self.tc = QLabel("00:00:00:00")
+        self.tc.setObjectName("timecode")
+        h.addWidget(self.tc)
+        info = QVBoxLayout()
+        info.setSpacing(0)
+        self.frame_label = QLabel("frame 0")
+        self.frame_label.setObjectName("dim")
+        self.loop_label = QLabel("in –  out –")
+        self.loop_label.setObjectName("dim")
+        info.addWidget(self.frame_label)
+        info.addWidget(self.loop_label)
+        h.addSpacing(6)
+        h.addLayout(info)
+        h.addStretch(1)
+        self.rate_label = QLabel("")
+        self.rate_label.setStyleSheet(f"color:{style.WARN}; font-weight:bold;")
+        h.addWidget(self.rate_label)
+        h.addSpacing(10)
+        self.b_guide_mute = QToolButton()
+        self.b_guide_mute.setText("Guide")
+        self.b_guide_mute.setCheckable(True)
+        self.b_guide_mute.setChecked(True)
+        self.b_guide_mute.setToolTip("Hear the clip's own audio (guide track)")
+        self.guide_gain = self._slider("guide", 50)
+        h.addWidget(self.b_guide_mute)
+        h.addWidget(self.guide_gain)
+        h.addSpacing(6)
+        take_label = QLabel("Take")
+        h.addWidget(take_label)
+        self.take_gain = self._slider("take", 100)
+        h.addWidget(self.take_gain)
+        h.addSpacing(8)
+        self.audio_label = QLabel("")
+        self.audio_label.setObjectName("dim")
+        h.addWidget(self.audio_label)
+
+        self.b_start.clicked.connect(transport.home)
+        self.b_end.clicked.connect(transport.end)
+        self.b_play.clicked.connect(transport.toggle)
+        self.b_back.clicked.connect(lambda: transport.shuttle(-1))
+        self.b_fwd.clicked.connect(lambda: transport.shuttle(1))
+        self.b_loop.toggled.connect(self._loop_toggled)
+        self.b_guide_mute.toggled.connect(lambda on: self.guideMuted.emit(not on))
+        transport.positionChanged.connect(self._on_position)
+        transport.playingChanged.connect(self._on_playing)
+        transport.loopChanged.connect(self._on_loop)
+        transport.rateChanged.connect(self._on_rate)
+        self.set_audio_status(transport.player.available, transport.player.reason)
+
+    def _slider(self, name: str, value: int) -> QSlider:
+        s = QSlider(Qt.Horizontal)
+        s.setRange(0, 150)
+        s.setValue(value)
+        s.setFixedWidth(70)
+        s.setToolTip(f"{name} level")
+        s.valueChanged.connect(lambda v, n=name: self.gainChanged.emit(n, v / 100.0))
+        return s
+
+    def set_audio_status(self, ok: bool, reason: str) -> None:
+        if ok:
+            self.audio_label.setText("\u25CF audio")
+            self.audio_label.setStyleSheet(f"color:{style.OK}")
+            self.audio_label.setToolTip(reason)
+        else:
+            self.audio_label.setText("\u25CF no audio output")
+            self.audio_label.setStyleSheet(f"color:{style.WARN}")
+            self.audio_label.setToolTip(reason + "\nThe picture still plays; export works.")
+
+    def _on_position(self, t: float) -> None:
+        self.tc.setText(self.t.timecode())
+        n = max(int(round(self.t.duration * self.t.fps)), 1)
+        self.frame_label.setText(f"frame {self.t.frame + 1} / {n}   {t:6.2f} s")
+
+    def _on_playing(self, playing: bool) -> None:
+        self.b_play.setIcon(icon("pause" if playing else "play"))
+
+    def _on_rate(self, rate: float) -> None:
+        self.rate_label.setText("" if rate in (0.0, 1.0) else f"{rate:+g}x")
+
+    def _on_loop(self) -> None:
+        t = self.t
+        a = "–" if t.loop_in is None else f"{t.loop_in:.2f}"
+        b = "–" if t.loop_out is None else f"{t.loop_out:.2f}"
+        self.loop_label.setText(f"in {a}  out {b}")
+        self.b_loop.blockSignals(True)
+        self.b_loop.setChecked(t.loop_enabled)
+        self.b_loop.blockSignals(False)
+
+    def _loop_toggled(self, on: bool) -> None:
+        if on and (self.t.loop_in is None or self.t.loop_out is None):
+            self.t.set_loop(0.0, self.t.duration)
+        else:
+            self.t.set_loop_enabled(on)
+
+
+__all__ = ["TransportBar"]

@@ -1,0 +1,279 @@
+"""The picture with the tracked box: frames decoded on demand off the GUI thread, a draggable box.
+
+A FrameFetcher thread owns the VideoReader and always decodes only the newest request, so
+scrubbing never queues up work and the GUI never waits on the decoder. Dragging or resizing
+the box emits `boxEdited(frame, box)`; the main window turns that into a keyframe edit and a
+background re-track.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from . import style
+
+log = logging.getLogger(__name__)
+
+
+class FrameFetcher(QObject):
+    """Decode the most recently requested frame in a background thread; emit it when ready."""
+
+    frameReady = Signal(int, object)
+    failed = Signal(str)
+
+    def __init__(self, max_width: int = 1280, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.max_width = max_width
+        self._cond = threading.Condition()
+        self._want: int | None = None
+        self._path: str | None = None
+        self._reader = None
+        self._stop = False
+        self._thread = threading.Thread(target=self._loop, name="frame-fetcher", daemon=True)
+        self._thread.start()
+
+    def open(self, path: str | None) -> None:
+        with self._cond:
+            self._path = path
+            self._want = None
+            self._cond.notify()
+
+    def request(self, index: int) -> None:
+        with self._cond:
+            self._want = int(index)
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify()
+        self._thread.join(2.0)
+
+    def _loop(self) -> None:
+        opened: str | None = None
+        while True:
+            with self._cond:
+                while not self._stop and self._want is None and self._path == opened:
+                    self._cond.wait()
+                if self._stop:
+                    break
+                path, want = self._path, self._want
+                self._want = None
+            try:
+                if path != opened:
+                    self._close_reader()
+                    opened = path
+                    if path:
+                        from ..media.video import VideoReader
+
+                        self._reader = VideoReader(path, cache_size=48)
+                if want is None or self._reader is None:
+                    continue
+                want = min(max(want, 0), len(self._reader) - 1)
+                rgb = self._reader.frame_at(want)
+                if rgb.shape[1] > self.max_width:
+                    import cv2
+
+                    h = int(round(rgb.shape[0] * self.max_width / rgb.shape[1]))
+                    rgb = cv2.resize(rgb, (self.max_width, h), interpolation=cv2.INTER_AREA)
+                self.frameReady.emit(want, rgb)
+            except Exception as exc:  # a broken file must not kill the thread
+                log.warning("frame %s: %s", want, exc)
+                self.failed.emit(str(exc))
+        self._close_reader()
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            try:
+                self._reader.close()
+            except Exception:
+                pass
+            self._reader = None
+
+
+class BoxROI(pg.ROI):
+    """The subject's box: drag to move, corner and edge handles to resize."""
+
+    def __init__(self) -> None:
+        super().__init__((0, 0), (10, 10), pen=pg.mkPen(style.BOX, width=2), movable=True,
+                         rotatable=False, resizable=False, removable=False)
+        self.hoverPen = pg.mkPen("#9bffc0", width=2)
+        self.handlePen = pg.mkPen(style.BOX, width=1.5)
+        self.handleHoverPen = pg.mkPen("#ffffff", width=2)
+        for pos, centre in (([1, 1], [0, 0]), ([0, 0], [1, 1]), ([1, 0], [0, 1]), ([0, 1], [1, 0]),
+                            ([0.5, 0], [0.5, 1]), ([0.5, 1], [0.5, 0]), ([0, 0.5], [1, 0.5]),
+                            ([1, 0.5], [0, 0.5])):
+            self.addScaleHandle(pos, centre)
+
+    def box(self) -> list[float]:
+        p, s = self.pos(), self.size()
+        x0, y0 = float(p.x()), float(p.y())
+        return [x0, y0, x0 + float(s.x()), y0 + float(s.y())]
+
+    def set_box(self, box: list[float] | np.ndarray) -> None:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        self.setPos((x0, y0), update=False, finish=False)
+        self.setSize((max(x1 - x0, 2.0), max(y1 - y0, 2.0)), update=True, finish=False)
+
+
+class VideoView(QWidget):
+    """Shows frame `n` of the clip, the subject's box, its motion trail and a small HUD."""
+
+    boxEdited = Signal(int, list)  # frame, [x0, y0, x1, y1] in source pixels
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("videoFrame")
+        self.gv = pg.GraphicsView(background="#0d0d0f")
+        self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.vb.setMouseEnabled(False, False)
+        self.vb.setDefaultPadding(0.01)
+        self.gv.setCentralItem(self.vb)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.gv)
+
+        self.image = pg.ImageItem()
+        self.vb.addItem(self.image)
+        self.trail = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(79, 224, 138, 70))
+        self.vb.addItem(self.trail)
+        self.roi = BoxROI()
+        self.vb.addItem(self.roi)
+        self.roi.sigRegionChangeFinished.connect(self._roi_finished)
+        self.label = pg.TextItem("", color="#0b1a10", fill=pg.mkBrush(style.BOX), anchor=(0, 1))
+        f = QFont(style.MONO)
+        f.setPixelSize(12)
+        f.setBold(True)
+        self.label.setFont(f)
+        self.vb.addItem(self.label)
+        self.hud = pg.TextItem("", color=style.TEXT, anchor=(0, 0), fill=pg.mkBrush(0, 0, 0, 150))
+        hf = QFont(style.MONO)
+        hf.setPixelSize(11)
+        self.hud.setFont(hf)
+        self.vb.addItem(self.hud)
+        self.busy = pg.TextItem("", color=style.WARN, anchor=(1, 0), fill=pg.mkBrush(0, 0, 0, 150))
+        self.busy.setFont(hf)
+        self.vb.addItem(self.busy)
+        self.placeholder = pg.TextItem("Open a clip (Ctrl+O) or drop one here", color=style.TEXT_DIM,
+                                       anchor=(0.5, 0.5))
+        self.vb.addItem(self.placeholder)
+
+        self.fetcher = FrameFetcher()
+        self.fetcher.frameReady.connect(self._on_frame)
+        self.width_px, self.height_px = 16, 9
+        self.frame = 0
+        self.shown_frame = -1
+        self.track = None
+        self.source_name = ""
+        self.fps = 25.0
+        self._updating = False
+        self._label_state: tuple[str, str] | None = None
+        self._show_empty()
+
+    # -- clip ------------------------------------------------------------------------------------
+    def set_clip(self, path: str | None, width: int, height: int, fps: float) -> None:
+        self.width_px, self.height_px, self.fps = int(width), int(height), float(fps)
+        self.shown_frame = -1
+        self.image.clear()
+        self.vb.setRange(QRectF(0, 0, self.width_px, self.height_px), padding=0.01)
+        self.placeholder.setVisible(path is None)
+        self.roi.setVisible(path is not None)
+        self.label.setVisible(path is not None)
+        self.fetcher.open(path)
+        if path:
+            self.fetcher.request(self.frame)
+        self.hud.setPos(8, 6)
+        self.hud.setText(f"{Path(path).name}  {self.width_px}x{self.height_px}  {self.fps:g} fps" if path else "")
+        self.busy.setPos(self.width_px - 8, 6)
+
+    def _show_empty(self) -> None:
+        self.vb.setRange(QRectF(0, 0, 16, 9))
+        self.placeholder.setPos(8, 4.5)
+        self.roi.setVisible(False)
+        self.label.setVisible(False)
+
+    def set_track(self, track, source_name: str) -> None:
+        self.track, self.source_name = track, source_name
+        if track is not None and len(track):
+            filled = track.filled()
+            ok = ~np.isnan(filled[:, 0])
+            cx = 0.5 * (filled[ok, 0] + filled[ok, 2])
+            cy = filled[ok, 3]  # feet: where the steps land
+            self.trail.setData(cx[::2], cy[::2])
+        else:
+            self.trail.setData([], [])
+        self._place_box()
+
+    def set_frame(self, frame: int) -> None:
+        self.frame = int(frame)
+        self.fetcher.request(self.frame)
+        self._place_box()
+
+    def set_busy(self, text: str) -> None:
+        self.busy.setText(text)
+        self.busy.setVisible(bool(text))
+
+    def _on_frame(self, index: int, rgb: np.ndarray) -> None:
+        self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
+        self.image.setRect(QRectF(0, 0, self.width_px, self.height_px))
+        self.shown_frame = index
+
+    def _place_box(self) -> None:
+        if getattr(self.roi, "isMoving", False):
+            return  # the user is dragging it
+        t = self.track
+        n = len(t) if t is not None else 0
+        box = t.box(self.frame) if n else None
+        seen = box is not None
+        if box is None and n:
+            filled = t.filled()
+            if 0 <= self.frame < n and not np.isnan(filled[self.frame, 0]):
+                box = filled[self.frame]
+        if box is None:
+            w, h = self.width_px, self.height_px
+            box = [w * 0.4, h * 0.25, w * 0.6, h * 0.9]
+        keyframe = t is not None and self.frame in t.keyframes
+        self._updating = True
+        try:
+            self.roi.set_box(box)
+        finally:
+            self._updating = False
+        pen = pg.mkPen(style.BOX if seen else style.WARN, width=2 if seen else 1.5,
+                       style=Qt.SolidLine if seen else Qt.DashLine)
+        self.roi.setPen(pen)
+        if t is not None and seen:
+            conf = float(t.confidence[self.frame]) if t.confidence is not None else 1.0
+            text = f" {self.source_name}  KEY " if keyframe else f" {self.source_name} "
+            fill = "#ffd27a" if keyframe else style.BOX if conf >= 0.7 else style.WARN if conf >= 0.4 else style.ERROR
+        else:
+            text, fill = f" {self.source_name}  not seen: drag to set ", style.WARN
+        if (text, fill) != self._label_state:  # TextItem.setText costs ~8 ms: only when it changes
+            self._label_state = (text, fill)
+            self.label.setText(text)
+            self.label.fill = pg.mkBrush(fill)
+        self.label.setPos(box[0], box[1] - 2)
+
+    def _roi_finished(self) -> None:
+        if self._updating or not self.roi.isVisible():
+            return
+        box = self.roi.box()
+        box[0], box[2] = max(box[0], 0.0), min(box[2], float(self.width_px))
+        box[1], box[3] = max(box[1], 0.0), min(box[3], float(self.height_px))
+        if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+            return
+        self.boxEdited.emit(self.frame, [round(v, 2) for v in box])
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.fetcher.close()
+        super().closeEvent(event)
+
+
+__all__ = ["BoxROI", "FrameFetcher", "VideoView"]

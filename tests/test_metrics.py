@@ -241,3 +241,42 @@ def test_evaluate_take_returns_floats_for_every_metric():
     # the pan law's -3 dB mixdown: E-L1 of the panned take vs the dry envelope is not zero
     assert 0.1 < m["e_l1_ratio"] < 0.4
     assert pan_from_x(640, 1280) == 0.0
+
+
+def _interp_envelope(energy, sr, n_frames, block):
+    """The block envelope's definition as first written: np.interp on the running energy sum."""
+    cum = np.concatenate([[0.0], np.cumsum(energy)])
+    hop, win = 128 * sr / 44100 / block, 512 * sr / 44100 / block
+    centres = np.arange(n_frames) * hop
+    grid = np.arange(len(energy) + 1)
+    e = (np.interp(np.clip(centres + win / 2, 0, len(energy)), grid, cum)
+         - np.interp(np.clip(centres - win / 2, 0, len(energy)), grid, cum))
+    return np.sqrt(np.maximum(e, 0.0) / (win * block))
+
+
+def test_block_envelope_fast_paths_equal_the_interp_definition():
+    from stereosync_studio.metrics.envelope_l1 import (block_energy, envelope_from_blocks, frame_matrix,
+                                                        frame_mean_square, segment_envelopes)
+
+    rng = np.random.default_rng(1)
+    for sr in (22050, 44100, 48000):
+        signals = [bursts([0.0, 0.4 * d], sr=sr, dur=d, seed=k) for k, d in enumerate((0.0002, 0.01, 0.1, 0.5))]
+        signals[1][:] = 0.0  # a silent one
+        for y in signals:
+            for block in (8, 32):
+                e = block_energy(y, block)
+                for nf in (1 + int(len(y) * 44100 / sr) // 128, 3, 40):
+                    want = _interp_envelope(e, sr, nf, block)
+                    assert np.allclose(envelope_from_blocks(e, sr, nf, block), want, rtol=1e-6, atol=1e-9)
+                    assert np.allclose(frame_matrix(len(e), sr, nf, block) @ e, frame_mean_square(e, sr, nf, block),
+                                       rtol=1e-10, atol=1e-15)
+        # several signals measured in one pass, their blocks back to back (8-sample aligned)
+        at = np.cumsum([0] + [-(-len(y) // 8) * 8 + 8 * int(rng.integers(0, 3)) for y in signals])
+        buf = np.zeros(int(at[-1]), np.float32)
+        for y, a in zip(signals, at):
+            buf[a:a + len(y)] = y
+        frames = [1 + int(len(y) * 44100 / sr) // 128 for y in signals]
+        got = segment_envelopes(block_energy(buf, 8), at[:-1] // 8, [-(-len(y) // 8) for y in signals], frames, sr)
+        for y, g, nf in zip(signals, got, frames):
+            want = rms_envelope_fast(y, sr, nf)
+            assert g.shape == want.shape and np.allclose(g, want, rtol=1e-5, atol=1e-9)

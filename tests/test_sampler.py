@@ -331,3 +331,69 @@ def test_steps_last_as_long_as_the_envelope_says(wood):
     r_on = e_l1(short[True].audio, SR, gravel) / e_l1_silence(gravel)
     r_off = e_l1(short[False].audio, SR, gravel) / e_l1_silence(gravel)
     assert r_on < 0.3 and r_on < 0.6 * r_off
+
+
+# ------------------------------------------------------------- fast paths against their references
+
+def test_batched_level_fit_equals_the_one_step_fit(wood):
+    from stereosync_studio.engines.events import fit_gain, fit_gains
+
+    env, _ = wood
+    target = np.asarray(env.values, np.float64)
+    rng = np.random.default_rng(3)
+    real = [g.envelope for g in grains.load_grains(steps("metal") + steps("snow"), SR)]
+    items = []
+    for k in range(150):
+        t0 = rng.uniform(-0.2, 5.9)
+        e = real[k % len(real)] * np.float32(rng.uniform(0.01, 2.0))
+        if k % 11 == 0:
+            e = np.zeros_like(e)  # nothing to fit
+        elif k % 7 == 0:
+            e = e[:int(rng.integers(1, 20))]  # far shorter than its step
+        items.append((t0, t0 + rng.uniform(0.0, 1.0), e))
+    for range_db in (0.0, 6.0, 30.0):
+        got = fit_gains(target, items, range_db)
+        want = [fit_gain(target, t0, t1, e, range_db) for t0, t1, e in items]
+        assert sum(w is not None for w in want) > 100
+        for g, w in zip(got, want):
+            assert (g is None) == (w is None)
+            if w is not None:
+                assert g[0] == pytest.approx(w[0], rel=1e-12)  # the same candidate gain
+                assert g[1] == pytest.approx(w[1], rel=1e-9, abs=1e-12)  # and the same error
+
+
+def test_batched_tail_extension_equals_one_at_a_time():
+    from stereosync_studio.engines.grains import extend_tail, extend_tails
+    from stereosync_studio.metrics.envelope_l1 import rms_envelope_fast
+
+    gs = grains.load_grains(steps("snow") + steps("gravel"), SR)
+    extra = [int(0.3 * SR), 5000, -100, 0, 1, 24000]
+    jobs = [(g.audio, len(g.audio) + extra[k % len(extra)]) for k, g in enumerate(gs)]
+    outs, envs = extend_tails(jobs, SR, np.random.default_rng(5), envelopes=True)
+    rng = np.random.default_rng(5)
+    for (y, length), out, env in zip(jobs, outs, envs):
+        one = extend_tail(y, SR, length, rng)  # the same draws, job by job
+        assert len(out) == max(length, len(y))
+        assert np.allclose(out, one, rtol=1e-5, atol=1e-6 * float(np.max(np.abs(one))))
+        if length <= len(y):
+            assert out is y
+        ref = rms_envelope_fast(out, SR)
+        assert env.shape == ref.shape and np.max(np.abs(env - ref)) <= 1e-5 * float(ref.max())
+
+
+def test_follow_helpers_equal_numpy_and_scipy():
+    from scipy.ndimage import gaussian_filter1d
+
+    from stereosync_studio.engines.sampler import _gaussian_smooth, _interp_matrix
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 7, 3445):
+        x = rng.standard_normal(n)
+        for sigma in (0.31, 0.7318, 3.0):
+            assert np.allclose(_gaussian_smooth(x, sigma), gaussian_filter1d(x, sigma, mode="nearest"),
+                               rtol=1e-12, atol=1e-12)
+    for n_out, n_in, step, offset in ((15000, 3445, 0.2871, 0.5), (7501, 3445, 0.5742, 0.0), (9, 1, 0.3, 0.0),
+                                      (30, 2, 0.1, 0.5), (40, 7, 0.25, 0.5)):
+        c = rng.standard_normal(n_in)
+        want = np.interp((np.arange(n_out) + offset) * step, np.arange(n_in), c)
+        assert np.allclose(_interp_matrix(n_out, n_in, step, offset) @ c, want, rtol=0, atol=1e-12)

@@ -239,3 +239,45 @@ def test_control_rate_upsampling_is_linear_interpolation():
     for n in (1, 5, 12, 13, 20):
         want = np.interp(np.arange(n) / 4.0, np.arange(4), c)
         assert np.allclose(spatial.upsample(c, 4, n), want)
+
+
+# ------------------------------------------------------------- fast paths against their references
+
+def test_doubling_filters_equal_scipy_lfilter():
+    x = noise(0.5, seed=3)
+    peak = float(np.max(np.abs(x)))
+    for sr in (16000, 44100, 48000, 96000):
+        pole = float(np.exp(-2 * np.pi * spatial.AIR_CUTOFF_HZ / sr))
+        want = signal.lfilter([1 - pole], [1, -pole], x.astype(np.float64))
+        got = hrtf.one_pole_lowpass(x, pole)
+        assert got.dtype == np.float32 and np.max(np.abs(got - want)) < 1e-6 * peak
+        b, a = hrtf.shadow_highpass(sr)
+        got = hrtf.shadow_filter(x, sr)
+        want = signal.lfilter(b, a, x.astype(np.float64))
+        assert got.dtype == np.float32 and np.max(np.abs(got - want)) < 1e-6 * peak
+
+
+def test_fractional_delay_spans_equal_gathered_taps():
+    x = noise(1.0, seed=4)
+    n = len(x)
+    curves = (np.linspace(0.2, 25.7, n), np.linspace(12.3, -12.3, n), np.full(n, 3.0),
+              5.0 + 0.001 * np.sin(np.arange(n) / 40.0))  # the last keeps crossing 5: gathered
+    for d in curves:
+        d = d.astype(np.float32)
+        pad = int(np.ceil(np.max(np.abs(d)))) + 3
+        xp = np.zeros(n + 2 * pad, np.float32)
+        xp[pad:pad + n] = x
+        want = hrtf._fractional_delay_gather(xp, pad, d, np.floor(d))
+        assert np.max(np.abs(hrtf.fractional_delay(x, d) - want)) < 1e-6 * float(np.max(np.abs(x)))
+    assert np.allclose(hrtf.fractional_delay(x, np.full(n, 3.0, np.float32))[3:], x[:-3], atol=1e-7)  # whole samples
+
+
+def test_air_absorption_with_known_spans_equals_scanning_for_silence():
+    x = np.zeros(SR, np.float32)
+    x[1000:9000] = noise(8000 / SR, seed=5)
+    x[30000:40000] = noise(10000 / SR, seed=6)
+    far = Trajectory(np.zeros(26), np.linspace(1.0, 8.0, 26), 25.0)
+    scanned = spatial.air_absorption(x, SR, far)
+    told = spatial.air_absorption(x.copy(), SR, far, inplace=True, spans=[(30000, 40000), (1000, 9000)])
+    assert not np.allclose(scanned, x)  # it does filter
+    assert np.allclose(told, scanned, rtol=0, atol=1e-7)

@@ -6,17 +6,25 @@ to the envelope's noise floor and robust maximum (so one loud stomp does not hid
 steps and background noise does not make steps). Each peak is refined back to the onset:
 the point on its rise where the envelope first crosses RISE_FRACTION of the way from the
 floor to the peak, so a grain is placed with its own rise on it (transient on time).
+
+Step levels: where a step has died away (`step_end`) and the gain that fits a grain's
+envelope to the target over its step (`fit_gain`, `fit_gains` for many steps at once).
 """
 
 from __future__ import annotations
 
+import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import find_peaks
 
-from ..core.envelope import Envelope
+from ..core.envelope import ENVELOPE_RATE, Envelope
 from .grains import RISE_FRACTION
+
+_UNIT_GRID = np.linspace(0.0, 1.0, 32)  # fit_gain's candidate gains, evenly spaced in log
 
 
 @dataclass
@@ -29,16 +37,42 @@ class StepEvent:
     explicit: bool
 
 
+# An engine asks for the same envelope's floor and steps on every take (and auditioning
+# makes many takes of one envelope): both are memoised on the curve's bytes.
+_MEMO: "OrderedDict[tuple, object]" = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+_MEMO_SIZE = 32
+
+
+def _memo_get(key: tuple):
+    with _MEMO_LOCK:
+        hit = _MEMO.get(key)
+        if hit is not None:
+            _MEMO.move_to_end(key)
+        return hit
+
+
+def _memo_put(key: tuple, value) -> None:
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        while len(_MEMO) > _MEMO_SIZE:
+            _MEMO.popitem(last=False)
+
+
 def envelope_floor_and_max(values: np.ndarray) -> tuple[float, float]:
     """(noise floor, robust max): 10th percentile and the 99.5th (or max for sparse curves)."""
     v = np.asarray(values, np.float64)
     if v.size == 0:
         return 0.0, 0.0
-    floor = float(np.percentile(v, 10))
-    robust = float(np.percentile(v, 99.5))
+    key = ("floor", v.tobytes())
+    hit = _memo_get(key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
+    floor, robust = (float(q) for q in np.percentile(v, [10, 99.5]))
     top = float(np.max(v))
     if robust < floor + 0.5 * (top - floor):  # few loud frames (sparse steps): use the true max
         robust = top
+    _memo_put(key, (floor, robust))
     return floor, robust
 
 
@@ -115,5 +149,157 @@ def events_for_options(envelope: Envelope, options: dict | None = None) -> list[
     """
     opt = options or {}
     sens = min(max(float(opt.get("sensitivity", 0.5)), 0.0), 1.0)
-    return find_events(envelope, float(opt.get("min_spacing", 0.22)), rel_height=0.16 - 0.14 * sens,
-                       rel_prominence=0.24 - 0.2 * sens)
+    spacing = float(opt.get("min_spacing", 0.22))
+    v = np.asarray(envelope.values)
+    key = ("events", v.dtype.str, v.tobytes(), float(envelope.rate),
+           None if envelope.events is None else tuple(envelope.events), sens, spacing)
+    hit = _memo_get(key)
+    if hit is None:
+        hit = find_events(envelope, spacing, rel_height=0.16 - 0.14 * sens, rel_prominence=0.24 - 0.2 * sens)
+        _memo_put(key, hit)
+    return [StepEvent(e.time, e.peak_time, e.peak, e.explicit) for e in hit]  # type: ignore[union-attr]  # own copies
+
+
+# ------------------------------------------------------------------ step levels
+
+def fit_gains(target: np.ndarray, items: list[tuple[float, float, np.ndarray]],
+               range_db: float) -> list[tuple[float, float] | None]:
+    """`fit_gain` of every (t0, t_next, grain_env) in `items` at once: the same numbers.
+
+    Per frame the error of a gain c is g_i * h(c, rho_i) with rho_i = T_i / G_i and h piecewise
+    linear in c: |c - rho| minus the two saturated ramps (c - rho R)+ and (rho / R - c)+. So
+    the error over a step is a sum of hinge functions, evaluated for all candidates at once
+    from cumulative sums of g and T over the frames whose rho lies below each candidate
+    (frames binned between the candidates by their log ratio). This replaces a candidates x
+    frames table per step by a few passes over all frames of all steps.
+    """
+    out: list[tuple[float, float] | None] = [None] * len(items)
+    if not items:
+        return out
+    t = np.asarray(target, np.float64)
+    t0 = np.array([it[0] for it in items], np.float64)
+    i0 = np.round(t0 * ENVELOPE_RATE).astype(np.int64)  # as int(round(.)): half to even
+    span = np.maximum(4, ((np.array([it[1] for it in items], np.float64) - t0) * ENVELOPE_RATE).astype(np.int64))
+    lo, hi = np.maximum(i0, 0), np.minimum(i0 + span, len(t))
+    which = np.flatnonzero(hi - lo >= 4)
+    if len(which) == 0:
+        return out
+    lo, i0, seg_len = lo[which], i0[which], (hi - lo)[which]
+    envs = [np.asarray(items[k][2]).reshape(-1) for k in which]
+    env_len = np.array([len(e) for e in envs], np.int64)
+    env_at = np.concatenate([[0], np.cumsum(env_len)[:-1]])
+    src = np.concatenate(envs + [np.zeros(1, np.float32)])  # the grains' envelopes back to back
+    n_seg = len(which)
+    starts = np.concatenate([[0], np.cumsum(seg_len)[:-1]])
+    seg = np.repeat(np.arange(n_seg), seg_len)
+    local = np.arange(len(seg)) - starts[seg]  # frame within its step
+    tv = t[lo[seg] + local]
+    gi = (lo - i0)[seg] + local  # frame within the grain's envelope (zero past its end)
+    inside = gi < env_len[seg]
+    g = np.where(inside, src[np.where(inside, env_at[seg] + gi, len(src) - 1)], 0.0).astype(np.float64)
+    gmax = np.maximum.reduceat(g, starts)
+    valid = (np.maximum.reduceat(tv, starts) > 0) & (gmax > 0)
+    use = (g > 0.02 * gmax[seg]) & valid[seg]
+    empty = np.bincount(seg, weights=np.where(use, 0.0, tv), minlength=n_seg)  # error whatever the gain
+    vsegs = np.flatnonzero(valid)
+    if len(vsegs) == 0:
+        return out
+    g, tv = g[use], tv[use]
+    count = np.bincount(seg[use], minlength=n_seg)[vsegs]  # >= 1: the grain's loudest frame
+    n_v, kk = len(vsegs), len(_UNIT_GRID)
+    sid = np.repeat(np.arange(n_v), count)
+    ustart = np.concatenate([[0], np.cumsum(count)[:-1]])
+    ratios = np.log(np.maximum(tv, 1e-9) / g)
+    top = np.maximum.reduceat(ratios, ustart)
+    lo_r = np.maximum(np.minimum.reduceat(ratios, ustart), top - 12.0)  # candidates span at most ~100 dB
+    cand = np.exp(lo_r[:, None] + (top - lo_r)[:, None] * _UNIT_GRID[None, :])  # (steps, K), ascending
+    # every frame's breakpoints in log: rho, rho R, rho / R (a silent frame's rho ~ 0 is below all)
+    log_rho = np.log(np.maximum(tv, 1e-300)) - np.log(g)
+    r = 10.0 ** (range_db / 20.0) if range_db > 0 else 1.0
+    shifts = np.array([0.0, math.log(r), -math.log(r)] if range_db > 0 else [0.0])
+    ns = len(shifts)
+    b = _count_below(lo_r, top - lo_r, kk, np.tile(sid, ns), (log_rho[None, :] + shifts[:, None]).reshape(-1))
+    b += (np.repeat(np.arange(ns), len(sid)) * n_v + np.tile(sid, ns)) * (kk + 1)  # bin per (shift, step)
+    sums = []  # frames with x <= c_j, per shift: cumulative g and T over the bins
+    for w in (g, tv):
+        binned = np.bincount(b, weights=np.tile(w, ns), minlength=ns * n_v * (kk + 1)).reshape(ns, n_v, kk + 1)
+        sums.append(np.cumsum(binned, axis=2))
+    g_le, t_le = sums[0][0, :, :kk], sums[1][0, :, :kk]
+    g_tot, t_tot = sums[0][0, :, kk:], sums[1][0, :, kk:]
+    err = cand * (2.0 * g_le - g_tot) - (2.0 * t_le - t_tot)  # sum |c g - T|
+    if range_db > 0:
+        over = cand * sums[0][1, :, :kk] - r * sums[1][1, :, :kk]  # rho R <= c: boosted out of reach
+        under = (t_tot - sums[1][2, :, :kk]) / r - cand * (g_tot - sums[0][2, :, :kk])  # rho / R > c: cut
+        err = err - over - under + 0.05 * err
+    rows = np.arange(n_v)
+    best = np.argmin(err, axis=1)
+    for v, c, e in zip(which[vsegs].tolist(), cand[rows, best].tolist(), (err[rows, best] + empty[vsegs]).tolist()):
+        out[v] = (c, e)
+    return out
+
+
+def _count_below(lo_r: np.ndarray, width: np.ndarray, kk: int, sid: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Per frame: how many of its step's kk candidates exp(lo_r + width * j / (kk - 1)) lie below
+    exp(x), read off the log directly. Only a frame within rounding of a candidate can land on
+    the other side, where its hinge is zero either way."""
+    scale = np.where(width > 0, (kk - 1) / np.where(width > 0, width, 1.0), 0.0)
+    u = x - lo_r[sid]
+    u *= scale[sid]
+    np.ceil(u, out=u)
+    np.clip(u, 0, kk, out=u)
+    b = u.astype(np.intp)
+    flat = width[sid] <= 0  # all candidates equal: all below or none
+    if flat.any():
+        b[flat] = np.where(x[flat] > lo_r[sid[flat]], kk, 0)
+    return b
+
+
+def fit_gain(target: np.ndarray, t0: float, t_next: float, grain_env: np.ndarray,
+              range_db: float) -> tuple[float, float] | None:
+    """(gain, error) leaving the least envelope error once the follow has done its part.
+
+    Per frame the follow can scale by up to +-range_db; what it cannot reach stays as error:
+    sum_i |clip(g G_i, T_i / R, T_i R) - T_i| (absolute error, as E-L1), plus 5 % of the
+    plain error sum_i |g G_i - T_i| so that among gains the follow can fix equally well the
+    one needing the least correction wins (not the edge of the range), minimised over a log
+    grid of gains. The error covers the whole span up to the next step, so frames the grain
+    leaves empty count too and grains of different lengths compare fairly. None when there
+    is nothing to fit.
+    """
+    i0 = int(round(t0 * ENVELOPE_RATE))
+    span = max(4, int((t_next - t0) * ENVELOPE_RATE))
+    lo, hi = max(i0, 0), min(i0 + span, len(target))
+    if hi - lo < 4:
+        return None
+    tv = np.asarray(target[lo:hi], np.float64)
+    g = np.zeros(hi - lo)
+    m = min(len(grain_env) - (lo - i0), hi - lo)
+    if m > 0:
+        g[:m] = grain_env[lo - i0:lo - i0 + m]
+    if float(np.max(tv)) <= 0 or float(np.max(g)) <= 0:
+        return None
+    use = g > 0.02 * g.max()
+    empty = float(np.sum(tv[~use]))  # frames the grain leaves (nearly) empty: error whatever the gain
+    g, tv = g[use], tv[use]
+    ratios = np.log(np.maximum(tv, 1e-9) / g)
+    top = float(ratios.max())
+    lo_r = max(float(ratios.min()), top - 12.0)  # candidates span at most ~100 dB
+    cand = np.exp(lo_r + (top - lo_r) * _UNIT_GRID)
+    scaled = cand[:, None] * g[None, :]
+    err = np.abs(scaled - tv).sum(axis=1)
+    if range_db > 0:  # what the follow cannot reach, with a small pull towards needing less of it
+        r = 10.0 ** (range_db / 20.0)
+        err = np.abs(np.minimum(np.maximum(scaled, tv / r), tv * r) - tv).sum(axis=1) + 0.05 * err
+    best = int(np.argmin(err))
+    return float(cand[best]), float(err[best]) + empty
+
+
+def step_end(target: np.ndarray, ev: StepEvent, t_next: float, floor: float, fraction: float) -> float:
+    """Where the target's step has died away: the last frame before the next step above
+    `fraction` of this step's peak (and above twice the envelope's noise floor)."""
+    i0 = int(ev.time * ENVELOPE_RATE)
+    i1 = min(len(target), int(t_next * ENVELOPE_RATE))
+    if i1 <= i0:
+        return ev.time
+    loud = np.flatnonzero(target[i0:i1] >= max(fraction * ev.peak, 2.0 * floor))
+    return (i0 + int(loud[-1]) + 1) / ENVELOPE_RATE if len(loud) else ev.time

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -65,42 +66,53 @@ class Grain:
 
 def resolve_reference_files(paths: list[str] | str) -> list[str]:
     """Expand folders to the audio files inside (sorted); every file must exist."""
+    return [f for f, _ in _resolve(paths)]
+
+
+def _resolve(paths: list[str] | str) -> list[tuple[str, os.stat_result | None]]:
+    """`resolve_reference_files` with each file's stat where it came for free (one stat per
+    given path: auditioning re-reads a reference list on every take)."""
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not items:
         raise InputError(None, "no reference sound given (choose a file or a folder of footsteps)")
-    out: list[str] = []
+    out: list[tuple[str, os.stat_result | None]] = []
     for item in items:
         p = Path(item)
-        if p.is_dir():
+        try:
+            st = os.stat(p)
+        except (OSError, ValueError):
+            raise InputError(p, "reference file not found") from None
+        if stat.S_ISDIR(st.st_mode):
             found = sorted(str(f) for f in p.iterdir()
                            if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in AUDIO_EXTENSIONS)
             if not found:
                 raise InputError(p, "folder contains no audio files")
-            out.extend(found)
-        elif p.exists():
-            out.append(str(p))
+            out.extend((f, None) for f in found)
         else:
-            raise InputError(p, "reference file not found")
-    return list(dict.fromkeys(out))
+            out.append((str(p), st))
+    seen: dict[str, os.stat_result | None] = {}
+    for f, st in out:
+        seen.setdefault(f, st)
+    return list(seen.items())
 
 
 def load_grains(paths: list[str] | str, sample_rate: int, progress: ProgressFn = null_progress,
                 cancel: CancelToken | None = None) -> list[Grain]:
     """All grains of all reference files at `sample_rate` (InputError names any bad file)."""
-    files = resolve_reference_files(paths)
+    files = _resolve(paths)
     grains: list[Grain] = []
-    for i, f in enumerate(files):
+    for i, (f, st) in enumerate(files):
         if cancel is not None:
             cancel.check()
-        progress(i / len(files), f"reading {Path(f).name}")
-        grains.extend(file_grains(f, sample_rate))
+        progress(i / len(files), f"reading {os.path.basename(f)}")
+        grains.extend(file_grains(f, sample_rate, st))
     progress(1.0, f"{len(grains)} grains from {len(files)} file(s)")
     return grains
 
 
-def file_grains(path: str, sample_rate: int) -> list[Grain]:
-    """Grains of one file, cached per (path, mtime, size, rate)."""
-    st = os.stat(path)
+def file_grains(path: str, sample_rate: int, st: os.stat_result | None = None) -> list[Grain]:
+    """Grains of one file, cached per (path, mtime, size, rate); `st`: its os.stat if known."""
+    st = st if st is not None else os.stat(path)
     key = (os.path.abspath(path), st.st_mtime_ns, st.st_size, int(sample_rate))
     with _CACHE_LOCK:
         if key in _CACHE:
@@ -238,3 +250,97 @@ def rise_time(env: np.ndarray, fraction: float, floor: float = 0.0) -> float:
     v0, v1 = float(env[j - 1]), float(env[j])
     frac = (thr - v0) / (v1 - v0) if v1 > v0 else 0.0
     return (j - 1 + frac) / ENVELOPE_RATE
+
+
+# ------------------------------------------------------------------ texture continuation
+
+def extend_tail(y: np.ndarray, sr: int, length: int, rng: np.random.Generator, window: float = 0.03) -> np.ndarray:
+    """`y` continued to `length` samples with its own texture (granular overlap-add).
+
+    Windows are drawn at random from the later half of the sound (before its fade-out),
+    levelled to the RMS where the sound ends, and overlap-added at 50 % with a sine window,
+    whose squares sum to one: constant power for uncorrelated pieces, no level dip (a Hann
+    window would dip 3 dB between windows). The sound crossfades into the texture the same
+    way; the continuation gets the usual fade-out. Meant for noisy textures (snow, gravel,
+    sand, water); the envelope follow then shapes its level. `y` itself when it cannot be
+    continued (already long enough, or too short to draw windows from).
+    """
+    return extend_tails([(y, length)], sr, rng, window)[0][0]
+
+
+def extend_tails(jobs: list[tuple[np.ndarray, int]], sr: int, rng: np.random.Generator, window: float = 0.03,
+                 envelopes: bool = False) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+    """`extend_tail` of every (y, length) in `jobs` (the same draws from `rng`, in job order),
+    and with `envelopes` the RMS envelope of each result (`rms_envelope_fast`, same numbers).
+
+    The sampler continues a dozen steps per take: the windows of all of them are gathered,
+    measured and levelled in one pass each, written into one buffer (the results are views
+    of it), and their envelopes measured from one pass of block energies.
+    """
+    from ..metrics.envelope_l1 import block_energy, rms_envelope_fast, segment_envelopes
+
+    w = max(8, int(window * sr)) // 2 * 2
+    h = w // 2
+    fade = int(FADE_OUT * sr)
+    outs: list[np.ndarray] = [np.asarray(y) for y, _ in jobs]
+    todo = []  # (job, source, length, end, count, starts)
+    for k, (y, length) in enumerate(jobs):
+        end = len(y) - fade
+        if length <= len(y) or end < w + h:
+            continue
+        lo = max(0, min(len(y) // 2, end - w))
+        count = int(np.ceil((length - (end - h)) / h)) + 1
+        count += count % 2  # even: the windows split into two sets that do not overlap
+        todo.append((k, np.asarray(y, np.float32), int(length), end, count, rng.integers(lo, end - w + 1, size=count)))
+    if todo:
+        src = np.concatenate([t[1] for t in todo])
+        src_at = np.concatenate([[0], np.cumsum([len(t[1]) for t in todo])[:-1]])
+        windows = np.lib.stride_tricks.as_strided(src, (len(src) - w + 1, w), (src.strides[0],) * 2, writeable=False)
+        # every job's windows, then the last window before each job's fade-out (its level reference)
+        rows = np.concatenate([at + t[5] for at, t in zip(src_at, todo)] + [src_at + [t[3] - w for t in todo]])
+        pieces = windows[rows]
+        rms = np.sqrt(np.einsum("ij,ij->i", pieces, pieces).astype(np.float64) / w) + 1e-12
+        counts = [t[4] for t in todo]
+        ref = np.repeat(rms[-len(todo):], counts)
+        n_pieces = len(ref)
+        win = _sine_window(w)
+        pieces = pieces[:n_pieces]
+        pieces *= win[None, :] * np.minimum(ref / rms[:n_pieces], 4.0)[:, None].astype(np.float32)
+        # one buffer: each result starts on an 8-sample boundary, zeros after it (as block_energy pads)
+        sizes = [t[3] - h + (t[4] + 1) * h for t in todo]  # >= length + 2 h
+        at = np.concatenate([[0], np.cumsum([-(-z // 8) * 8 for z in sizes])])
+        buf = np.zeros(int(at[-1]), np.float32)
+        first = 0
+        for (k, y, length, end, count, _), a in zip(todo, at[:-1]):
+            out = buf[a:a + end - h + (count + 1) * h]
+            out[:end] = y[:end]
+            out[end - h:end] *= win[h:]  # the sound fades out as the texture fades in (power-complementary)
+            p, half = end - h, count // 2
+            mine = pieces[first:first + count]
+            out[p:p + half * w].reshape(half, w)[...] += mine[0::2]  # windows 0, 2, 4... back to back
+            out[p + h:p + h + half * w].reshape(half, w)[...] += mine[1::2]  # and 1, 3, 5... between them
+            first += count
+            out[length:] = 0.0
+            outs[k] = apply_fades(out[:length], sr, 0.0, FADE_OUT)
+    if not envelopes:
+        return outs, None
+    from ..core.envelope import ENVELOPE_HOP, ENVELOPE_SR
+
+    envs: list[np.ndarray | None] = [None] * len(jobs)
+    if todo:
+        energy = block_energy(buf, 8)
+        lens = [t[2] for t in todo]
+        frames = [1 + int(n_ * ENVELOPE_SR / sr) // ENVELOPE_HOP for n_ in lens]
+        for t, e in zip(todo, segment_envelopes(energy, at[:-1] // 8, [-(-n_ // 8) for n_ in lens], frames, sr, 8)):
+            envs[t[0]] = e
+    for k, e in enumerate(envs):
+        if e is None:
+            envs[k] = rms_envelope_fast(outs[k], sr)
+    return outs, envs  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=4)
+def _sine_window(w: int) -> np.ndarray:
+    win = np.sin(np.pi * (np.arange(w) + 0.5) / w).astype(np.float32)  # squares sum to 1 at 50 % overlap
+    win.flags.writeable = False
+    return win

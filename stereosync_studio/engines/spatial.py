@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import signal
 from scipy.ndimage import gaussian_filter1d
 
 from ..core.errors import StereoSyncError
@@ -32,6 +32,7 @@ CONTROL_HOP = 64
 DIST_GAIN_MIN_DB = -24.0
 DIST_GAIN_MAX_DB = 12.0
 AIR_CUTOFF_HZ = 4000.0
+AIR_SPAN_GAP = 16384  # samples: silent gaps shorter than this are filtered through
 
 SPATIAL_OPTIONS: list[OptionSpec] = [
     OptionSpec("mode", "Output", "choice", "stereo", choices=["stereo", "binaural"],
@@ -95,8 +96,25 @@ def coerce_options(specs: list[OptionSpec], options: dict[str, Any] | None) -> d
 
 
 def spatial_defaults(options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The spatial options with defaults filled in and converted (unknown keys are kept)."""
-    return coerce_options(SPATIAL_OPTIONS, options)
+    """The spatial options with defaults filled in and converted (unknown keys are kept).
+
+    Memoised on the options' items (every spatial call of a take converts the same ones);
+    callers get their own dict."""
+    try:
+        key = tuple(sorted((options or {}).items()))
+        hash(key)
+    except TypeError:  # an unhashable or unsortable value: convert it every time
+        return coerce_options(SPATIAL_OPTIONS, options)
+    hit = _DEFAULTS.get(key)
+    if hit is None:
+        hit = coerce_options(SPATIAL_OPTIONS, options)
+        if len(_DEFAULTS) > 64:
+            _DEFAULTS.clear()
+        _DEFAULTS[key] = hit
+    return dict(hit)
+
+
+_DEFAULTS: dict[tuple, dict[str, Any]] = {}
 
 
 @dataclass
@@ -109,7 +127,18 @@ class ControlCurves:
     dist_gain: np.ndarray  # linear
 
 
-_CURVES: "OrderedDict[tuple, ControlCurves]" = OrderedDict()
+@dataclass
+class _CurvesEntry:
+    """Cached curves (shared, read-only) and what is derived from them (pan gains, the air
+    absorption blend at audio rate): every take along one trajectory reuses them."""
+
+    curves: ControlCurves
+    derived: dict
+
+
+_CURVES: "OrderedDict[tuple, _CurvesEntry]" = OrderedDict()
+_CURVES_LOCK = threading.Lock()
+_MISSING = object()
 
 
 def control_curves(trajectory: Trajectory, n: int, sample_rate: int, options: dict[str, Any] | None = None,
@@ -119,16 +148,45 @@ def control_curves(trajectory: Trajectory, n: int, sample_rate: int, options: di
     Memoised on the curves' values and the options that shape them (an engine asks for the
     same curves several times per take); callers get their own copy.
     """
-    opt = spatial_defaults(options)
+    hit = _curves_entry(trajectory, n, sample_rate, spatial_defaults(options), hop).curves
+    return ControlCurves(hit.hop, hit.pan.copy(), hit.distance.copy(), hit.dist_gain.copy())
+
+
+def _curves_entry(trajectory: Trajectory, n: int, sample_rate: int, opt: dict[str, Any],
+                  hop: int = CONTROL_HOP) -> _CurvesEntry:
+    """The shared cache entry (`opt` already through spatial_defaults); never modify its arrays."""
     key = (trajectory.pan.tobytes(), trajectory.distance.tobytes(), trajectory.fps, trajectory.hfov_deg, n,
            sample_rate, hop, opt.get("hfov_deg"), opt.get("width"), opt.get("smoothing_ms"), opt.get("distance_gain"))
-    hit = _CURVES.get(key)
-    if hit is None:
-        hit = _control_curves(trajectory, n, sample_rate, opt, hop)
+    with _CURVES_LOCK:
+        hit = _CURVES.get(key)
+        if hit is not None:
+            _CURVES.move_to_end(key)
+            return hit
+    cc = _control_curves(trajectory, n, sample_rate, opt, hop)
+    for a in (cc.pan, cc.distance, cc.dist_gain):
+        a.flags.writeable = False
+    hit = _CurvesEntry(cc, {})
+    with _CURVES_LOCK:
         _CURVES[key] = hit
         while len(_CURVES) > 8:
             _CURVES.popitem(last=False)
-    return ControlCurves(hit.hop, hit.pan.copy(), hit.distance.copy(), hit.dist_gain.copy())
+    return hit
+
+
+def _derived(entry: _CurvesEntry, name: Any, make):
+    """entry.derived[name], made once (arrays made read-only; None is a value too)."""
+    hit = entry.derived.get(name, _MISSING)
+    if hit is _MISSING:
+        hit = make()
+        for a in hit if isinstance(hit, tuple) else (hit,):
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+        entry.derived[name] = hit
+    return hit
+
+
+def _entry_pan_gains(entry: _CurvesEntry) -> tuple[np.ndarray, np.ndarray]:
+    return _derived(entry, "pan_gains", lambda: pan_gains(entry.curves.pan))
 
 
 def _control_curves(trajectory: Trajectory, n: int, sample_rate: int, opt: dict[str, Any], hop: int) -> ControlCurves:
@@ -154,29 +212,43 @@ def _control_curves(trajectory: Trajectory, n: int, sample_rate: int, opt: dict[
     return ControlCurves(hop, pan, dist, dist_gain)
 
 
-def upsample(ctrl: np.ndarray, hop: int, n: int) -> np.ndarray:
-    """Linear interpolation from the control grid (positions k * hop) to n audio samples."""
+def upsample(ctrl: np.ndarray, hop: int, n: int, out: np.ndarray | None = None) -> np.ndarray:
+    """Linear interpolation from the control grid (positions k * hop) to n audio samples.
+
+    `out`: an optional contiguous float32 array of n samples to write into (saves a large
+    temporary)."""
     c = np.asarray(ctrl, np.float32)
     k = len(c) - 1
+    if out is None:
+        out = np.empty(n, np.float32)
     if k < 1:
-        return np.full(n, c[0] if len(c) else 0.0, np.float32)
+        out[:] = c[0] if len(c) else 0.0
+        return out
     full = min(k, n // hop)  # whole hops that fit in n
-    out = np.empty(max(n, full * hop), np.float32)
-    body = out[: full * hop].reshape(full, hop)
-    np.multiply(np.diff(c[: full + 1])[:, None], _ramp(hop)[None, :], out=body)
-    body += c[:full, None]
+    body = out[: full * hop].reshape(full, hop)  # hop j: c[j] + (c[j + 1] - c[j]) * ramp, as one BLAS product
+    coef = np.empty((full, 2), np.float32)
+    coef[:, 0] = c[:full]
+    np.subtract(c[1:full + 1], c[:full], out=coef[:, 1])
+    np.matmul(coef, _ramp2(hop), out=body)
     rest = n - full * hop
     if rest > 0:  # a partial last hop, or beyond the grid: keep interpolating, then hold
         j = np.arange(rest, dtype=np.float32) / np.float32(hop)
         last = c[full]
         nxt = c[full + 1] if full + 1 <= k else last
         out[full * hop:n] = np.where(j < 1.0, last + (nxt - last) * j, nxt)
-    return out[:n]
+    return out
 
 
 @functools.lru_cache(maxsize=8)
 def _ramp(hop: int) -> np.ndarray:
     return np.arange(hop, dtype=np.float32) / np.float32(hop)
+
+
+@functools.lru_cache(maxsize=8)
+def _ramp2(hop: int) -> np.ndarray:
+    out = np.stack([np.ones(hop, np.float32), _ramp(hop)])  # (2, hop): rows 1 and the ramp
+    out.flags.writeable = False
+    return out
 
 
 def pan_gains(pan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -200,12 +272,13 @@ def mixdown_level(trajectory: Trajectory, times: np.ndarray, sample_rate: int,
     """
     opt = spatial_defaults(options)
     n = int(np.max(times, initial=0.0) * sample_rate) + CONTROL_HOP + 1
-    cc = control_curves(trajectory, n, sample_rate, opt)
+    entry = _curves_entry(trajectory, n, sample_rate, opt)
+    cc = entry.curves
     grid = np.arange(len(cc.pan)) * cc.hop / float(sample_rate)
     if opt.get("mode") == "binaural":
         level = np.ones_like(cc.pan)
     else:
-        gl, gr = pan_gains(cc.pan)
+        gl, gr = _entry_pan_gains(entry)
         level = 0.5 * (gl + gr)
     if include_distance:
         level = level * cc.dist_gain
@@ -225,15 +298,19 @@ def render(mono: np.ndarray, sample_rate: int, trajectory: Trajectory,
     n = len(x)
     if n == 0:
         return np.zeros((2, 0), np.float32)
-    cc = control_curves(trajectory, n, sample_rate, opt)
+    entry = _curves_entry(trajectory, n, sample_rate, opt)
+    cc = entry.curves
+    dist_gain = cc.dist_gain
     if gain is not None:
         g = np.asarray(gain, np.float64)
-        cc.dist_gain = cc.dist_gain * np.concatenate([g, np.full(max(0, len(cc.dist_gain) - len(g)), g[-1])])[
-            :len(cc.dist_gain)]
+        dist_gain = dist_gain * np.concatenate([g, np.full(max(0, len(dist_gain) - len(g)), g[-1])])[
+            :len(dist_gain)]
+    own = False  # whether x is a copy of ours (then scaled in place)
     if opt.get("air_absorption", True):
-        x = _air_absorption(x, sample_rate, cc)
+        filtered = _air_absorption(x, sample_rate, entry)
+        own, x = filtered is not x, filtered
     if opt.get("mode") == "binaural":
-        x = x * upsample(cc.dist_gain, cc.hop, n)
+        x = np.multiply(x, upsample(dist_gain, cc.hop, n), out=x if own else None)
         sofa = str(opt.get("sofa_path") or "")
         if sofa:
             out = hrtf.load_sofa(sofa, sample_rate).render(x, upsample(cc.pan * 90.0, cc.hop, n))
@@ -241,17 +318,20 @@ def render(mono: np.ndarray, sample_rate: int, trajectory: Trajectory,
             out = hrtf.brown_duda(x, sample_rate, cc.pan * 90.0, pinna=bool(opt.get("pinna", False)),
                                   hop=cc.hop)
         return out.astype(np.float32, copy=False)
-    return _stereo(x, sample_rate, cc, bool(opt.get("itd")), bool(opt.get("head_shadow")))
+    return _stereo(x, sample_rate, entry, dist_gain, bool(opt.get("itd")), bool(opt.get("head_shadow")))
 
 
 def air_absorption(mono: np.ndarray, sample_rate: int, trajectory: Trajectory,
-                   options: dict[str, Any] | None = None) -> np.ndarray:
-    """Only the distance low-pass of `render` (a copy when it applies, else `mono` itself)."""
+                   options: dict[str, Any] | None = None, inplace: bool = False,
+                   spans: list[tuple[int, int]] | None = None) -> np.ndarray:
+    """Only the distance low-pass of `render` (a copy when it applies, else `mono` itself;
+    `inplace`: `mono`, a float32 array, is filtered in place). `spans`: sample ranges outside
+    which the caller knows `mono` is digital silence (saves scanning for it)."""
     opt = spatial_defaults(options)
     x = np.asarray(mono, np.float32).reshape(-1)
     if not opt.get("air_absorption", True) or len(x) == 0:
         return x
-    return _air_absorption(x, sample_rate, control_curves(trajectory, len(x), sample_rate, opt))
+    return _air_absorption(x, sample_rate, _curves_entry(trajectory, len(x), sample_rate, opt), inplace, spans)
 
 
 def mixdown_gain(trajectory: Trajectory, n: int, sample_rate: int,
@@ -265,17 +345,29 @@ def mixdown_gain(trajectory: Trajectory, n: int, sample_rate: int,
     opt = spatial_defaults(options)
     if opt.get("mode") == "binaural" or opt.get("itd") or opt.get("head_shadow"):
         return None
-    cc = control_curves(trajectory, n, sample_rate, opt)
-    gl, gr = pan_gains(cc.pan)
-    return 0.5 * (gl + gr) * cc.dist_gain
+    entry = _curves_entry(trajectory, n, sample_rate, opt)
+    gl, gr = _entry_pan_gains(entry)
+    return 0.5 * (gl + gr) * entry.curves.dist_gain
 
 
-def _stereo(x: np.ndarray, sample_rate: int, cc: ControlCurves, itd: bool, head_shadow: bool) -> np.ndarray:
+def _stereo(x: np.ndarray, sample_rate: int, entry: _CurvesEntry, dist_gain: np.ndarray, itd: bool,
+            head_shadow: bool) -> np.ndarray:
+    """Pan law times distance (and any extra) gain, written straight into the output rows."""
     n = len(x)
-    gl, gr = pan_gains(cc.pan)
+    cc = entry.curves
+    gl, gr = _entry_pan_gains(entry)
     out = np.empty((2, n), np.float32)
-    np.multiply(x, upsample(gl * cc.dist_gain, cc.hop, n), out=out[0])
-    np.multiply(x, upsample(gr * cc.dist_gain, cc.hop, n), out=out[1])
+    ctrl = np.stack([gl * dist_gain, gr * dist_gain])
+    hop, full = cc.hop, min(ctrl.shape[1] - 1, n // cc.hop)
+    if full >= 1 and full * hop == n:  # both channels' gain ramps from one BLAS product
+        coef = np.empty((2, full, 2), np.float32)
+        coef[:, :, 0] = ctrl[:, :full]
+        coef[:, :, 1] = ctrl[:, 1:full + 1] - ctrl[:, :full]
+        np.matmul(coef, _ramp2(hop), out=out.reshape(2, full, hop))
+    else:
+        upsample(ctrl[0], hop, n, out=out[0])
+        upsample(ctrl[1], hop, n, out=out[1])
+    out *= x[None, :]
     if not (itd or head_shadow):
         return out
     az = cc.pan * 90.0
@@ -283,12 +375,11 @@ def _stereo(x: np.ndarray, sample_rate: int, cc: ControlCurves, itd: bool, head_
         # Far channel only, relative to the centre position and at a third of the head model's
         # dB (loudspeaker listening adds the listener's own head shadow): HF down to -5.9 dB.
         rel = (hrtf.shadow_alpha(90.0 + np.abs(az)) / hrtf.shadow_alpha(90.0)) ** (1.0 / 3.0)
-        b32, a32 = (c.astype(np.float32) for c in hrtf.shadow_highpass(sample_rate))
         for ch, far_when in ((0, az > 0), (1, az < 0)):
             alpha = np.where(far_when, rel, 1.0)
             if np.all(alpha > 0.9999):
                 continue
-            hp = signal.lfilter(b32, a32, out[ch])
+            hp = hrtf.shadow_filter(out[ch], sample_rate)
             out[ch] += (upsample(alpha, cc.hop, n) - 1.0) * hp
     if itd and np.any(np.abs(az) > 0.5):
         delay = np.abs(hrtf.woodworth_itd(az)) * sample_rate
@@ -299,27 +390,55 @@ def _stereo(x: np.ndarray, sample_rate: int, cc: ControlCurves, itd: bool, head_
     return out
 
 
-def _air_absorption(x: np.ndarray, sample_rate: int, cc: ControlCurves) -> np.ndarray:
+def _air_absorption(x: np.ndarray, sample_rate: int, entry: _CurvesEntry, inplace: bool = False,
+                    spans: list[tuple[int, int]] | None = None) -> np.ndarray:
     """Blend towards a one-pole 4 kHz low-pass: 0 at d <= 1, 1/4 at d = 2, full at d = 16.
 
     Measured on white noise, 10-20 kHz: -1.7 dB at twice the reference distance, -3.8 dB at
     4x, -6.5 dB at 8x, -10 dB at 16x (4-8 kHz: -1.2 / -2.4 / -3.7 / -4.7 dB). Only spans
-    where the blend is non-zero and the signal is not digital silence are filtered.
+    where the blend is non-zero and the signal is not digital silence are filtered. The
+    blend at audio rate is made once per trajectory; the low-pass is hrtf.one_pole_lowpass.
     """
+    blend = _derived(entry, ("air", sample_rate, len(x)), lambda: _air_blend(entry.curves, len(x)))
+    if blend is None:
+        return x
+    s, e, m = blend
+    pole = math.exp(-2.0 * math.pi * AIR_CUTOFF_HZ / sample_rate)
+    y = x if inplace else x.copy()
+    if spans is None:
+        found = active_spans(x[s:e])
+    else:  # the caller's ranges, clipped to [s, e), each with room for the filter to ring out
+        found = sorted((max(a, s) - s, min(b + 256, e) - s) for a, b in spans if min(b + 256, e) > max(a, s))
+    for a, b in _merged(found, AIR_SPAN_GAP):
+        seg = x[s + a:s + b]
+        d = hrtf.one_pole_lowpass(seg, pole)
+        d -= seg
+        d *= m[a:b]
+        y[s + a:s + b] += d
+    return y
+
+
+def _air_blend(cc: ControlCurves, n: int):
+    """(start, end, blend weight over [start, end)) or None where the source is never far."""
     mix = np.clip(np.log2(np.maximum(cc.distance, 1.0)) / 4.0, 0.0, 1.0)
     on = np.flatnonzero(mix > 1e-4)  # on the control grid: cheap
     if len(on) == 0 or float(mix.max()) < 1e-3:
-        return x
+        return None
     s = max(0, (int(on[0]) - 1) * cc.hop)
-    e = min(len(x), (int(on[-1]) + 1) * cc.hop + 1)
-    m = upsample(mix, cc.hop, e)
-    pole = math.exp(-2.0 * math.pi * AIR_CUTOFF_HZ / sample_rate)
-    y = x.copy()
-    for a, b in active_spans(x[s:e]):
-        seg = x[s + a:s + b]
-        lp = signal.lfilter(np.array([1.0 - pole], np.float32), np.array([1.0, -pole], np.float32), seg)
-        y[s + a:s + b] += m[s + a:s + b] * (lp - seg)
-    return y
+    e = min(n, (int(on[-1]) + 1) * cc.hop + 1)
+    return s, e, upsample(mix, cc.hop, e)[s:].copy()
+
+
+def _merged(spans: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:
+    """Spans closer than `gap` joined: filtering a short silence costs less than another call
+    (and the filter then rings out exactly across it)."""
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and a - out[-1][1] < gap:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
 
 
 def active_spans(x: np.ndarray, block: int = 1024, tail: int = 256) -> list[tuple[int, int]]:

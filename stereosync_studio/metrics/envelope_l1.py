@@ -11,12 +11,14 @@ k envelope frames, with NO normalisation of either envelope.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..core.envelope import ENVELOPE_FRAME, ENVELOPE_HOP, ENVELOPE_RATE, ENVELOPE_SR, Envelope
 
-__all__ = ["rms_envelope", "rms_envelope_fast", "block_energy", "envelope_from_blocks", "e_l1", "e_l1_normalized",
-           "e_l1_silence", "target_values"]
+__all__ = ["rms_envelope", "rms_envelope_fast", "block_energy", "envelope_from_blocks", "frame_mean_square",
+           "frame_matrix", "segment_envelopes", "e_l1", "e_l1_normalized", "e_l1_silence", "target_values"]
 
 
 def rms_envelope(audio: np.ndarray, sr: int) -> np.ndarray:
@@ -62,16 +64,100 @@ def block_energy(mono: np.ndarray, block: int = 8) -> np.ndarray:
 
 def envelope_from_blocks(energy: np.ndarray, sr: int, n_frames: int, block: int = 8) -> np.ndarray:
     """RMS envelope on the ENVELOPE_RATE grid from `block_energy` output (see rms_envelope_fast)."""
-    nb = len(energy)
-    cum = np.concatenate([[0.0], np.cumsum(energy)])
+    return np.sqrt(frame_mean_square(energy, sr, n_frames, block)).astype(np.float32)
+
+
+def frame_mean_square(energy: np.ndarray, sr: int, n_frames: int, block: int = 8) -> np.ndarray:
+    """The squared `envelope_from_blocks` in float64 (for callers that iterate on it).
+
+    The energy of frame i is the cumulative block energy, interpolated linearly, at the
+    window's end minus at its start; the positions are fixed per (length, rate, frames, block)
+    and cached, which matters to callers that measure the same length many times."""
+    e64 = np.asarray(energy, np.float64)
+    nb = len(e64)
+    if nb == 0:
+        return np.zeros(n_frames)
+    cum = np.empty(nb + 1, np.float64)
+    cum[0] = 0.0
+    np.cumsum(e64, out=cum[1:])
+    jlo, flo, jhi, fhi, norm = _frame_bounds(nb, float(sr), int(n_frames), int(block))
+    e = cum[jhi] - cum[jlo]  # np.interp(x, arange(nb + 1), cum) == cum[j] + (x - j) * energy[j]
+    e += fhi * e64[jhi]
+    e -= flo * e64[jlo]
+    np.maximum(e, 0.0, out=e)
+    e *= norm
+    return e
+
+
+def segment_envelopes(energy: np.ndarray, starts: np.ndarray | list[int], n_blocks: np.ndarray | list[int],
+                      n_frames: np.ndarray | list[int], sr: int, block: int = 8) -> list[np.ndarray]:
+    """`envelope_from_blocks` of several signals whose block energies lie in one array:
+    signal k's are energy[starts[k]:starts[k] + n_blocks[k]], its envelope has n_frames[k]
+    frames. One pass over all of them (for engines that measure many short sounds)."""
+    e64 = np.asarray(energy, np.float64)
+    starts, nbs, nfr = (np.asarray(a, np.intp).reshape(-1) for a in (starts, n_blocks, n_frames))
+    if len(nfr) == 0:
+        return []
+    cum = np.empty(len(e64) + 1, np.float64)
+    cum[0] = 0.0
+    np.cumsum(e64, out=cum[1:])
+    hop_s = ENVELOPE_HOP * sr / ENVELOPE_SR / block  # in blocks
+    win_s = ENVELOPE_FRAME * sr / ENVELOPE_SR / block
+    seg = np.repeat(np.arange(len(nfr)), nfr)
+    first = np.concatenate([[0], np.cumsum(nfr)[:-1]])
+    centres = (np.arange(len(seg)) - first[seg]) * hop_s
+    nb = nbs[seg]
+    base = starts[seg]
+    total = np.zeros(len(seg))
+    if len(e64):
+        for sign, pos in ((-1.0, np.clip(centres - win_s / 2, 0, nb)), (1.0, np.clip(centres + win_s / 2, 0, nb))):
+            j = np.minimum(np.floor(pos), np.maximum(nb - 1, 0)).astype(np.intp)
+            part = e64[np.minimum(base + j, len(e64) - 1)]  # cum interpolated: cum[j] + (pos - j) energy[j]
+            part *= pos - j
+            part += cum[base + j]
+            total += sign * part
+    np.maximum(total, 0.0, out=total)
+    env = np.sqrt(total / (win_s * block)).astype(np.float32)
+    env[nb == 0] = 0.0
+    return np.split(env, np.cumsum(nfr)[:-1])
+
+
+@functools.lru_cache(maxsize=8)
+def frame_matrix(n_blocks: int, sr: int, n_frames: int, block: int = 8):
+    """`frame_mean_square` as a sparse matrix (n_frames x n_blocks, about 19 entries a row at
+    48 kHz): frame_matrix(...) @ energy gives the same numbers (summed directly, without the
+    running sum's cancellation), at half the cost for callers that measure one length many
+    times (an envelope follow iterating on a take). Cached; do not modify."""
+    from scipy.sparse import csr_matrix
+
+    if n_blocks == 0:
+        return csr_matrix((n_frames, 0))
+    jlo, flo, jhi, fhi, norm = _frame_bounds(int(n_blocks), float(sr), int(n_frames), int(block))
+    count = jhi - jlo + 1  # blocks jlo..jhi: whole ones between, the partial ends weighted
+    indptr = np.concatenate([[0], np.cumsum(count)])
+    row = np.repeat(np.arange(n_frames), count)
+    local = np.arange(len(row)) - indptr[row]
+    vals = (local < count[row] - 1).astype(np.float64)
+    vals[indptr[1:] - 1] += fhi
+    vals[indptr[:-1]] -= flo
+    vals *= norm
+    return csr_matrix((vals, jlo[row] + local, indptr), shape=(n_frames, n_blocks))
+
+
+@functools.lru_cache(maxsize=256)
+def _frame_bounds(nb: int, sr: float, n_frames: int, block: int) -> tuple[np.ndarray, ...]:
+    """Block index and fraction of each frame's window start and end (read-only, cached)."""
     hop_s = ENVELOPE_HOP * sr / ENVELOPE_SR / block  # in blocks
     win_s = ENVELOPE_FRAME * sr / ENVELOPE_SR / block
     centres = np.arange(n_frames, dtype=np.float64) * hop_s
-    lo = np.clip(centres - win_s / 2, 0, nb)
-    hi = np.clip(centres + win_s / 2, 0, nb)
-    grid = np.arange(nb + 1, dtype=np.float64)
-    e = np.interp(hi, grid, cum) - np.interp(lo, grid, cum)
-    return np.sqrt(np.maximum(e, 0.0) / (win_s * block)).astype(np.float32)
+    out = []
+    for pos in (np.clip(centres - win_s / 2, 0, nb), np.clip(centres + win_s / 2, 0, nb)):
+        j = np.minimum(np.floor(pos), nb - 1).astype(np.intp)
+        out += [j, pos - j]
+    out.append(1.0 / (win_s * block))
+    for a in out[:-1]:
+        a.flags.writeable = False
+    return tuple(out)
 
 
 def target_values(target: Envelope | np.ndarray) -> np.ndarray:

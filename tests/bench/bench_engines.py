@@ -5,7 +5,9 @@ on an envelope of 18 steps from real footsteps; the reference is the snow set. P
 ratio of audio seconds to wall seconds for stereo and binaural output: the first take
 (reference decoded and sliced), a new seed (reference cached, some pitch variants
 resampled), a repeated seed (everything cached, as when auditioning), and the spatial
-renderer alone. The machine's other load shows in these numbers: run it on a quiet machine.
+renderer alone. Medians over 16 seeds (new) and three passes over them (repeat), with the
+fastest take in brackets. The machine's other load shows in these numbers: run it on a
+quiet machine, or several times.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from dataclasses import replace
 
 import numpy as np
 
-DATA = os.environ.get("STEREOSYNC_FOOTSTEPS", os.path.join(os.path.dirname(__file__), "..", "data", "footsteps"))
+DATA = os.environ.get("STEREOSYNC_FOOTSTEPS", os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared",
+                                                            "data", "footsteps"))
+SEEDS = 16
+PASSES = 3
 
 
 def _request(seed: int, mode: str):
@@ -56,20 +61,22 @@ def main() -> None:
         t0 = time.perf_counter()
         engine.generate(base, null_progress, CancelToken())
         cold = time.perf_counter() - t0
-        seeds = [replace(base, seed=s) for s in range(1, 9)]
+        seeds = [replace(base, seed=s) for s in range(1, SEEDS + 1)]
         fresh = [_timed(engine, r) for r in seeds]  # new seeds: some pitch variants resampled
-        again = [_timed(engine, r) for r in seeds]  # auditioning the same seeds again: all cached
+        again = [_timed(engine, r) for _ in range(PASSES) for r in seeds]  # auditioning them again: all cached
         dur = base.duration
         print(f"sampler {mode:8s}: first take {dur / cold:6.0f}x real time ({cold * 1e3:.0f} ms, reference decoded), "
-              f"new seed {dur / np.median(fresh):6.0f}x ({np.median(fresh) * 1e3:.1f} ms), "
-              f"repeat {dur / np.median(again):6.0f}x ({np.median(again) * 1e3:.1f} ms) for a {dur:.0f} s "
-              f"{base.sample_rate // 1000} kHz stereo take")
+              f"new seed {dur / np.median(fresh):6.0f}x ({np.median(fresh) * 1e3:.1f} ms) [{dur / min(fresh):.0f}x], "
+              f"repeat {dur / np.median(again):6.0f}x ({np.median(again) * 1e3:.1f} ms) [{dur / min(again):.0f}x] "
+              f"for a {dur:.0f} s {base.sample_rate // 1000} kHz stereo take")
         x = np.random.default_rng(0).standard_normal(base.n_samples).astype(np.float32)
         spatial.render(x, base.sample_rate, base.trajectory, {"mode": mode})
-        t0 = time.perf_counter()
-        for _ in range(5):
+        times = []
+        for _ in range(9):
+            t0 = time.perf_counter()
             spatial.render(x, base.sample_rate, base.trajectory, {"mode": mode})
-        dt = (time.perf_counter() - t0) / 5
+            times.append(time.perf_counter() - t0)
+        dt = float(np.median(times))
         print(f"spatial {mode:8s}: {dur / dt:6.0f}x real time ({dt * 1e3:.1f} ms, mono noise in)")
 
 

@@ -33,7 +33,7 @@ from ..metrics.envelope_l1 import block_energy, frame_matrix, target_values
 from . import spatial
 from .base import GenerationRequest, OptionSpec, Take
 from .events import StepEvent, envelope_floor_and_max, events_for_options, fit_gains, step_end
-from .grains import Grain, apply_fades, extend_tail, extend_tails, load_grains  # noqa: F401 (extend_tail: API)  # noqa: F401  (re-exported)
+from .grains import Grain, apply_fades, extend_tail, extend_tails, load_grains  # noqa: F401 (extend_tail: API)
 from .grains import _ramp as _fade_ramp
 
 DEFAULT_LEVEL = 0.12  # RMS-envelope peak used when the envelope is flat/silent but events exist

@@ -196,6 +196,8 @@ def render_takes(project: Project, outdir: str | Path, n_takes: int = 1, seed: i
         part(0.0, f"{source.name}: take {k + 1}/{n_takes} (seed {take_seed})")
         take = eng.generate(request, sub_progress(part, 0.0, 0.9), cancel)
         index = _next_take_index(source)
+        while (outdir / take_filename(project, source, index)).exists():  # never overwrite a take on disk
+            index += 1
         path = outdir / take_filename(project, source, index)
         write_wav(path, take.audio, take.sample_rate, bits=24, time_reference=0,
                   description=f"StereoSync {eng.name} seed {take_seed} source {source.name}")

@@ -24,6 +24,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--screenshot", metavar="OUT.png", help="save a screenshot of the window and exit")
     ap.add_argument("--size", default="1600x1000", help="window size WxH (default 1600x1000)")
     ap.add_argument("--at", type=float, default=None, metavar="SECONDS", help="put the playhead here first")
+    ap.add_argument("--subject", default=None, metavar="NAME", help="show this subject of the project first")
     ap.add_argument("--models", default=os.environ.get("STEREOSYNC_MODELS", "models"),
                     help="folder with the diffusion checkpoints")
     ap.add_argument("--generate", type=int, default=0, metavar="N",
@@ -137,6 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         return app.exec()
 
     _wait_ready(app, win, args.timeout)
+    if args.subject is not None:
+        if not win.select_subject(args.subject):
+            print(f"no subject named {args.subject!r}", file=sys.stderr)
+        _wait_ready(app, win, 10.0)
     if args.at is not None:
         win.transport.seek(args.at)
         _wait_ready(app, win, 10.0)

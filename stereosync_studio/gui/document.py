@@ -4,6 +4,11 @@ Every edit goes through `ProjectDocument.edit(part, value, ...)`, which snapshot
 (envelope, track, trajectory, reference, takes, engine) of the current source before and
 after, so undo/redo, autosave and the views all see the same history. Views never mutate
 the Project directly; they ask the document and redraw on `changed(part)`.
+
+Edits of the list of sources (find all subjects, merge, split, delete, rename, takes of every
+subject at once) go through `replace_sources`, which snapshots the whole list (deep copies,
+so undo gives back exactly the sources that were there). `changed("source")` means another
+source is shown, or the list changed; `changed("project")` means a whole project was loaded.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from ..core.project import Project, Reference, Source, TakeInfo
 from ..core.undo import SnapshotCommand, UndoStack
 
 PARTS = ("envelope", "track", "trajectory", "reference", "takes", "engine", "events")
+WHOLE = ("project", "source")  # parts after which a view shows a (possibly) different source
 
 
 def _copy_part(source: Source, part: str) -> Any:
@@ -104,17 +110,32 @@ class ProjectDocument(QObject):
         self._on_stack()
 
     def select_source(self, index: int) -> None:
-        if self.project is not None and 0 <= index < len(self.project.sources):
+        """Show another source (a view choice, not an edit: not in the undo stack)."""
+        if self.project is not None and 0 <= index < len(self.project.sources) and index != self.source_index:
             self.source_index = index
-            self.changed.emit("project")
+            self.changed.emit("source")
 
-    def edit(self, part: str, value: Any, label: str, merge_id: str | None = None) -> None:
-        """Replace `part` of the current source with `value` as one undoable step."""
-        self.edit_parts({part: value}, label, merge_id)
+    def select_source_named(self, name: str) -> bool:
+        names = self.source_names()
+        if name not in names:
+            return False
+        self.select_source(names.index(name))
+        return True
 
-    def edit_parts(self, values: dict[str, Any], label: str, merge_id: str | None = None) -> None:
-        """Replace several parts at once (e.g. a box keyframe and the trajectory it moves)."""
-        source = self.source
+    def source_names(self) -> list[str]:
+        return [] if self.project is None else [s.name for s in self.project.sources]
+
+    def edit(self, part: str, value: Any, label: str, merge_id: str | None = None,
+             source_name: str | None = None) -> None:
+        """Replace `part` of the current source (or the one named) with `value` as one undoable step."""
+        self.edit_parts({part: value}, label, merge_id, source_name)
+
+    def edit_parts(self, values: dict[str, Any], label: str, merge_id: str | None = None,
+                   source_name: str | None = None) -> None:
+        """Replace several parts at once (e.g. a box keyframe and the trajectory it moves).
+
+        Undo and redo show the source they change (it becomes the selected one)."""
+        source = self.source if source_name is None else self.source_named(source_name)
         if source is None or not values:
             return
         name = source.name
@@ -124,12 +145,15 @@ class ProjectDocument(QObject):
         after = {p: _copy_part(source, p) for p in values}
 
         def apply(state: dict[str, Any], _name: str = name) -> None:
-            src = self._source_named(_name)
+            src = self.source_named(_name)
             if src is None:
                 return
             for p, v in state.items():
                 _set_part(src, p, v)
             self.revision += 1
+            if self.source is not src:
+                self.source_index = self.project.sources.index(src)
+                self.changed.emit("source")
             for p in state:
                 self.changed.emit(p)
 
@@ -138,6 +162,45 @@ class ProjectDocument(QObject):
         self.revision += 1
         for p in values:
             self.changed.emit(p)
+
+    def replace_sources(self, sources: list[Source], label: str, select: str | None = None,
+                        settings: dict[str, Any] | None = None) -> None:
+        """Make `sources` (copied) the project's sources as one undoable step; `select` names the
+        source shown afterwards (default: the current one if it is still there)."""
+        proj = self.project
+        if proj is None or not sources:
+            return
+        before = self._sources_state()
+        proj.sources = copy.deepcopy(list(sources))
+        if settings is not None:
+            proj.settings = copy.deepcopy(settings)
+        self._select(select or before[2])
+        after = self._sources_state()
+        self.undo_stack.push(SnapshotCommand(label, self._restore_sources, before, after))
+        self.revision += 1
+        self.changed.emit("source")
+
+    def _sources_state(self) -> tuple[list[Source], dict[str, Any], str]:
+        proj = self.project
+        current = self.source
+        return copy.deepcopy(proj.sources), copy.deepcopy(proj.settings), current.name if current else ""
+
+    def _restore_sources(self, state: tuple[list[Source], dict[str, Any], str]) -> None:
+        if self.project is None:
+            return
+        sources, settings, selected = state
+        self.project.sources = copy.deepcopy(sources)
+        self.project.settings = copy.deepcopy(settings)
+        self._select(selected)
+        self.revision += 1
+        self.changed.emit("source")
+
+    def _select(self, name: str) -> None:
+        names = self.source_names()
+        if name in names:
+            self.source_index = names.index(name)
+        else:
+            self.source_index = max(0, min(self.source_index, len(names) - 1))
 
     def end_gesture(self) -> None:
         self.undo_stack.close_merge()
@@ -161,7 +224,7 @@ class ProjectDocument(QObject):
         self.mark_saved(target)
         return target
 
-    def _source_named(self, name: str) -> Source | None:
+    def source_named(self, name: str) -> Source | None:
         if self.project is None:
             return None
         for s in self.project.sources:
@@ -177,4 +240,4 @@ class ProjectDocument(QObject):
             self.dirtyChanged.emit(not clean)
 
 
-__all__ = ["PARTS", "ProjectDocument"]
+__all__ = ["PARTS", "WHOLE", "ProjectDocument"]

@@ -47,6 +47,7 @@ def probe_engines(models_dir: str = "models") -> dict[str, EngineInfo]:
 
 class EnginePanel(QGroupBox):
     generateRequested = Signal()
+    generateAllRequested = Signal()
     cancelRequested = Signal()
 
     def __init__(self, doc: ProjectDocument, parent=None) -> None:
@@ -97,9 +98,13 @@ class EnginePanel(QGroupBox):
         self.b_generate = QPushButton(icon("generate", "#ffffff"), "Generate")
         self.b_generate.setObjectName("primary")
         self.b_generate.setToolTip("Generate takes in the background (Ctrl+G)")
+        self.b_generate_all = QPushButton(icon("generate"), "All subjects")
+        self.b_generate_all.setToolTip("Generate takes of every subject, each with its own engine and options")
+        self.b_generate_all.setVisible(False)
         self.b_cancel = QPushButton(icon("cancel"), "Cancel")
         self.b_cancel.setEnabled(False)
         row.addWidget(self.b_generate, 2)
+        row.addWidget(self.b_generate_all, 2)
         row.addWidget(self.b_cancel, 1)
         lay.addLayout(row)
         self.progress = QProgressBar()
@@ -114,6 +119,7 @@ class EnginePanel(QGroupBox):
         self.widgets: dict[str, QWidget] = {}
         self._form_engine = ""
         self.b_generate.clicked.connect(self.generateRequested)
+        self.b_generate_all.clicked.connect(self.generateAllRequested)
         self.b_cancel.clicked.connect(self.cancelRequested)
         self.combo.currentIndexChanged.connect(self._engine_chosen)
         doc.changed.connect(self._on_doc)
@@ -260,7 +266,7 @@ class EnginePanel(QGroupBox):
 
     # -- document --------------------------------------------------------------------------------
     def _on_doc(self, part: str) -> None:
-        if part in ("project", "engine"):
+        if part in ("project", "source", "engine"):
             self.refresh()
 
     def refresh(self) -> None:
@@ -278,6 +284,12 @@ class EnginePanel(QGroupBox):
         finally:
             self._loading = False
         self.b_generate.setEnabled(src is not None and self.engine_ok() and not self.b_cancel.isEnabled())
+        proj = self.doc.project
+        several = proj is not None and len(proj.sources) > 1
+        self.b_generate_all.setVisible(several)
+        self.b_generate_all.setEnabled(several and not self.b_cancel.isEnabled())
+        self.b_generate.setToolTip(f"Generate takes of {src.name} in the background (Ctrl+G)" if src
+                                   else "Generate takes in the background (Ctrl+G)")
 
     def engine_ok(self) -> bool:
         info = self.engines.get(self.current_engine())
@@ -287,6 +299,7 @@ class EnginePanel(QGroupBox):
     def set_busy(self, busy: bool) -> None:
         self.b_cancel.setEnabled(busy)
         self.b_generate.setEnabled(not busy and self.doc.source is not None and self.engine_ok())
+        self.b_generate_all.setEnabled(not busy and self.doc.project is not None and len(self.doc.project.sources) > 1)
         if not busy:
             self.progress.setValue(0)
             self.progress.setFormat("")

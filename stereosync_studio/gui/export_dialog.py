@@ -1,6 +1,7 @@
 """Export dialog: which takes, sample rate, bit depth, BWF time reference, mp4 preview, folder.
 
-The dialog only collects choices; the main window runs `jobs.export_stems` in a worker.
+The dialog lists the takes of every subject and only collects choices; the main window runs
+`jobs.export_stems` in a worker, naming each stem after its own subject.
 """
 
 from __future__ import annotations
@@ -27,22 +28,33 @@ class ExportChoice:
 
 
 class ExportDialog(QDialog):
-    def __init__(self, takes: list[TakeInfo], selected: list[str], outdir: str, clip_name: str,
-                 source_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, takes: list[tuple[str, TakeInfo]], selected: list[str], outdir: str, clip_name: str,
+                 parent: QWidget | None = None) -> None:
+        """`takes`: (source name, take) of every subject; `selected` paths start ticked (all if none)."""
         super().__init__(parent)
         self.setWindowTitle("Export stems")
         self.setMinimumWidth(460)
-        self._takes = takes
+        self._takes = [t for _s, t in takes]
+        several = len({s for s, _t in takes}) > 1
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Takes to export"))
+        lay.addWidget(QLabel("Takes to export" + (" (all subjects)" if several else "")))
         self.list = QListWidget()
-        for t in takes:
-            it = QListWidgetItem(f"{t.name}   ({t.engine}, seed {t.seed})")
+        for source, t in takes:
+            who = f"{source} · " if several else ""
+            it = QListWidgetItem(f"{who}{t.name}   ({t.engine}, seed {t.seed})")
             it.setFlags(it.flags() | Qt.ItemIsUserCheckable)
             it.setCheckState(Qt.Checked if (t.path in selected or not selected) else Qt.Unchecked)
             it.setData(Qt.UserRole, t.path)
             self.list.addItem(it)
         lay.addWidget(self.list)
+        row = QHBoxLayout()
+        for text, state in (("All", Qt.Checked), ("None", Qt.Unchecked)):
+            b = QToolButton()
+            b.setText(text)
+            b.clicked.connect(lambda _=False, s=state: self.check_all(s))
+            row.addWidget(b)
+        row.addStretch(1)
+        lay.addLayout(row)
         form = QFormLayout()
         self.rate = QComboBox()
         self.rate.addItem("48 kHz (film/video)", 48000)
@@ -71,7 +83,7 @@ class ExportDialog(QDialog):
         form.addRow("Folder", folder)
         form.addRow("", self.preview)
         lay.addLayout(form)
-        self.names = QLabel(f"Files are named {clip_name}_{source_name}_takeNN.wav")
+        self.names = QLabel(f"Files are named {clip_name}_<subject>_takeNN.wav")
         self.names.setObjectName("dim")
         lay.addWidget(self.names)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
@@ -79,6 +91,10 @@ class ExportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+
+    def check_all(self, state=Qt.Checked) -> None:
+        for i in range(self.list.count()):
+            self.list.item(i).setCheckState(state)
 
     def _browse(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Export folder", self.outdir.text())

@@ -2,8 +2,9 @@
 reference / engine / takes panels on the right, menus and shortcuts like a DAW.
 
 The window only lays things out and routes user actions; the work (open, analyse, generate,
-export, re-track, audio loading) lives in `session.StudioSession`, which runs the same job
-functions as the CLI in worker threads.
+export, re-track, audio loading) lives in `session.StudioSession`, `takes_session.TakesSession`
+and `subjects_session.SubjectsSession` (several subjects), which run the same job functions as
+the CLI in worker threads. The subject selector sits in the top bar.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from .icons import icon
 from .lanes.stack import LaneStack
 from .reference_panel import ReferencePanel
 from .session import StudioSession
+from .subjects_bar import SubjectsBar
+from .subjects_session import SubjectsSession
 from .takes_session import TakesSession
 from .takes_panel import TakesPanel
 from .transport import Transport
@@ -33,7 +36,7 @@ from .video_view import VideoView
 APP_NAME = "StereoSync Studio"
 
 
-class MainWindow(QMainWindow, StudioSession, TakesSession):
+class MainWindow(QMainWindow, StudioSession, TakesSession, SubjectsSession):
     def __init__(self, models_dir: str = "models", interactive: bool = True,
                  autosave_interval_s: float = 5.0) -> None:
         super().__init__()
@@ -49,6 +52,7 @@ class MainWindow(QMainWindow, StudioSession, TakesSession):
         self.autosaver = Autosaver(self.doc, autosave_interval_s, self)
         self.autosaver.saved.connect(lambda p: self.status_message(f"autosaved {p}", 2000))
         self.init_session()
+        self.init_subjects()
 
     # -- layout ----------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -168,8 +172,9 @@ class MainWindow(QMainWindow, StudioSession, TakesSession):
                   self.act_back1, self.act_fwd1, self.act_home, self.act_end, None, self.act_in, self.act_out,
                   self.act_loop, None, self.act_fit):
             m.addSeparator() if a is None else m.addAction(a)
+        subjects_menu = self.build_subjects_menu(mb)
         m = mb.addMenu("&Generate")
-        for a in (self.act_generate, self.act_cancel, self.act_ab):
+        for a in (self.act_generate, self.act_generate_all, self.act_cancel, self.act_ab):
             m.addAction(a)
         m = mb.addMenu("&Help")
         m.addAction(self.act_keys)
@@ -185,6 +190,10 @@ class MainWindow(QMainWindow, StudioSession, TakesSession):
             else:
                 a.setIconText(text)
                 tb.addAction(a)
+        tb.addSeparator()
+        self.subjects_bar = SubjectsBar(self.doc)
+        self.subjects_bar.set_menu(subjects_menu)
+        tb.addWidget(self.subjects_bar)
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         tb.addWidget(spacer)
@@ -235,7 +244,7 @@ class MainWindow(QMainWindow, StudioSession, TakesSession):
         """Errors are one clear line in the status bar and, interactively, a non-blocking dialog."""
         self.statusBar().setStyleSheet(f"QStatusBar {{ color: {style.ERROR}; }}")
         self.statusBar().showMessage(text, 15000)
-        QTimer.singleShot(15000, lambda: self.statusBar().setStyleSheet(""))
+        QTimer.singleShot(15000, self, lambda: self.statusBar().setStyleSheet(""))  # dropped if the window goes
         self.last_error = text
         if self.interactive:
             box = QMessageBox(QMessageBox.Warning, APP_NAME, text, QMessageBox.Ok, self)

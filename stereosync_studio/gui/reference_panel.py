@@ -112,7 +112,7 @@ class ReferencePanel(QGroupBox):
 
     # -- document --------------------------------------------------------------------------------
     def _on_doc(self, part: str) -> None:
-        if part in ("project", "reference"):
+        if part in ("project", "source", "reference"):
             self.refresh()
 
     def all_files(self, ref: Reference) -> list[str]:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from .. import jobs
 from ..core.errors import InputError, StereoSyncError
 from ..core.project import PROJECT_SUFFIX, Project
-from . import autosave
+from . import autosave, style
 from .audition import Mixer, Player
 from .tasks import analyze_for_studio, auto_events, derive_trajectory, load_guide, probe_and_warm, retrack
 from .workers import Job, cancel_all
@@ -97,7 +97,8 @@ class StudioSession:
     def _job_done(self, key: str, job: Job) -> None:
         if self.jobs.get(key) is job:
             del self.jobs[key]
-        if not any(j.running for j in self.jobs.values() if j.name in ("analyze", "generate", "export", "retrack")):
+        shown = ("analyze", "generate", "export", "retrack", "subjects")  # the jobs with a progress bar
+        if not any(j.running for j in self.jobs.values() if j.name in shown):
             self.job_bar.setVisible(False)
             self.job_label.setText("")
             self.video.set_busy("")
@@ -111,7 +112,7 @@ class StudioSession:
     def cancel_jobs(self) -> None:
         if self.lanes.ctx.selection is not None:
             self.lanes.ctx.set_selection(None)
-        for key in ("generate", "export", "analyze", "retrack", "envelope"):
+        for key in ("generate", "export", "analyze", "retrack", "envelope", "subjects"):
             self.cancel_job(key)
 
     def busy(self) -> bool:
@@ -224,7 +225,7 @@ class StudioSession:
         return True
 
     def set_project(self, project: Project | None, dirty: bool = False) -> None:
-        for key in ("generate", "retrack", "envelope", "events"):  # their results belong to the old one
+        for key in ("generate", "retrack", "envelope", "events", "subjects"):  # results for the old one
             self.cancel_job(key)
         self.transport.stop()
         self.take_cache.clear()
@@ -348,21 +349,25 @@ class StudioSession:
 
     # -- document reactions ----------------------------------------------------------------------
     def _on_doc_changed(self, part: str) -> None:
-        if part in ("project", "track"):
+        if part in ("project", "source", "track"):
             self._refresh_video_track()
-        if part in ("project", "envelope", "engine"):
+        if part in ("project", "source", "envelope", "engine"):
             self._events_timer.start()
-        if part == "takes":
-            live = {t.path for t in self.takes_panel.takes()}
+        if part in ("takes", "source"):
+            proj = self.doc.project
+            live = {t.path for s in (proj.sources if proj else []) for t in s.takes}
             for path in list(self.take_cache):
                 if path not in live:
                     self.take_cache.pop(path)
                     self.transport.mixer.set_track("take:" + path, None)
+        if part == "source":  # the lanes were redrawn for this source: show its selected take again
+            self.take_selected(self.takes_panel.selected_take())
         self.update_title()
 
     def _refresh_video_track(self) -> None:
-        src = self.doc.source
-        self.video.set_track(None if src is None else src.track, "" if src is None else src.name)
+        proj, src = self.doc.project, self.doc.source
+        entries = [] if proj is None else [(s.name, s.track, style.source_color(i)) for i, s in enumerate(proj.sources)]
+        self.video.set_sources(entries, 0 if src is None else proj.sources.index(src))
 
     def _on_position(self, t: float) -> None:
         self.video.set_frame(self.transport.frame)
@@ -399,18 +404,18 @@ class StudioSession:
         self.video.set_busy("re-tracking…")
         self.start_job("retrack", retrack, track.copy(), proj.copy(), frame, list(box), src.trajectory.follow_box,
                        src.trajectory.hfov_deg, show_progress=True, label="Re-track",
-                       on_result=lambda r, g=gesture, e=expected, f=frame: self._retracked(r, g, e, f))
+                       on_result=lambda r, g=gesture, e=expected, f=frame, n=src.name: self._retracked(r, g, e, f, n))
 
-    def _retracked(self, result, gesture: str, expected, frame: int) -> None:
+    def _retracked(self, result, gesture: str, expected, frame: int, name: str) -> None:
         track, trajectory = result
-        src, proj = self.doc.source, self.doc.project
+        src, proj = self.doc.source_named(name), self.doc.project
         if src is None or proj is None or src.track is not expected:
             self.status_message("re-track result dropped: the track changed meanwhile")
             return
         parts: dict[str, Any] = {"track": track}
         if trajectory is not None and src.trajectory.follow_box:
             parts["trajectory"] = trajectory
-        self.doc.edit_parts(parts, f"Move box at frame {frame + 1}", gesture)
+        self.doc.edit_parts(parts, f"Move box at frame {frame + 1}", gesture, source_name=name)
         self.doc.end_gesture()
         self.status_message(f"re-tracked from frame {frame + 1}")
 
@@ -439,11 +444,11 @@ class StudioSession:
         label = {"audio": "guide audio", "video": "video"}.get(mode, Path(mode).name)
         return self.start_job("envelope", jobs.make_envelope, mode, proj.clip.path, proj.clip, proj.guide_envelope,
                               src.track.copy(), show_progress=True, label="Envelope",
-                              on_result=lambda env, lab=label, p=proj: self._envelope_ready(p, env, lab))
+                              on_result=lambda env, lab=label, p=proj, n=src.name: self._envelope_ready(p, env, lab, n))
 
-    def _envelope_ready(self, project: Project, env, label: str) -> None:
+    def _envelope_ready(self, project: Project, env, label: str, name: str) -> None:
         if self.doc.project is project:
-            self.doc.edit("envelope", env, f"Envelope from {label}")
+            self.doc.edit("envelope", env, f"Envelope from {label}", source_name=name)
 
 
 __all__ = ["StudioSession", "analyze_for_studio"]

@@ -29,6 +29,8 @@ PLAYHEAD = "#ff4f4f"
 LOOP = (255, 196, 0, 34)
 SELECTION = (90, 150, 255, 46)
 GRID = (255, 255, 255, 18)
+# One colour per subject (box on the picture, swatch in the subject selector); the first is BOX
+SOURCE_COLORS = ("#4fe08a", "#ff7ad9", "#5cb8ff", "#d4ef5a", "#b892ff", "#59e0d0")
 WARN = "#ffb454"
 ERROR = "#ff6b6b"
 OK = "#5fd38d"
@@ -131,4 +133,9 @@ def qcolor(spec: str | tuple, alpha: int | None = None) -> QColor:
     return c
 
 
-__all__ = ["apply_style", "qcolor"]
+def source_color(index: int) -> str:
+    """The colour of the subject at `index` in the project's sources."""
+    return SOURCE_COLORS[index % len(SOURCE_COLORS)]
+
+
+__all__ = ["apply_style", "qcolor", "source_color", "SOURCE_COLORS"]

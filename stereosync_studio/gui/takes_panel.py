@@ -110,7 +110,7 @@ class TakesPanel(QGroupBox):
 
     # -- document --------------------------------------------------------------------------------
     def _on_doc(self, part: str) -> None:
-        if part in ("project", "takes"):
+        if part in ("project", "source", "takes"):
             self.refresh()
 
     def refresh(self) -> None:

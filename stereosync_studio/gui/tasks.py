@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import jobs
 from ..core.progress import sub_progress
-from ..core.project import Project
+from ..core.project import Project, Reference, Source
 from ..core.trajectory import Trajectory
 from .engine_panel import probe_engines
 
@@ -33,6 +33,37 @@ def analyze_for_studio(clip: str, progress, cancel) -> Project:
         src.reference.path = str(DEFAULT_REFERENCE)
     progress(1.0, "ready")
     return project
+
+
+def find_subjects(clip: str, reference: Reference | None, hfov_deg: float, sample_rate: int, models_dir: str,
+                  progress, cancel) -> Project:
+    """Every person in the clip, one Source each (`jobs.analyze_clip(subjects="all")`); sources
+    without a reference get `reference` (the current subject's), else the bundled footsteps."""
+    project = jobs.analyze_clip(clip, subjects="all", hfov_deg=hfov_deg, sample_rate=sample_rate,
+                                models_dir=models_dir, progress=progress, cancel=cancel)
+    for s in project.sources:
+        if s.reference.path or s.reference.files:
+            continue
+        if reference is not None and (reference.path or reference.files):
+            s.reference = Reference(reference.path, list(reference.files), reference.text)
+        elif DEFAULT_REFERENCE.is_dir():
+            s.reference.path = str(DEFAULT_REFERENCE)
+    return project
+
+
+def merge_subjects(project: Project, keep: str, other: str, models_dir: str, progress, cancel) -> Source:
+    """`analysis.subjects.merge_sources` on a copy of the project: the merged source, lanes rebuilt."""
+    from ..analysis.subjects import merge_sources
+
+    return merge_sources(project, keep, other, models_dir, progress=progress, cancel=cancel)
+
+
+def split_subject(project: Project, name: str, frame: int, models_dir: str, progress, cancel
+                  ) -> tuple[Source, Source]:
+    """`analysis.subjects.split_source` on a copy: the part before `frame` and the new source after it."""
+    from ..analysis.subjects import split_source
+
+    return split_source(project, name, frame, models_dir=models_dir, progress=progress, cancel=cancel)
 
 
 def derive_trajectory(project: Project, track, hfov_deg: float) -> Trajectory:
@@ -98,7 +129,8 @@ def auto_events(envelope, options: dict[str, Any]) -> list[float]:
 WARM_MODULES = tuple(f"stereosync_studio.{m}" for m in (
     "media.video", "media.audio", "media.mux", "media.bwf", "analysis.tracking", "analysis.detect",
     "analysis.pose", "analysis.flow_features", "analysis.box_features", "analysis.distance",
-    "analysis.envelope_audio", "analysis.steps_video", "engines.sampler", "engines.spatial", "engines.grains",
+    "analysis.envelope_audio", "analysis.steps_video", "analysis.multi", "analysis.motion", "analysis.subjects",
+    "engines.sampler", "engines.spatial", "engines.grains",
     "engines.events", "metrics", "metrics.spatial_alignment", "metrics.envelope_l1", "metrics.interaural",
     "metrics.onsets")) + ("cv2", "librosa", "librosa.feature", "soundfile", "soxr", "mediapipe.python.solutions.pose")
 
@@ -127,4 +159,5 @@ def probe_and_warm(models_dir: str):
 
 
 __all__ = ["DEFAULT_REFERENCE", "WARM_MODULES", "analyse_take", "analyze_for_studio", "auto_events",
-           "derive_trajectory", "load_guide", "peaks", "probe_and_warm", "retrack"]
+           "derive_trajectory", "find_subjects", "load_guide", "merge_subjects", "peaks", "probe_and_warm",
+           "retrack", "split_subject"]

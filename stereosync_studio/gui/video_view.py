@@ -3,7 +3,8 @@
 A FrameFetcher thread owns the VideoReader and always decodes only the newest request, so
 scrubbing never queues up work and the GUI never waits on the decoder. Dragging or resizing
 the box emits `boxEdited(frame, box)`; the main window turns that into a keyframe edit and a
-background re-track.
+background re-track. With several subjects the others' boxes are drawn dimmer in their own
+colours (`subject_boxes`); clicking one emits `sourceClicked(name)`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from . import style
+from .subject_boxes import SubjectBoxes
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +115,13 @@ class BoxROI(pg.ROI):
                             ([1, 0.5], [0, 0.5])):
             self.addScaleHandle(pos, centre)
 
+    def set_color(self, color: str) -> None:
+        """The subject's colour on the handles (the outline is set per frame by the view)."""
+        self.handlePen = pg.mkPen(color, width=1.5)
+        for h in self.getHandles():
+            h.pen = h.currentPen = self.handlePen
+            h.update()
+
     def box(self) -> list[float]:
         p, s = self.pos(), self.size()
         x0, y0 = float(p.x()), float(p.y())
@@ -128,6 +137,7 @@ class VideoView(QWidget):
     """Shows frame `n` of the clip, the subject's box, its motion trail and a small HUD."""
 
     boxEdited = Signal(int, list)  # frame, [x0, y0, x1, y1] in source pixels
+    sourceClicked = Signal(str)  # another subject's box was clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -145,7 +155,9 @@ class VideoView(QWidget):
         self.vb.addItem(self.image)
         self.trail = pg.ScatterPlotItem(size=4, pen=None, brush=pg.mkBrush(79, 224, 138, 70))
         self.vb.addItem(self.trail)
+        self.others = SubjectBoxes(self.vb, self.sourceClicked.emit)
         self.roi = BoxROI()
+        self.roi.setZValue(10)
         self.vb.addItem(self.roi)
         self.roi.sigRegionChangeFinished.connect(self._roi_finished)
         self.label = pg.TextItem("", color="#0b1a10", fill=pg.mkBrush(style.BOX), anchor=(0, 1))
@@ -153,6 +165,7 @@ class VideoView(QWidget):
         f.setPixelSize(12)
         f.setBold(True)
         self.label.setFont(f)
+        self.label.setZValue(11)
         self.vb.addItem(self.label)
         self.hud = pg.TextItem("", color=style.TEXT, anchor=(0, 0), fill=pg.mkBrush(0, 0, 0, 150))
         hf = QFont(style.MONO)
@@ -173,6 +186,7 @@ class VideoView(QWidget):
         self.shown_frame = -1
         self.track = None
         self.source_name = ""
+        self.color = style.BOX
         self.fps = 25.0
         self._updating = False
         self._label_state: tuple[str, str] | None = None
@@ -187,6 +201,8 @@ class VideoView(QWidget):
         self.placeholder.setVisible(path is None)
         self.roi.setVisible(path is not None)
         self.label.setVisible(path is not None)
+        self.others.visible = path is not None
+        self.others.place(self.frame)
         self.fetcher.open(path)
         if path:
             self.fetcher.request(self.frame)
@@ -200,8 +216,24 @@ class VideoView(QWidget):
         self.roi.setVisible(False)
         self.label.setVisible(False)
 
-    def set_track(self, track, source_name: str) -> None:
+    def set_sources(self, entries: list[tuple[str, object, str]], selected: int) -> None:
+        """Every subject as (name, track, colour); `selected` gets the editable box."""
+        if not entries:
+            self.others.set_sources([])
+            self.set_track(None, "")
+            return
+        name, track, color = entries[selected]
+        self.others.set_sources([e for i, e in enumerate(entries) if i != selected])
+        self.set_track(track, name, color)
+
+    def set_track(self, track, source_name: str, color: str = style.BOX) -> None:
         self.track, self.source_name = track, source_name
+        if color != self.color:
+            self.color = color
+            self.roi.set_color(color)
+            self.roi.hoverPen = pg.mkPen(color, width=3)
+            self.trail.setBrush(pg.mkBrush(style.qcolor(color, 70)))
+            self._label_state = None
         if track is not None and len(track):
             filled = track.filled()
             ok = ~np.isnan(filled[:, 0])
@@ -227,6 +259,7 @@ class VideoView(QWidget):
         self.shown_frame = index
 
     def _place_box(self) -> None:
+        self.others.place(self.frame)
         if getattr(self.roi, "isMoving", False):
             return  # the user is dragging it
         t = self.track
@@ -246,13 +279,13 @@ class VideoView(QWidget):
             self.roi.set_box(box)
         finally:
             self._updating = False
-        pen = pg.mkPen(style.BOX if seen else style.WARN, width=2 if seen else 1.5,
+        pen = pg.mkPen(self.color if seen else style.WARN, width=2 if seen else 1.5,
                        style=Qt.SolidLine if seen else Qt.DashLine)
         self.roi.setPen(pen)
         if t is not None and seen:
             conf = float(t.confidence[self.frame]) if t.confidence is not None else 1.0
             text = f" {self.source_name}  KEY " if keyframe else f" {self.source_name} "
-            fill = "#ffd27a" if keyframe else style.BOX if conf >= 0.7 else style.WARN if conf >= 0.4 else style.ERROR
+            fill = "#ffd27a" if keyframe else self.color if conf >= 0.7 else style.WARN if conf >= 0.4 else style.ERROR
         else:
             text, fill = f" {self.source_name}  not seen: drag to set ", style.WARN
         if (text, fill) != self._label_state:  # TextItem.setText costs ~8 ms: only when it changes

@@ -134,15 +134,17 @@ class LaneStack(QWidget):
 
     # -- document --------------------------------------------------------------------------------
     def _on_changed(self, part: str) -> None:
-        if part == "project":
-            proj = self.doc.project
-            dur = proj.clip.duration if proj else 1.0
-            for lane in self.lanes:
-                lane.set_duration(dur)
+        if part in ("project", "source"):  # another project, or another subject: keep the zoom for the latter
+            if part == "project":
+                proj = self.doc.project
+                dur = proj.clip.duration if proj else 1.0
+                for lane in self.lanes:
+                    lane.set_duration(dur)
             self.ctx.set_selection(None)
             self.envelope.fit_y()
             self.distance.fit_y()
-            self.zoom_fit()
+            if part == "project":
+                self.zoom_fit()
             for lane in self.lanes:
                 lane.refresh()
             self.heard.set_box_only()

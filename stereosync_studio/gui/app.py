@@ -107,8 +107,13 @@ def _generate_when_ready(app, win, n: int, timeout: float | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if args.screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    headless = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform != "linux")
+    if args.screenshot and headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a headless machine: no window needed
+    elif headless and not os.environ.get("QT_QPA_PLATFORM"):
+        print("stereosync-studio: no display found (DISPLAY/WAYLAND_DISPLAY unset). Run it on a desktop, "
+              "under Xvfb (xvfb-run), or take a picture with --screenshot OUT.png", file=sys.stderr)
+        return 2
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow

@@ -172,6 +172,12 @@ def cmd_render(args, progress, cancel) -> int:
     from .core.progress import sub_progress
 
     options = _parse_options(args.option)
+    if args.engine:  # say a missing checkpoint now, not after the analysis
+        from .engines.base import get_engine
+
+        ok, why = get_engine(args.engine, args.models).availability()
+        if not ok:
+            raise StereoSyncError(f"engine {args.engine!r} unavailable: {why}")
     if args.binaural:
         options["mode"] = "binaural"
     if args.project:

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ..core.envelope import Envelope
+from ..core.errors import InputError
 from ..core.track import Track
 from ..core.trajectory import Trajectory
 from .envelope_l1 import e_l1, e_l1_normalized, e_l1_silence, rms_envelope, target_values
@@ -19,6 +20,15 @@ from .spatial_alignment import pan_error, spatial_alignment
 
 __all__ = ["evaluate_take", "e_l1", "e_l1_normalized", "e_l1_silence", "rms_envelope", "spatial_alignment",
            "pan_error", "interaural_summary", "detect_step_onsets", "onset_f1"]
+
+
+def _finite(audio: np.ndarray, what: str) -> np.ndarray:
+    """float32 audio, or InputError: NaN/inf would turn every metric into NaN (or a librosa error)."""
+    a = np.asarray(audio, np.float32)
+    bad = ~np.isfinite(a)
+    if np.any(bad):
+        raise InputError(None, f"the {what} contains {int(np.sum(bad))} NaN/inf sample(s): cannot score it")
+    return a
 
 
 def evaluate_take(audio: np.ndarray, sr: int, target_envelope: Envelope | np.ndarray | None,
@@ -34,8 +44,11 @@ def evaluate_take(audio: np.ndarray, sr: int, target_envelope: Envelope | np.nda
     - onset_precision/recall/f1 against `step_times` (or the envelope's explicit events);
     - with `reference_audio` (same rate, e.g. the clip's own sound): e_l1_reference,
       onset_f1_reference and the reference's interaural cues (ild_db_reference, ...).
+    A silent take scores e_l1 = e_l1_silence, spatial_alignment_windows = 0 and no
+    spatial_alignment / pan_error (no window is loud enough to say where it is heard).
+    Raises InputError if the take or the reference holds NaN/inf samples.
     """
-    a = np.asarray(audio, np.float32)
+    a = _finite(audio, "take")
     if a.ndim == 1:
         a = np.stack([a, a])
     out: dict[str, float] = {}
@@ -65,7 +78,7 @@ def evaluate_take(audio: np.ndarray, sr: int, target_envelope: Envelope | np.nda
         f = onset_f1(detected, np.asarray(truth, float))
         out.update({"onset_precision": f["precision"], "onset_recall": f["recall"], "onset_f1": f["f1"]})
     if reference_audio is not None:
-        ref = np.asarray(reference_audio, np.float32)
+        ref = _finite(reference_audio, "reference audio")
         ref = np.stack([ref, ref]) if ref.ndim == 1 else ref
         ref_env = rms_envelope(ref, sr)
         if target_envelope is not None:

@@ -50,9 +50,11 @@ def _xcorr(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float, phat:
 
 def gcc_phat(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float = 1e-3,
              upsample: int = 8) -> np.ndarray | float:
-    """ITD (seconds, + = right leads) from the GCC-PHAT peak within +-max_lag_s."""
+    """ITD (seconds, + = right leads) from the GCC-PHAT peak within +-max_lag_s; 0 where a
+    channel is silent (no peak to read: argmax of a flat correlation would say -max_lag_s)."""
     lags, cc = _xcorr(np.asarray(left, np.float64), np.asarray(right, np.float64), sr, max_lag_s, True, upsample)
-    return lags[np.argmax(cc, axis=-1)]
+    itd = np.where(np.ptp(cc, axis=-1) > 0, lags[np.argmax(cc, axis=-1)], 0.0)
+    return float(itd) if itd.ndim == 0 else itd
 
 
 def iacc(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float = 1e-3) -> np.ndarray | float:

@@ -30,7 +30,10 @@ def detect_step_onsets(audio: np.ndarray, sr: int, min_spacing: float = 0.15, de
     if y.size == 0 or not np.any(y):
         return np.zeros(0)
     hop = max(1, int(round(sr * 0.005)))
-    env = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop, n_fft=2048 if sr > 30000 else 1024)
+    n_fft = 2048 if sr > 30000 else 1024
+    if y.size < n_fft:  # shorter than one analysis frame (~20-40 ms): no step to find
+        return np.zeros(0)
+    env = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop, n_fft=n_fft)
     rms = librosa.feature.rms(y=y, frame_length=2 * hop, hop_length=hop)[0]
     n = min(len(env), len(rms))
     env, rms = env[:n], rms[:n]

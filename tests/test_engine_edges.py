@@ -14,7 +14,9 @@ from stereosync_studio.core import CancelToken, Envelope, InputError, Trajectory
 from stereosync_studio.core.envelope import ENVELOPE_RATE
 from stereosync_studio.core.track import Track
 from stereosync_studio.engines.base import GenerationRequest
-from stereosync_studio.engines.sampler import LIMIT_CEILING, SamplerEngine, _peak_limit
+from stereosync_studio.engines.limiter import LIMIT_CEILING
+from stereosync_studio.engines.limiter import peak_limit as _peak_limit
+from stereosync_studio.engines.sampler import SamplerEngine
 from stereosync_studio.metrics import evaluate_take
 from stereosync_studio.metrics.interaural import gcc_phat, ild_db
 from stereosync_studio.metrics.onsets import detect_step_onsets

@@ -33,6 +33,7 @@ from ..metrics.envelope_l1 import block_energy, frame_matrix, target_values
 from . import spatial
 from .base import GenerationRequest, OptionSpec, Take
 from .events import StepEvent, envelope_floor_and_max, events_for_options, fit_gains, step_end
+from .limiter import LIMIT_CEILING, peak_limit as _peak_limit
 from .grains import Grain, apply_fades, extend_tail, extend_tails, load_grains  # noqa: F401 (extend_tail: API)
 from .grains import _ramp as _fade_ramp
 
@@ -42,9 +43,6 @@ STEP_RELEASE = 0.02  # s a step may ring on after the envelope's step has died a
 STEP_END_FRACTION = 0.02  # a step has died away below this fraction of its peak
 BLOCK = 32  # samples per energy block in the envelope follow
 PITCH_STEP = 5.0  # cents: pitch variations are quantised so resampled grains can be cached
-LIMIT_CEILING = 10.0 ** (-0.3 / 20.0)  # the take's peaks stay below -0.3 dBFS
-LIMIT_LOOKAHEAD = 0.005  # s: the limiter's gain falls this long before a peak (and rises as long)
-LIMIT_HOLD = 0.05  # s: ... and holds this long after it before rising again
 
 SAMPLER_OPTIONS: list[OptionSpec] = [
     OptionSpec("min_spacing", "Min. step spacing (s)", "float", 0.22, 0.08, 1.5,
@@ -310,27 +308,6 @@ def _mix_plan(plan: list[tuple[int, np.ndarray, float, str, int | None]], n: int
         if spans is not None:
             spans.append((s0, s1))
     return mono
-
-
-def _peak_limit(out: np.ndarray, sr: int) -> float:
-    """Scale `out` (channels, n) in place so no sample exceeds LIMIT_CEILING; the largest cut (dB).
-
-    A look-ahead peak limiter with one gain for all channels (interaural cues untouched): the
-    gain each sample needs, held over [-LIMIT_HOLD, +LIMIT_LOOKAHEAD] (a running minimum), then
-    smoothed by a moving average no wider than the look-ahead, so it never exceeds the gain
-    any sample in reach needs and it moves over milliseconds (no hard clipping, no clicks)."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-
-    level = np.max(np.abs(out), axis=0).astype(np.float64)
-    need = np.minimum(1.0, LIMIT_CEILING / np.maximum(level, 1e-30))
-    look, hold = max(1, int(LIMIT_LOOKAHEAD * sr)), max(1, int(LIMIT_HOLD * sr))
-    # window [i - hold, i + look]: size hold + look + 1 centred at i + (look - hold) / 2
-    gain = minimum_filter1d(need, hold + look + 1, mode="nearest", origin=(hold - look) // 2)
-    gain = uniform_filter1d(gain, 2 * (look // 2) + 1, mode="nearest")
-    np.minimum(gain, need, out=gain)  # guards the average's rounding
-    out *= gain.astype(np.float32)[None, :]
-    np.clip(out, -LIMIT_CEILING, LIMIT_CEILING, out=out)  # float32 rounding only
-    return float(-20.0 * math.log10(max(float(gain.min()), 1e-30)))
 
 
 def _grain_order(n_grains: int, n_events: int, rng: np.random.Generator, mode: str) -> np.ndarray:

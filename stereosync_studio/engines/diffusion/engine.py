@@ -16,6 +16,7 @@ import numpy as np
 from ...core.errors import InputError, StereoSyncError
 from ...core.progress import CancelToken, ProgressFn, sub_progress
 from ..base import GenerationRequest, OptionSpec, Take
+from ..limiter import LIMIT_CEILING, peak_limit
 from ..spatial import SPATIAL_OPTIONS
 from . import checks
 from .features import boxes_normalised, depth_per_frame, envelope_signal, tokens_over_window
@@ -149,8 +150,11 @@ class DiffusionEngine:
         audio, plan = sampling.render(model, make_inputs, n_model, window, overlap, settings,
                                       int(request.seed), sub_progress(progress, 0.05, 0.95), cancel)
         audio = self._finish(audio, sr, request, bool(opts["spatial_lock"]))
-        progress(1.0, "done")
         warnings = []
+        if audio.size and float(np.max(np.abs(audio))) > LIMIT_CEILING:  # never clip a take
+            audio = np.ascontiguousarray(audio, dtype=np.float32)
+            warnings.append(f"peaks limited by {peak_limit(audio, int(request.sample_rate)):.1f} dB")
+        progress(1.0, "done")
         trained_with = getattr(model, "adapter_meta", {}).get("clap")
         if trained_with and trained_with != loaded.files.clap.name:
             warnings.append(f"adapter trained with CLAP {trained_with}, using {loaded.files.clap.name}")

@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="track the subject and derive envelope/trajectory")
     a.add_argument("clip")
     a.add_argument("--box", help="seed box x0,y0,x1,y1@FRAME (pixels of the original frame)")
-    a.add_argument("--envelope", default="auto", help="audio | video | none | FILE.csv (auto: audio if present)")
+    a.add_argument("--envelope", default="auto", help="auto | audio | video | none | FILE.csv (auto: audio if audible)")
     a.add_argument("--hfov", type=float, default=90.0, help="camera horizontal field of view (deg)")
     a.add_argument("-o", "--output", required=True, help="analysis JSON to write")
     a.add_argument("--project", help="also save the project file here")
@@ -51,11 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("clip", nargs="?", help="video clip (or use --project)")
     r.add_argument("--project", help="render an edited project (.stereosync.json)")
     r.add_argument("--reference", help="reference sound: file or folder")
-    r.add_argument("--envelope", default=None, help="audio | video | none | FILE.csv (default: audio if present)")
+    r.add_argument("--envelope", default=None, help="auto | audio | video | none | FILE.csv (auto: audio if audible)")
     r.add_argument("--box", help="seed box x0,y0,x1,y1@FRAME")
-    r.add_argument("--takes", type=int, default=1)
+    r.add_argument("--takes", type=_at_least(1), default=1)
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--sr", type=int, default=48000, help="output sample rate")
+    r.add_argument("--sr", type=_at_least(8000), default=48000, help="output sample rate")
     r.add_argument("--engine", default=None, help="sampler (default) | diffusion")
     r.add_argument("--binaural", action="store_true", help="binaural (head model) instead of stereo panning")
     r.add_argument("--hfov", type=float, default=None, help="camera horizontal field of view (deg)")
@@ -94,6 +94,20 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _at_least(low: int):
+    """argparse type: an integer >= low (a one-line usage error otherwise)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is less than {low}")
+        return value
+
+    return parse
+
+
 def _add_subject_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--subjects", choices=["one", "all"], default="one",
                    help="one: the subject of --box (or the main walker); all: every person, one stem each")
@@ -130,7 +144,7 @@ def cmd_analyze(args, progress, cancel) -> int:
            "frames": per_source[0]["frames"], "envelope": per_source[0]["envelope"], "sources": per_source}
     from .core.project import atomic_write_text
 
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    jobs.output_dir(Path(args.output).parent)
     atomic_write_text(args.output, json.dumps(out))
     if args.project:
         project.save(args.project)
@@ -159,11 +173,8 @@ def _frames_json(source, times: list[float]) -> list[dict]:
 
 
 def _auto_envelope(clip: str, mode: str | None) -> str:
-    if mode not in (None, "auto"):
-        return mode
-    from .media.video import probe
-
-    return "audio" if probe(clip).has_audio else "video"
+    """Mode "auto" unless one is given: jobs.make_envelope then picks audio if audible, else video."""
+    return "auto" if mode in (None, "auto") else mode
 
 
 def cmd_render(args, progress, cancel) -> int:
@@ -267,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except StereoSyncError as exc:
         print(f"stereosync: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a write the system refused (read-only folder, disk full, ...)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"stereosync: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except MemoryError:
         print("stereosync: error: out of memory", file=sys.stderr)

@@ -61,6 +61,7 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     """Probe, track and derive lanes for a clip; returns a new Project.
 
     `envelope` is "audio" (the clip's guide track), "video" (steps found in the picture),
+    "auto" (audio when the clip has audible sound, else video),
     "none" (flat silence, to be drawn), or the path of a CSV file. `subjects="all"` finds every
     person (one Source each, envelopes from their own steps in the picture).
     """
@@ -77,6 +78,8 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
                              cancel=cancel)
     progress(0.0, f"opening {clip_path.name}")
     info = probe(clip_path)
+    if box and not 0 <= box[1] < info.n_frames:
+        raise InputError(clip_path, f"box frame {box[1]} is outside the clip's frames 0..{info.n_frames - 1}")
     keyframes = {box[1]: box[0]} if box else None
     track = track_clip(str(clip_path), keyframes=keyframes, progress=sub_progress(progress, 0.02, 0.8),
                        cancel=cancel)
@@ -123,7 +126,9 @@ def guide_envelope(clip_path: str | Path, info: ClipInfo) -> Envelope | None:
 def make_envelope(mode: str, clip_path: str | Path, info: ClipInfo, guide: Envelope | None,
                   track: Track | None = None, progress: ProgressFn = null_progress,
                   cancel: CancelToken | None = None, models_dir: str = "models") -> Envelope:
-    """The target envelope for a source, by mode (audio | video | none | CSV path)."""
+    """The target envelope for a source, by mode (auto | audio | video | none | CSV path)."""
+    if mode == "auto":  # a silent audio stream is no guide: find the steps in the picture instead
+        mode = "audio" if guide is not None else "video"
     if mode == "audio":
         if guide is None:
             raise InputError(clip_path, "clip has no usable audio track for --envelope audio "
@@ -140,6 +145,8 @@ def make_envelope(mode: str, clip_path: str | Path, info: ClipInfo, guide: Envel
                                                models_dir=models_dir)
     from .analysis.envelope_audio import envelope_from_csv
 
+    if not Path(mode).exists() and Path(mode).suffix.lower() != ".csv":
+        raise InputError(mode, "not an envelope mode (auto, audio, video, none) nor a CSV file")
     return envelope_from_csv(mode, info.duration)
 
 
@@ -179,8 +186,9 @@ def render_takes(project: Project, outdir: str | Path, n_takes: int = 1, seed: i
     from .media.audio import write_wav
 
     cancel = cancel or CancelToken()
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    outdir = output_dir(outdir)
+    if preview:
+        _check_clip(project)
     chosen = [project.source(n) for n in sources] if sources else list(project.sources)
     made: list[TakeInfo] = []
     jobs = [(s, k) for s in chosen for k in range(n_takes)]
@@ -265,8 +273,9 @@ def export_stems(project: Project, takes: list[tuple[str, TakeInfo]], outdir: st
     from .media.audio import read_audio, write_wav
 
     cancel = cancel or CancelToken()
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
+    outdir = output_dir(outdir)
+    if preview:
+        _check_clip(project)
     written: list[Path] = []
     for i, (source_name, take) in enumerate(takes):
         cancel.check()
@@ -285,6 +294,24 @@ def export_stems(project: Project, takes: list[tuple[str, TakeInfo]], outdir: st
             mux_preview(project.clip.path, audio, sample_rate, path.with_suffix(".mp4"))
     progress(1.0, f"exported {len(written)} stem(s)")
     return written
+
+
+def _check_clip(project: Project) -> None:
+    """The preview mp4 needs the clip: say so before any work if it was moved away."""
+    if not Path(project.clip.path).is_file():
+        raise InputError(project.clip.path, "clip not found (moved or deleted?): the preview mp4 needs it")
+
+
+def output_dir(path: str | Path) -> Path:
+    """Create the output folder (and its parents); InputError when that is impossible."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(path, "output folder is an existing file")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(path, f"cannot create the output folder ({exc.strerror or exc})") from exc
+    return path
 
 
 def _fit_length(audio: np.ndarray, n: int) -> np.ndarray:
@@ -312,6 +339,6 @@ def default_project_path(outdir: str | Path, project: Project) -> Path:
 
 __all__ = [
     "analyze_clip", "build_request", "default_project_path", "evaluate_audio", "evaluate_file",
-    "export_stems", "guide_envelope", "make_envelope", "parse_box", "reference_files", "render_takes",
+    "export_stems", "guide_envelope", "make_envelope", "output_dir", "parse_box", "reference_files", "render_takes",
     "take_filename", "trajectory_from_track",
 ]

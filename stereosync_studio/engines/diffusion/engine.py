@@ -150,11 +150,12 @@ class DiffusionEngine:
         audio, plan = sampling.render(model, make_inputs, n_model, window, overlap, settings,
                                       int(request.seed), sub_progress(progress, 0.05, 0.95), cancel)
         audio = self._finish(audio, sr, request, bool(opts["spatial_lock"]))
-        warnings = []
+        limiter_db = 0.0
         if audio.size and float(np.max(np.abs(audio))) > LIMIT_CEILING:  # never clip a take
             audio = np.ascontiguousarray(audio, dtype=np.float32)
-            warnings.append(f"peaks limited by {peak_limit(audio, int(request.sample_rate)):.1f} dB")
+            limiter_db = peak_limit(audio, int(request.sample_rate))
         progress(1.0, "done")
+        warnings = []
         trained_with = getattr(model, "adapter_meta", {}).get("clap")
         if trained_with and trained_with != loaded.files.clap.name:
             warnings.append(f"adapter trained with CLAP {trained_with}, using {loaded.files.clap.name}")
@@ -169,6 +170,7 @@ class DiffusionEngine:
             "clap": loaded.files.clap.name,
             "model_sample_rate": sr, "spatial_lock": bool(opts["spatial_lock"]),
             "seconds": round(time.perf_counter() - t_start, 3), "warnings": warnings,
+            "limiter_db": round(limiter_db, 2),
         }
         return Take(audio, int(request.sample_rate), int(request.seed), self.name, info)
 

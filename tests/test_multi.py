@@ -7,7 +7,7 @@ import pytest
 
 from stereosync_studio.analysis.detect import iou
 from stereosync_studio.analysis.multi import merge_tracks, split_track, track_all
-from stereosync_studio.analysis.subjects import analyze_multi, delete_source, merge_sources, split_source
+from stereosync_studio.jobs.subjects import analyze_multi, delete_source, merge_sources, split_source
 from stereosync_studio.core.errors import InputError
 from stereosync_studio.core.progress import CancelToken, null_progress
 from stereosync_studio.core.project import Project, Reference

@@ -372,11 +372,4 @@ def split_track(t: Track, frame: int) -> tuple[Track, Track]:
     return first, second
 
 
-def analyze_multi(clip_path: str | Path, max_subjects: int = 4, **kwargs):
-    """The multi-subject analysis job (see `subjects.analyze_multi`): a Project, one Source each."""
-    from .subjects import analyze_multi as run
-
-    return run(clip_path, max_subjects, **kwargs)
-
-
-__all__ = ["track_all", "merge_tracks", "split_track", "foreground_blobs", "background_model", "analyze_multi"]
+__all__ = ["track_all", "merge_tracks", "split_track", "foreground_blobs", "background_model"]

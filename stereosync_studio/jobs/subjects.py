@@ -1,4 +1,5 @@
-"""Several subjects in one clip: a Project with one Source per person, and the user's track edits.
+"""Several subjects in one clip: a Project with one Source per person, and the user's edits
+(merge, split, delete) as jobs.
 
 Each Source gets its own envelope (steps found in the picture, transients scaled by its
 speed and distance), its own trajectory (pan from its box, distance from its box height or
@@ -21,9 +22,12 @@ from ..core.progress import CancelToken, ProgressFn, null_progress, sub_progress
 from ..core.project import ClipInfo, Project, Reference, Source
 from ..core.track import Track
 from ..core.trajectory import Trajectory
-from .box_features import box_features
-from .motion import SubjectMotion, analyze_subjects
-from .multi import merge_tracks, split_track, track_all
+from ..analysis.box_features import box_features
+from ..analysis.motion import SubjectMotion, analyze_subjects
+from ..analysis.multi import merge_tracks, split_track, track_all
+from .inputs import default_reference
+from .lanes import guide_envelope
+from .models import video_envelope_predictor
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +36,8 @@ def shared_distances(path: str | Path, tracks: list[Track], info: ClipInfo, mode
                      progress: ProgressFn = null_progress, cancel: CancelToken | None = None
                      ) -> tuple[list[np.ndarray], str]:
     """Per-subject relative distance on one common scale, and where it came from ("depth"/"box")."""
-    from .depth import DepthModel, subject_depth
-    from .distance import distance_from_track
+    from ..analysis.depth import DepthModel, subject_depth
+    from ..analysis.distance import distance_from_track
 
     model = DepthModel.from_models_dir(models_dir)
     if model is not None:
@@ -54,10 +58,11 @@ def build_source(name: str, clip_path: str | Path, info: ClipInfo, track: Track,
     """A Source for one subject: envelope from its steps, trajectory and features from its box.
 
     `distance_source` ("box" or "depth") only labels where `distance` came from (logged)."""
-    from .steps_video import envelope_from_video, steps_from_motion
+    from ..analysis.steps_video import envelope_from_video, steps_from_motion
 
     log.debug("%s: distance from %s", name, distance_source)
-    env = envelope_from_video(str(clip_path), track, motion=motion, distance=distance, models_dir=models_dir)
+    env = envelope_from_video(str(clip_path), track, motion=motion, distance=distance,
+                              predictor=video_envelope_predictor(models_dir))
     traj = Trajectory.from_track(track, info.width, info.height, info.fps, hfov_deg)
     n = len(traj)
     d = np.asarray(distance, np.float64)
@@ -66,7 +71,7 @@ def build_source(name: str, clip_path: str | Path, info: ClipInfo, track: Track,
     features["depth"] = [round(float(x), 4) for x in traj.distance]
     steps = steps_from_motion(motion)
     features["step_confidence"] = [float(c) for _, c in steps]
-    return Source(name, track, env, traj, Reference(), features=features)
+    return Source(name, track, env, traj, default_reference(), features=features)
 
 
 def sources_for_tracks(clip_path: str | Path, info: ClipInfo, tracks: list[Track], names: list[str],
@@ -95,7 +100,6 @@ def analyze_multi(clip_path: str | Path, max_subjects: int = 4, hfov_deg: float 
     Sources are named subject1, subject2, ... in order of appearance. The guide envelope is
     the clip's own audio when it has some (for display and evaluation).
     """
-    from ..jobs import guide_envelope
     from ..media.video import probe
 
     cancel = cancel or CancelToken()
@@ -173,5 +177,18 @@ def delete_source(project: Project, name: str) -> Source:
     return src
 
 
-__all__ = ["analyze_multi", "sources_for_tracks", "build_source", "shared_distances", "merge_sources",
-           "split_source", "delete_source"]
+def find_subjects(clip: str | Path, reference: Reference | None = None, hfov_deg: float = 90.0,
+                  sample_rate: int = 48000, models_dir: str | Path | None = "models",
+                  progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> Project:
+    """Every person in the clip, one Source each; each gets `reference` (e.g. the subject the
+    designer already set up) when given, else the default reference."""
+    project = analyze_multi(clip, hfov_deg=hfov_deg, sample_rate=sample_rate, models_dir=models_dir,
+                            progress=progress, cancel=cancel)
+    if reference is not None and (reference.path or reference.files):
+        for s in project.sources:
+            s.reference = Reference(reference.path, list(reference.files), reference.text)
+    return project
+
+
+__all__ = ["analyze_multi", "build_source", "delete_source", "find_subjects", "merge_sources", "shared_distances",
+           "sources_for_tracks", "split_source"]

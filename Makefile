@@ -10,7 +10,7 @@ APT_PKGS := libportaudio2 libsndfile1 xvfb libxcb-cursor0 libxcb-icccm4 libxcb-k
 export HF_HUB_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: all venv sysdeps run test test-fast demo bench bundle clean
+.PHONY: all venv sysdeps lint-imports run test test-fast demo bench bundle clean
 
 all: venv
 
@@ -41,7 +41,10 @@ resources/demo/demo.mp4: | $(STAMP)
 run: venv resources/demo/demo.mp4
 	$(VENV)/bin/stereosync-studio resources/demo/demo.mp4
 
-test: venv
+lint-imports: venv
+	$(VENV)/bin/lint-imports --no-cache
+
+test: venv lint-imports
 	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -q tests
 
 test-fast: venv

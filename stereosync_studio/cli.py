@@ -142,7 +142,7 @@ def cmd_analyze(args, progress, cancel) -> int:
     out = {"clip": str(args.clip), "fps": project.clip.fps, "width": project.clip.width,
            "height": project.clip.height, "duration": project.clip.duration, "n_frames": project.clip.n_frames,
            "frames": per_source[0]["frames"], "envelope": per_source[0]["envelope"], "sources": per_source}
-    from .core.project import atomic_write_text
+    from .core.fileio import atomic_write_text
 
     jobs.output_dir(Path(args.output).parent)
     atomic_write_text(args.output, json.dumps(out))
@@ -184,11 +184,7 @@ def cmd_render(args, progress, cancel) -> int:
 
     options = _parse_options(args.option)
     if args.engine:  # say a missing checkpoint now, not after the analysis
-        from .engines.base import get_engine
-
-        ok, why = get_engine(args.engine, args.models).availability()
-        if not ok:
-            raise StereoSyncError(f"engine {args.engine!r} unavailable: {why}")
+        jobs.check_engine(args.engine, args.models)
     if args.binaural:
         options["mode"] = "binaural"
     if args.project:
@@ -260,7 +256,7 @@ COMMANDS = {"analyze": cmd_analyze, "render": cmd_render, "eval": cmd_eval, "exp
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .engines.spatial import tune_allocator
+    from .core.runtime import tune_allocator
 
     tune_allocator()
     progress = StderrProgress(args.quiet)

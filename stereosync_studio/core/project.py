@@ -6,6 +6,7 @@ stored relative to the project file when possible, so a project folder can be mo
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from dataclasses import dataclass, field
@@ -108,6 +109,10 @@ class Source:
             "engine_options": dict(self.engine_options), "features": dict(self.features),
         }
 
+    def copy(self) -> "Source":
+        """An exact, independent copy (arrays copied bit for bit)."""
+        return copy.deepcopy(self)
+
     @classmethod
     def from_dict(cls, d: dict) -> "Source":
         return cls(d["name"], Track.from_dict(d["track"]), Envelope.from_dict(d["envelope"]),
@@ -207,9 +212,10 @@ class Project:
         return proj
 
     def copy(self) -> "Project":
-        other = Project.from_dict(self.to_dict())
-        other.path = self.path
-        return other
+        """An exact, independent snapshot (what a job renders is what the designer edited).
+
+        No JSON round trip: values keep every bit; rounding happens only in the saved file."""
+        return copy.deepcopy(self)
 
 
 def _rel(path: str, base: Path | None) -> str:

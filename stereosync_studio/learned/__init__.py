@@ -1,0 +1,1 @@
+"""The learned models (torch): the video-to-envelope mapper."""

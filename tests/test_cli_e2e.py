@@ -65,7 +65,8 @@ def test_render_follows_steps_envelope_and_position(walker, tmp_path, footsteps_
     from stereosync_studio.core.envelope import Envelope
     from stereosync_studio.core.project import Project
     from stereosync_studio.metrics.envelope_l1 import e_l1, e_l1_silence
-    from stereosync_studio.metrics.onsets import detect_step_onsets, onset_f1
+    from stereosync_studio.dsp.onsets import detect_step_onsets
+    from stereosync_studio.metrics.onsets import onset_f1
 
     ref_dir = tmp_path / "ref"
     ref_dir.mkdir()

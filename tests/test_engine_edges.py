@@ -13,13 +13,13 @@ import pytest
 from stereosync_studio.core import CancelToken, Envelope, InputError, Trajectory, null_progress
 from stereosync_studio.core.envelope import ENVELOPE_RATE
 from stereosync_studio.core.track import Track
+from stereosync_studio.dsp.interaural import gcc_phat, ild_db
+from stereosync_studio.dsp.onsets import detect_step_onsets
 from stereosync_studio.engines.base import GenerationRequest
 from stereosync_studio.engines.limiter import LIMIT_CEILING
 from stereosync_studio.engines.limiter import peak_limit as _peak_limit
 from stereosync_studio.engines.sampler import SamplerEngine
 from stereosync_studio.metrics import evaluate_take
-from stereosync_studio.metrics.interaural import gcc_phat, ild_db
-from stereosync_studio.metrics.onsets import detect_step_onsets
 
 FOOTSTEPS = os.environ.get("STEREOSYNC_FOOTSTEPS", os.path.join(os.path.dirname(__file__), "data", "footsteps"))
 REFS = sorted(glob.glob(os.path.join(FOOTSTEPS, "default_hard_footstep*.ogg")))

@@ -12,10 +12,11 @@ from stereosync_studio.core import Envelope, Track, Trajectory
 from stereosync_studio.core.trajectory import pan_from_x
 from stereosync_studio.engines import spatial
 from stereosync_studio.metrics import evaluate_take
-from stereosync_studio.metrics.envelope_l1 import (e_l1, e_l1_normalized, e_l1_silence, rms_envelope,
-                                                    rms_envelope_fast)
-from stereosync_studio.metrics.interaural import gcc_phat, iacc, ild_db, interaural_windows
-from stereosync_studio.metrics.onsets import detect_step_onsets, onset_f1
+from stereosync_studio.dsp.interaural import gcc_phat, iacc, ild_db, interaural_windows
+from stereosync_studio.dsp.onsets import detect_step_onsets
+from stereosync_studio.dsp.rms import rms_envelope, rms_envelope_fast
+from stereosync_studio.metrics.envelope_l1 import e_l1, e_l1_normalized, e_l1_silence
+from stereosync_studio.metrics.onsets import onset_f1
 from stereosync_studio.metrics.spatial_alignment import heard_positions, pan_error, spatial_alignment
 
 SR = 48000
@@ -255,8 +256,8 @@ def _interp_envelope(energy, sr, n_frames, block):
 
 
 def test_block_envelope_fast_paths_equal_the_interp_definition():
-    from stereosync_studio.metrics.envelope_l1 import (block_energy, envelope_from_blocks, frame_matrix,
-                                                        frame_mean_square, segment_envelopes)
+    from stereosync_studio.dsp.rms import (block_energy, envelope_from_blocks, frame_matrix, frame_mean_square,
+                                           segment_envelopes)
 
     rng = np.random.default_rng(1)
     for sr in (22050, 44100, 48000):

@@ -11,13 +11,15 @@ import pytest
 import soundfile as sf
 
 from stereosync_studio.core import Cancelled, CancelToken, Envelope, InputError, Trajectory, null_progress
+from stereosync_studio.dsp.interaural import gcc_phat
+from stereosync_studio.dsp.onsets import detect_step_onsets
+from stereosync_studio.dsp.rms import rms_envelope
 from stereosync_studio.engines import get_engine, grains
 from stereosync_studio.engines.base import GenerationRequest
 from stereosync_studio.engines.sampler import SamplerEngine
 from stereosync_studio.media.audio import read_audio
-from stereosync_studio.metrics.envelope_l1 import e_l1, e_l1_silence, rms_envelope
-from stereosync_studio.metrics.interaural import gcc_phat
-from stereosync_studio.metrics.onsets import detect_step_onsets, onset_f1
+from stereosync_studio.metrics.envelope_l1 import e_l1, e_l1_silence
+from stereosync_studio.metrics.onsets import onset_f1
 
 SR = 48000
 FOOTSTEPS = os.environ.get("STEREOSYNC_FOOTSTEPS", os.path.join(os.path.dirname(__file__), "data", "footsteps"))
@@ -364,7 +366,7 @@ def test_batched_level_fit_equals_the_one_step_fit(wood):
 
 def test_batched_tail_extension_equals_one_at_a_time():
     from stereosync_studio.engines.grains import extend_tail, extend_tails
-    from stereosync_studio.metrics.envelope_l1 import rms_envelope_fast
+    from stereosync_studio.dsp.rms import rms_envelope_fast
 
     gs = grains.load_grains(steps("snow") + steps("gravel"), SR)
     extra = [int(0.3 * SR), 5000, -100, 0, 1, 24000]

@@ -7,8 +7,10 @@ import pytest
 from scipy import signal
 
 from stereosync_studio.core import InputError, StereoSyncError, Trajectory
+from stereosync_studio.dsp import filters, panning
+from stereosync_studio.dsp.control_rate import upsample
+from stereosync_studio.dsp.interaural import gcc_phat, ild_db, interaural_windows
 from stereosync_studio.engines import hrtf, spatial
-from stereosync_studio.metrics.interaural import gcc_phat, ild_db, interaural_windows
 
 SR = 48000
 
@@ -59,9 +61,9 @@ def test_pan_law_numbers():
     assert edge[0, 1000] == pytest.approx(np.cos(3 * np.pi / 8), abs=1e-6)
     assert edge[1, 1000] == pytest.approx(np.sin(3 * np.pi / 8), abs=1e-6)
     for p in np.linspace(-1, 1, 9):  # constant power
-        gl, gr = spatial.pan_gains(p)
+        gl, gr = panning.pan_gains(p)
         assert gl ** 2 + gr ** 2 == pytest.approx(1.0)
-        assert spatial.pan_from_ild(20 * np.log10(max(gr, 1e-12) / max(gl, 1e-12))) == pytest.approx(p, abs=1e-6)
+        assert panning.pan_from_ild(20 * np.log10(max(gr, 1e-12) / max(gl, 1e-12))) == pytest.approx(p, abs=1e-6)
 
 
 def test_moving_source_ild_follows_the_pan():
@@ -73,7 +75,7 @@ def test_moving_source_ild_follows_the_pan():
     want = traj.pan_at(w.times)
     assert np.all(np.sign(w.ild_db[np.abs(want) > 0.05]) == np.sign(want[np.abs(want) > 0.05]))
     assert np.all(np.diff(w.ild_db) > 0)  # monotonic with the sweep
-    assert np.allclose(spatial.pan_from_ild(w.ild_db), want, atol=0.02)
+    assert np.allclose(panning.pan_from_ild(w.ild_db), want, atol=0.02)
 
 
 def test_distance_doubling_is_minus_six_db_and_clamped():
@@ -113,7 +115,7 @@ def test_fast_motion_has_no_zipper_noise():
     tone = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
     smooth = spatial.render(tone, SR, traj, DRY)
     frame = np.minimum((t * fps).astype(int), len(pan) - 1)
-    gl, _ = spatial.pan_gains(pan[frame])
+    gl, _ = panning.pan_gains(pan[frame])
     stepped = tone * gl.astype(np.float32)
 
     def worst_hf_db(y):
@@ -135,7 +137,7 @@ def test_width_and_lens_remap():
     assert np.allclose(mono[0], mono[1])
     # pan 0.5 is the frame edge of a 90 deg lens; with a 60 deg lens the edge is 30 deg = pan 1/3
     narrow = spatial.render(x, SR, static(0.5), {**DRY, "hfov_deg": 60.0})
-    assert spatial.pan_from_ild(ild_db(narrow[0], narrow[1])) == pytest.approx(1 / 3, abs=0.005)
+    assert panning.pan_from_ild(ild_db(narrow[0], narrow[1])) == pytest.approx(1 / 3, abs=0.005)
 
 
 def test_stereo_itd_and_head_shadow_options():
@@ -143,7 +145,7 @@ def test_stereo_itd_and_head_shadow_options():
     az = 45.0
     out = spatial.render(x, SR, static(az / 90), {**DRY, "itd": True})
     itd = gcc_phat(out[0], out[1], SR)
-    assert itd == pytest.approx(float(hrtf.woodworth_itd(az)), abs=2e-5)
+    assert itd == pytest.approx(float(panning.woodworth_itd(az)), abs=2e-5)
     plain = spatial.render(x, SR, static(az / 90), DRY)
     shade = spatial.render(x, SR, static(az / 90), {**DRY, "head_shadow": True})
     far_hf = 10 * np.log10(band_energy(shade[0], 6000, 12000) / band_energy(plain[0], 6000, 12000))
@@ -161,7 +163,7 @@ def test_binaural_itd_matches_woodworth_and_right_leads_for_a_right_source():
         lags = np.arange(-48, 49)
         cc = [np.dot(out[0, 100:-100], out[1, 100 + k:len(x) - 100 + k]) for k in lags]
         lag = -lags[int(np.argmax(cc))] / SR  # > 0: the left ear lags, the right leads
-        assert lag == pytest.approx(float(hrtf.woodworth_itd(az)), abs=1e-4), az
+        assert lag == pytest.approx(float(panning.woodworth_itd(az)), abs=1e-4), az
         assert np.sign(lag) == np.sign(az)
 
 
@@ -238,7 +240,7 @@ def test_control_rate_upsampling_is_linear_interpolation():
     c = np.array([0.0, 1.0, 3.0, 2.0])
     for n in (1, 5, 12, 13, 20):
         want = np.interp(np.arange(n) / 4.0, np.arange(4), c)
-        assert np.allclose(spatial.upsample(c, 4, n), want)
+        assert np.allclose(upsample(c, 4, n), want)
 
 
 # ------------------------------------------------------------- fast paths against their references
@@ -249,7 +251,7 @@ def test_doubling_filters_equal_scipy_lfilter():
     for sr in (16000, 44100, 48000, 96000):
         pole = float(np.exp(-2 * np.pi * spatial.AIR_CUTOFF_HZ / sr))
         want = signal.lfilter([1 - pole], [1, -pole], x.astype(np.float64))
-        got = hrtf.one_pole_lowpass(x, pole)
+        got = filters.one_pole_lowpass(x, pole)
         assert got.dtype == np.float32 and np.max(np.abs(got - want)) < 1e-6 * peak
         b, a = hrtf.shadow_highpass(sr)
         got = hrtf.shadow_filter(x, sr)
@@ -267,9 +269,9 @@ def test_fractional_delay_spans_equal_gathered_taps():
         pad = int(np.ceil(np.max(np.abs(d)))) + 3
         xp = np.zeros(n + 2 * pad, np.float32)
         xp[pad:pad + n] = x
-        want = hrtf._fractional_delay_gather(xp, pad, d, np.floor(d))
-        assert np.max(np.abs(hrtf.fractional_delay(x, d) - want)) < 1e-6 * float(np.max(np.abs(x)))
-    assert np.allclose(hrtf.fractional_delay(x, np.full(n, 3.0, np.float32))[3:], x[:-3], atol=1e-7)  # whole samples
+        want = filters.fractional_delay_gather(xp, pad, d, np.floor(d))
+        assert np.max(np.abs(filters.fractional_delay(x, d) - want)) < 1e-6 * float(np.max(np.abs(x)))
+    assert np.allclose(filters.fractional_delay(x, np.full(n, 3.0, np.float32))[3:], x[:-3], atol=1e-7)  # whole samples
 
 
 def test_air_absorption_with_known_spans_equals_scanning_for_silence():

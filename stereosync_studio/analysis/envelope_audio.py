@@ -1,9 +1,9 @@
 """Loudness envelopes from audio (the papers' RMS), from CSV files, and back to CSV.
 
-The RMS is exactly the one StereoSync / Stable-V2A condition on: mono mixdown, 44.1 kHz,
-librosa `rms` with frame 512 and hop 128 (centred frames), clipped to [0, 1], no smoothing,
-no normalisation -- so an envelope taken from a guide track, a take or a reference means
-the same thing everywhere (E-L1 compares them directly).
+The RMS is exactly the one StereoSync / Stable-V2A condition on and E-L1 measures
+(`dsp.rms.rms_envelope`: mono mixdown, 44.1 kHz, librosa `rms` with frame 512 and hop 128,
+centred frames), clipped to [0, 1], no smoothing, no normalisation -- so an envelope taken
+from a guide track, a take or a reference means the same thing everywhere.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import io
 import math
 from pathlib import Path
 
-import librosa
 import numpy as np
 
-from ..core.envelope import ENVELOPE_FRAME, ENVELOPE_HOP, ENVELOPE_RATE, ENVELOPE_SR, Envelope
+from ..core.envelope import ENVELOPE_RATE, ENVELOPE_SR, Envelope
 from ..core.errors import InputError
 from ..core.project import atomic_write_text
+from ..dsp.rms import align_length, rms_envelope
 
 
 def _grid_len(seconds: float) -> int:
@@ -26,24 +26,15 @@ def _grid_len(seconds: float) -> int:
 
 
 def envelope_from_audio(audio: np.ndarray, sample_rate: int) -> Envelope:
-    """RMS envelope (origin "audio") of (C, N) or (N,) float audio on the ENVELOPE_RATE grid."""
+    """RMS envelope (origin "audio") of (C, N) or (N,) float audio on the ENVELOPE_RATE grid.
+
+    `dsp.rms.rms_envelope` (the metric's own envelope), NaN/inf read as silence, cut or
+    zero-padded to the grid length of the audio's duration and clipped to [0, 1]."""
     a = np.asarray(audio, dtype=np.float32)
     mono = a if a.ndim == 1 else a.mean(axis=0)
     mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
-    seconds = len(mono) / float(sample_rate)
-    if int(sample_rate) != ENVELOPE_SR and len(mono):
-        from ..media.audio import resample
-
-        mono = resample(mono, int(sample_rate), ENVELOPE_SR)
-    n = _grid_len(seconds)
-    if len(mono) == 0:
-        return Envelope(np.zeros(n, np.float32), ENVELOPE_RATE, None, "audio")
-    rms = librosa.feature.rms(y=np.ascontiguousarray(mono, dtype=np.float32), frame_length=ENVELOPE_FRAME,
-                              hop_length=ENVELOPE_HOP, center=True)[0]
-    v = np.zeros(n, np.float32)
-    m = min(n, len(rms))
-    v[:m] = rms[:m]
-    return Envelope(np.clip(v, 0.0, 1.0), ENVELOPE_RATE, None, "audio")
+    v = align_length(rms_envelope(mono, int(sample_rate)), _grid_len(len(mono) / float(sample_rate)))
+    return Envelope(np.clip(v.astype(np.float32), 0.0, 1.0), ENVELOPE_RATE, None, "audio")
 
 
 def envelope_from_clip(path: str | Path) -> Envelope | None:

@@ -1,9 +1,10 @@
 """Reference sounds -> a library of clean one-step grains for the sampler.
 
-A reference is one file, several files, a folder (every audio file inside) or one long
-recording of many steps. Files longer than ~1.5 s, or with several steps separated by a
-dip, are sliced at step onsets (the same footstep onset detector the metrics use, with
-backtracking so a slice starts before its transient). Each grain is DC-free, trimmed of
+A reference is one file, several files, a folder (every audio file inside, as
+`core.formats` lists them) or one long recording of many steps. Files longer than ~1.5 s,
+or with several steps separated by a dip, are sliced at step onsets (`dsp.onsets`, the
+detector the step-timing metric uses too, with backtracking so a slice starts before its
+transient). Each grain is DC-free, trimmed of
 leading/trailing silence, given short fades (no clicks where a recording starts or is cut
 mid-sound) and measured: peak, RMS, the peak of its RMS envelope, where its transient is,
 and where its envelope rises. Decoded grains are cached per (path, mtime, size, rate).
@@ -21,11 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.envelope import ENVELOPE_HOP, ENVELOPE_RATE, ENVELOPE_SR
 from ..core.errors import InputError
+from ..core.formats import audio_files_in
 from ..core.progress import CancelToken, ProgressFn, null_progress
+from ..dsp.onsets import detect_step_onsets
+from ..dsp.rms import block_energy, rms_envelope_fast, segment_envelopes
 
-AUDIO_EXTENSIONS = {".wav", ".wave", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".aifc",
-                    ".m4a", ".caf", ".w64", ".bwf"}
 SLICE_LONGER_THAN = 1.5  # s
 RISE_FRACTION = 0.1  # a step starts where its RMS envelope first reaches this fraction of its peak
 MIN_GRAIN = 0.03  # s
@@ -83,11 +86,7 @@ def _resolve(paths: list[str] | str) -> list[tuple[str, os.stat_result | None]]:
         except (OSError, ValueError):
             raise InputError(p, "reference file not found") from None
         if stat.S_ISDIR(st.st_mode):
-            found = sorted(str(f) for f in p.iterdir()
-                           if f.is_file() and not f.name.startswith(".") and f.suffix.lower() in AUDIO_EXTENSIONS)
-            if not found:
-                raise InputError(p, "folder contains no audio files")
-            out.extend((f, None) for f in found)
+            out.extend((f, None) for f in audio_files_in(p))  # InputError when it holds none
         else:
             out.append((str(p), st))
     seen: dict[str, os.stat_result | None] = {}
@@ -153,8 +152,6 @@ def _decode_and_slice(path: str, sr: int) -> list[Grain]:
 
 def _slice_points(mono: np.ndarray, sr: int) -> list[tuple[int, int]]:
     """Sample ranges of the steps in a file: the whole file unless it holds several steps."""
-    from ..metrics.onsets import detect_step_onsets
-
     n = len(mono)
     if n < int(0.2 * sr):
         return [(0, n)]
@@ -186,8 +183,6 @@ def _separated(mono: np.ndarray, sr: int, onsets: np.ndarray, dip_db: float = 15
 
 
 def _make_grain(x: np.ndarray, sr: int, path: str, start_s: float, file_peak: float) -> Grain | None:
-    from ..metrics.envelope_l1 import rms_envelope_fast
-
     if len(x) < MIN_GRAIN * sr:
         return None
     peak = float(np.max(np.abs(x)))
@@ -241,8 +236,6 @@ def _ramp(length: int) -> np.ndarray:
 
 def rise_time(env: np.ndarray, fraction: float, floor: float = 0.0) -> float:
     """Seconds (on the envelope grid) where `env` first reaches floor + fraction * (peak - floor)."""
-    from ..core.envelope import ENVELOPE_RATE
-
     thr = floor + fraction * (float(np.max(env)) - floor)
     j = int(np.argmax(env >= thr))
     if j == 0:
@@ -277,8 +270,6 @@ def extend_tails(jobs: list[tuple[np.ndarray, int]], sr: int, rng: np.random.Gen
     measured and levelled in one pass each, written into one buffer (the results are views
     of it), and their envelopes measured from one pass of block energies.
     """
-    from ..metrics.envelope_l1 import block_energy, rms_envelope_fast, segment_envelopes
-
     w = max(8, int(window * sr)) // 2 * 2
     h = w // 2
     fade = int(FADE_OUT * sr)
@@ -324,8 +315,6 @@ def extend_tails(jobs: list[tuple[np.ndarray, int]], sr: int, rng: np.random.Gen
             outs[k] = apply_fades(out[:length], sr, 0.0, FADE_OUT)
     if not envelopes:
         return outs, None
-    from ..core.envelope import ENVELOPE_HOP, ENVELOPE_SR
-
     envs: list[np.ndarray | None] = [None] * len(jobs)
     if todo:
         energy = block_energy(buf, 8)

@@ -9,8 +9,9 @@ a pure delay (Woodworth's ray-tracing formula) plus a one-pole/one-zero head-sha
 where b is the angle between the ear axis and the source. H = 1 + (a - 1) * HP(w) with HP a
 fixed first-order high-pass, so a time-varying a(t) needs only ONE filtered copy of the signal
 and a per-sample gain: exact coefficient interpolation, no zipper noise, fully vectorised.
-First-order filters here run by doubling (`one_pole_lowpass`), not a sequential recursion.
-The ear delays vary per sample through a 4-tap Lagrange fractional delay.
+The ear delay is Woodworth's ITD split between the ears (`dsp.panning.woodworth_itd` is the
+difference); first-order filters run by doubling and the ear delays vary per sample through
+a 4-tap Lagrange fractional delay (both in `dsp.filters`).
 
 SOFA files (AES69, HDF5) are read with h5py; the horizontal-plane HRIRs are interpolated
 by weighting the input per direction (weights sum to one) and convolving each used direction
@@ -27,9 +28,10 @@ import numpy as np
 from scipy import signal
 
 from ..core.errors import InputError
+from ..dsp.control_rate import upsample
+from ..dsp.filters import delay_pad, delay_padded, fractional_delay, one_pole
+from ..dsp.panning import HEAD_RADIUS, SPEED_OF_SOUND
 
-HEAD_RADIUS = 0.0875  # m, Brown-Duda's average head
-SPEED_OF_SOUND = 343.0  # m/s
 ALPHA_MIN = 0.1
 THETA_MIN_DEG = 150.0
 
@@ -42,18 +44,6 @@ _PINNA = np.array([
     [-0.25, 5.0, 11.0, 0.5],
     [0.25, 5.0, 13.0, 0.5],
 ])
-
-
-def woodworth_itd(azimuth_deg: np.ndarray | float, radius: float = HEAD_RADIUS) -> np.ndarray:
-    """Interaural time difference (s), positive when the right ear leads (source on the right)."""
-    th = np.radians(np.clip(np.asarray(azimuth_deg, np.float64), -90.0, 90.0))
-    return radius / SPEED_OF_SOUND * (th + np.sin(th))
-
-
-def azimuth_from_itd(itd_s: np.ndarray | float, radius: float = HEAD_RADIUS) -> np.ndarray:
-    """Inverse of `woodworth_itd` (deg, clipped to +-90): ITD is monotonic in azimuth there."""
-    grid = np.linspace(-90.0, 90.0, 3601)
-    return np.interp(np.asarray(itd_s, np.float64), woodworth_itd(grid, radius), grid)
 
 
 def ear_delay(angle_from_ear_deg: np.ndarray, radius: float = HEAD_RADIUS) -> np.ndarray:
@@ -79,135 +69,17 @@ def shadow_highpass(sample_rate: int, radius: float = HEAD_RADIUS) -> tuple[np.n
     return b, a
 
 
-def one_pole_lowpass(x: np.ndarray, pole: float, tol: float = 1e-7) -> np.ndarray:
-    """y[n] = (1 - pole) x[n] + pole y[n - 1] from rest, float32 (a new array).
-
-    The same as scipy.signal.lfilter([1 - pole], [1, -pole], x) to float32 precision, about
-    3x faster: the impulse response (1 - pole) pole^k is built by doubling, y += pole^s
-    y[n - s] for s = 1, 2, 4, ... (each step doubles the taps), until the part left out,
-    pole^(2s) of the DC gain, is below `tol` (1e-7: float32's resolution), so a 4 kHz pole
-    at 48 kHz takes five vectorised steps instead of a sequential recursion.
-    """
-    return _one_pole(np.asarray(x, np.float32).reshape(-1), float(pole), 1.0 - float(pole), tol)
-
-
-def _one_pole(x: np.ndarray, pole: float, gain: float, tol: float = 1e-7) -> np.ndarray:
-    """y[n] = gain x[n] + pole y[n - 1] from rest, by doubling (see `one_pole_lowpass`)."""
-    n = len(x)
-    y = np.multiply(x, np.float32(gain), dtype=np.float32)
-    if n < 2 or pole == 0.0:
-        return y
-    if not abs(pole) < 1.0:
-        raise ValueError(f"pole {pole} is not stable")
-    tmp = np.empty(n, np.float32)
-    s, c = 1, pole
-    while s < n and abs(c) > tol:  # y holds the response truncated to s taps (c = pole^s left out)
-        np.multiply(y[:n - s], np.float32(c), out=tmp[:n - s])
-        y[s:] += tmp[:n - s]
-        s *= 2
-        c *= c
-    return y
-
-
 def shadow_filter(x: np.ndarray, sample_rate: int, radius: float = HEAD_RADIUS) -> np.ndarray:
     """`x` through the `shadow_highpass` filter from rest: float32, equal to scipy's lfilter
     to float32 precision and about 3x faster (the first difference, then the pole by
-    doubling: see `one_pole_lowpass`)."""
+    doubling: see `dsp.filters.one_pole_lowpass`)."""
     b, a = shadow_highpass(sample_rate, radius)  # b = b0 (1, -1): a first difference
     v = np.asarray(x, np.float32).reshape(-1)
     u = np.empty(len(v), np.float32)
     if len(v):
         u[0] = v[0]
         np.subtract(v[1:], v[:-1], out=u[1:])
-    return _one_pole(u, -float(a[1]), float(b[0]))
-
-
-def fractional_delay(x: np.ndarray, delay_samples: np.ndarray) -> np.ndarray:
-    """y[n] = x[n - d[n]] with a time-varying d (may be negative: offline look-ahead).
-
-    4-point Lagrange (cubic) interpolation: flat to a few kHz and free of the modulated
-    low-pass a linear interpolator gives when d sweeps. A moving source's delay is smooth,
-    so its whole-sample part changes only a few dozen times per take: between those points
-    the four taps are plain slices of x (no gathers, no index arrays), the weights are made
-    span by span (cache-sized), sharing products: w0 = -A (f-2)/6, w1 = B (f-1)/2,
-    w2 = -B f/2, w3 = A (f+1)/6 with A = f (f-1), B = (f+1)(f-2). A delay that keeps
-    crossing whole samples falls back to gathering the taps.
-    """
-    n = len(x)
-    d = np.asarray(delay_samples, np.float32)
-    pad = _delay_pad(d)
-    xp = np.zeros(n + 2 * pad, np.float32)
-    xp[pad:pad + n] = x
-    return _delay_padded(xp, pad, d, np.empty(n, np.float32))
-
-
-def _delay_pad(d: np.ndarray) -> int:
-    """Zeros needed on each side of the signal for delays `d` and the four taps."""
-    return int(np.ceil(max(float(np.max(d)), -float(np.min(d))))) + 3 if len(d) else 3
-
-
-def _delay_padded(xp: np.ndarray, pad: int, d: np.ndarray, out: np.ndarray,
-                  work: np.ndarray | None = None) -> np.ndarray:
-    """`fractional_delay` of xp[pad:pad + len(d)] (xp zero-padded by `pad`) into `out`;
-    `work`: an optional float32 scratch array of len(d) samples."""
-    n = len(d)
-    whole = np.floor(d, out=work) if work is not None else np.floor(d)  # n - d = (n - floor(d) - 1) + frac
-    cuts = np.flatnonzero(whole[1:] != whole[:-1]) + 1
-    if len(cuts) > n // 256:
-        out[:] = _fractional_delay_gather(xp, pad, d, whole)
-        return out
-    edges = [0] + cuts.tolist() + [n]
-    sixth, half = np.float32(1.0 / 6.0), np.float32(0.5)
-    for a, b in zip(edges[:-1], edges[1:]):
-        m = b - a
-        s = a + pad - 2 - int(whole[a])  # first of the four taps for sample a
-        f = np.subtract(d[a:b], whole[a])
-        np.subtract(np.float32(1.0), f, out=f)  # frac = 1 - (d - floor(d)) in (0, 1]
-        fm1, fm2, fp1 = f - np.float32(1.0), f - np.float32(2.0), f + np.float32(1.0)
-        pa, pb = f * fm1, fp1 * fm2
-        acc6 = pa * fp1
-        acc6 *= xp[s + 3:s + 3 + m]
-        pa *= fm2
-        pa *= xp[s:s + m]
-        acc6 -= pa
-        acc2 = pb * fm1
-        acc2 *= xp[s + 1:s + 1 + m]
-        pb *= f
-        pb *= xp[s + 2:s + 2 + m]
-        acc2 -= pb
-        acc6 *= sixth
-        acc2 *= half
-        np.add(acc6, acc2, out=out[a:b])
-    return out
-
-
-def _fractional_delay_gather(xp: np.ndarray, pad: int, d: np.ndarray, whole: np.ndarray) -> np.ndarray:
-    """`fractional_delay` with the taps gathered per sample (any delay curve)."""
-    n = len(d)
-    f = whole.copy()
-    i = np.arange(pad - 2, pad - 2 + n, dtype=np.int64)  # index of the first of the 4 taps
-    i -= f.astype(np.int64)
-    np.subtract(d, f, out=f)
-    np.subtract(np.float32(1.0), f, out=f)
-    y = np.empty(n, np.float32)
-    w = np.empty(n, np.float32)
-    tap = np.empty(n, np.float32)
-    # Lagrange weights for taps at -1, 0, 1, 2 around the fractional position f
-    for k, (a, b, c, scale) in enumerate(((0.0, 1.0, 2.0, -1.0 / 6.0), (-1.0, 1.0, 2.0, 0.5),
-                                          (-1.0, 0.0, 2.0, -0.5), (-1.0, 0.0, 1.0, 1.0 / 6.0))):
-        np.subtract(f, np.float32(a), out=w)
-        np.subtract(f, np.float32(b), out=tap)
-        w *= tap
-        np.subtract(f, np.float32(c), out=tap)
-        w *= tap
-        w *= np.float32(scale)
-        np.take(xp[k:], i, out=tap)
-        if k == 0:
-            np.multiply(tap, w, out=y)
-        else:
-            tap *= w
-            y += tap
-    return y
+    return one_pole(u, -float(a[1]), float(b[0]))
 
 
 def brown_duda(mono: np.ndarray, sample_rate: int, azimuth_deg: np.ndarray, pinna: bool = False,
@@ -217,8 +89,6 @@ def brown_duda(mono: np.ndarray, sample_rate: int, azimuth_deg: np.ndarray, pinn
     `azimuth_deg` is per sample (hop=1) or on a control grid at sample positions k * hop
     (then the shadow gains and delays are computed there and interpolated linearly).
     """
-    from .spatial import upsample
-
     x = np.asarray(mono, np.float32)
     n = len(x)
     hp = shadow_filter(x, sample_rate, radius)
@@ -228,7 +98,7 @@ def brown_duda(mono: np.ndarray, sample_rate: int, azimuth_deg: np.ndarray, pinn
     for ear_az in (-90.0, 90.0):
         beta = np.abs(az - ear_az)  # angle between this ear's axis and the source
         ears.append((shadow_alpha(beta) - 1.0, ear_delay(beta, radius) * sample_rate))
-    pad = _delay_pad(np.concatenate([e[1] for e in ears]))  # linear interpolation stays within
+    pad = delay_pad(np.concatenate([e[1] for e in ears]))  # linear interpolation stays within
     xp = np.zeros(n + 2 * pad, np.float32)  # each ear's shaded signal, zero-padded for the delay
     shaded = xp[pad:pad + n]
     gain, delay = np.empty(n, np.float32), np.empty(n, np.float32)  # work arrays shared by both ears
@@ -243,7 +113,7 @@ def brown_duda(mono: np.ndarray, sample_rate: int, azimuth_deg: np.ndarray, pinn
         if pinna:
             toward = az if ch == 1 else -az
             shaded[:] = _pinna(shaded, sample_rate, upsample(toward, hop, n) if hop > 1 else toward)
-        _delay_padded(xp, pad, delay, out[ch], work=gain)
+        delay_padded(xp, pad, delay, out[ch], work=gain)
     return out
 
 

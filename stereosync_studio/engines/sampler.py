@@ -29,7 +29,8 @@ import numpy as np
 from ..core.envelope import ENVELOPE_RATE, Envelope
 from ..core.errors import InputError
 from ..core.progress import CancelToken, ProgressFn, sub_progress
-from ..metrics.envelope_l1 import block_energy, frame_matrix, target_values
+from ..dsp.control_rate import upsample
+from ..dsp.rms import block_energy, frame_matrix, target_values
 from . import spatial
 from .base import GenerationRequest, OptionSpec, Take
 from .events import StepEvent, envelope_floor_and_max, events_for_options, fit_gains, step_end
@@ -123,8 +124,7 @@ class SamplerEngine:
         if not follow:
             out = spatial.render(spatial.air_absorption(mono, sr, traj, opt, True, spans), sr, traj, dry_opt)
         elif opt["envelope_level"] == "source":  # the dry sound follows; distance etc. on top
-            mono *= spatial.upsample(_follow_gain(block_energy(mono, BLOCK), None, n, sr, target, opt, cancel,
-                                                  info), hop, n)
+            mono *= upsample(_follow_gain(block_energy(mono, BLOCK), None, n, sr, target, opt, cancel, info), hop, n)
             out = spatial.render(mono, sr, traj, opt)
         else:
             mix = spatial.mixdown_gain(traj, n, sr, opt)
@@ -137,7 +137,7 @@ class SamplerEngine:
                 cancel.check()
                 progress(0.9, "following the envelope")
                 energy = block_energy(out.mean(axis=0), BLOCK)
-                curve = spatial.upsample(_follow_gain(energy, None, n, sr, target, opt, cancel, info), hop, n)
+                curve = upsample(_follow_gain(energy, None, n, sr, target, opt, cancel, info), hop, n)
                 out *= curve[None, :]
         out = np.ascontiguousarray(out[:, :n], dtype=np.float32)
         peak = max(float(out.max()), -float(out.min())) if out.size else 0.0

@@ -5,15 +5,13 @@ with a zero-phase Gaussian (~15 ms, no lag against picture) and interpolated lin
 rate, so gains never step (no zipper noise). Every stage is a vectorised per-sample gain on
 at most one fixed filter's output, which keeps stereo rendering far faster than real time.
 
-Stereo pan law (constant power, -3 dB at centre), p = pan in [-1, 1]:
-    gL = cos((p + 1) pi / 4),  gR = sin((p + 1) pi / 4)
-so a source at the frame edge of a 90 deg lens (p = +-0.5) has an ILD of +-7.7 dB.
-`metrics.spatial_alignment` inverts exactly this law.
+Stereo: the constant-power pan law of `dsp.panning` (-3 dB at centre; +-7.7 dB ILD at the
+frame edge of a 90 deg lens), which `metrics.spatial_alignment` inverts through the same
+module. Binaural: the head model of `engines.hrtf` (or a SOFA HRTF).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from collections import OrderedDict
@@ -25,8 +23,11 @@ from scipy.ndimage import gaussian_filter1d
 
 from ..core.errors import StereoSyncError
 from ..core.trajectory import Trajectory, pan_from_x, x_from_pan
-from .base import OptionSpec
+from ..dsp.control_rate import linear_ramps, upsample
+from ..dsp.filters import fractional_delay, one_pole_lowpass
+from ..dsp.panning import PAN_DEG, pan_gains, woodworth_itd
 from . import hrtf
+from .base import OptionSpec
 
 CONTROL_HOP = 64
 DIST_GAIN_MIN_DB = -24.0
@@ -212,57 +213,6 @@ def _control_curves(trajectory: Trajectory, n: int, sample_rate: int, opt: dict[
     return ControlCurves(hop, pan, dist, dist_gain)
 
 
-def upsample(ctrl: np.ndarray, hop: int, n: int, out: np.ndarray | None = None) -> np.ndarray:
-    """Linear interpolation from the control grid (positions k * hop) to n audio samples.
-
-    `out`: an optional contiguous float32 array of n samples to write into (saves a large
-    temporary)."""
-    c = np.asarray(ctrl, np.float32)
-    k = len(c) - 1
-    if out is None:
-        out = np.empty(n, np.float32)
-    if k < 1:
-        out[:] = c[0] if len(c) else 0.0
-        return out
-    full = min(k, n // hop)  # whole hops that fit in n
-    body = out[: full * hop].reshape(full, hop)  # hop j: c[j] + (c[j + 1] - c[j]) * ramp, as one BLAS product
-    coef = np.empty((full, 2), np.float32)
-    coef[:, 0] = c[:full]
-    np.subtract(c[1:full + 1], c[:full], out=coef[:, 1])
-    np.matmul(coef, _ramp2(hop), out=body)
-    rest = n - full * hop
-    if rest > 0:  # a partial last hop, or beyond the grid: keep interpolating, then hold
-        j = np.arange(rest, dtype=np.float32) / np.float32(hop)
-        last = c[full]
-        nxt = c[full + 1] if full + 1 <= k else last
-        out[full * hop:n] = np.where(j < 1.0, last + (nxt - last) * j, nxt)
-    return out
-
-
-@functools.lru_cache(maxsize=8)
-def _ramp(hop: int) -> np.ndarray:
-    return np.arange(hop, dtype=np.float32) / np.float32(hop)
-
-
-@functools.lru_cache(maxsize=8)
-def _ramp2(hop: int) -> np.ndarray:
-    out = np.stack([np.ones(hop, np.float32), _ramp(hop)])  # (2, hop): rows 1 and the ramp
-    out.flags.writeable = False
-    return out
-
-
-def pan_gains(pan: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Constant-power law: (gL, gR), both 1/sqrt(2) at centre."""
-    phi = (np.asarray(pan, np.float64) + 1.0) * (np.pi / 4.0)
-    return np.cos(phi), np.sin(phi)
-
-
-def pan_from_ild(ild_db: np.ndarray | float) -> np.ndarray:
-    """Inverse pan law: ILD = 20 log10(gR / gL) -> pan."""
-    ratio = 10.0 ** (np.asarray(ild_db, np.float64) / 20.0)
-    return np.clip(np.arctan(ratio) * (4.0 / np.pi) - 1.0, -1.0, 1.0)
-
-
 def mixdown_level(trajectory: Trajectory, times: np.ndarray, sample_rate: int,
                   options: dict[str, Any] | None = None, include_distance: bool = True) -> np.ndarray:
     """Expected gain of the rendered take's mono mixdown relative to the mono input at `times`.
@@ -313,9 +263,9 @@ def render(mono: np.ndarray, sample_rate: int, trajectory: Trajectory,
         x = np.multiply(x, upsample(dist_gain, cc.hop, n), out=x if own else None)
         sofa = str(opt.get("sofa_path") or "")
         if sofa:
-            out = hrtf.load_sofa(sofa, sample_rate).render(x, upsample(cc.pan * 90.0, cc.hop, n))
+            out = hrtf.load_sofa(sofa, sample_rate).render(x, upsample(cc.pan * PAN_DEG, cc.hop, n))
         else:
-            out = hrtf.brown_duda(x, sample_rate, cc.pan * 90.0, pinna=bool(opt.get("pinna", False)),
+            out = hrtf.brown_duda(x, sample_rate, cc.pan * PAN_DEG, pinna=bool(opt.get("pinna", False)),
                                   hop=cc.hop)
         return out.astype(np.float32, copy=False)
     return _stereo(x, sample_rate, entry, dist_gain, bool(opt.get("itd")), bool(opt.get("head_shadow")))
@@ -363,14 +313,14 @@ def _stereo(x: np.ndarray, sample_rate: int, entry: _CurvesEntry, dist_gain: np.
         coef = np.empty((2, full, 2), np.float32)
         coef[:, :, 0] = ctrl[:, :full]
         coef[:, :, 1] = ctrl[:, 1:full + 1] - ctrl[:, :full]
-        np.matmul(coef, _ramp2(hop), out=out.reshape(2, full, hop))
+        np.matmul(coef, linear_ramps(hop), out=out.reshape(2, full, hop))
     else:
         upsample(ctrl[0], hop, n, out=out[0])
         upsample(ctrl[1], hop, n, out=out[1])
     out *= x[None, :]
     if not (itd or head_shadow):
         return out
-    az = cc.pan * 90.0
+    az = cc.pan * PAN_DEG
     if head_shadow and np.any(np.abs(az) > 0.5):
         # Far channel only, relative to the centre position and at a third of the head model's
         # dB (loudspeaker listening adds the listener's own head shadow): HF down to -5.9 dB.
@@ -382,11 +332,11 @@ def _stereo(x: np.ndarray, sample_rate: int, entry: _CurvesEntry, dist_gain: np.
             hp = hrtf.shadow_filter(out[ch], sample_rate)
             out[ch] += (upsample(alpha, cc.hop, n) - 1.0) * hp
     if itd and np.any(np.abs(az) > 0.5):
-        delay = np.abs(hrtf.woodworth_itd(az)) * sample_rate
+        delay = np.abs(woodworth_itd(az)) * sample_rate
         for ch, far_when in ((0, az > 0), (1, az < 0)):
             d = np.where(far_when, delay, 0.0)
             if np.any(d > 1e-3):
-                out[ch] = hrtf.fractional_delay(out[ch], upsample(d, cc.hop, n))
+                out[ch] = fractional_delay(out[ch], upsample(d, cc.hop, n))
     return out
 
 
@@ -397,7 +347,7 @@ def _air_absorption(x: np.ndarray, sample_rate: int, entry: _CurvesEntry, inplac
     Measured on white noise, 10-20 kHz: -1.7 dB at twice the reference distance, -3.8 dB at
     4x, -6.5 dB at 8x, -10 dB at 16x (4-8 kHz: -1.2 / -2.4 / -3.7 / -4.7 dB). Only spans
     where the blend is non-zero and the signal is not digital silence are filtered. The
-    blend at audio rate is made once per trajectory; the low-pass is hrtf.one_pole_lowpass.
+    blend at audio rate is made once per trajectory; the low-pass is dsp.filters.one_pole_lowpass.
     """
     blend = _derived(entry, ("air", sample_rate, len(x)), lambda: _air_blend(entry.curves, len(x)))
     if blend is None:
@@ -411,7 +361,7 @@ def _air_absorption(x: np.ndarray, sample_rate: int, entry: _CurvesEntry, inplac
         found = sorted((max(a, s) - s, min(b + 256, e) - s) for a, b in spans if min(b + 256, e) > max(a, s))
     for a, b in _merged(found, AIR_SPAN_GAP):
         seg = x[s + a:s + b]
-        d = hrtf.one_pole_lowpass(seg, pole)
+        d = one_pole_lowpass(seg, pole)
         d -= seg
         d *= m[a:b]
         y[s + a:s + b] += d
@@ -457,21 +407,3 @@ def active_spans(x: np.ndarray, block: int = 1024, tail: int = 256) -> list[tupl
     return [(int(a) * block, min(n, int(b) * block + tail)) for a, b in zip(edges[::2], edges[1::2])]
 
 
-def tune_allocator() -> bool:
-    """Keep freed large numpy buffers in the heap instead of returning them to the OS (glibc).
-
-    Every fresh multi-megabyte temporary otherwise comes back as new pages and page-faults
-    in on first touch; on the VMs measured this doubles the binaural renderer's speed (and
-    helps every numpy-heavy job). Process-wide, so only an application's entry point should
-    call it. Returns False where it does not apply (not glibc).
-    """
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        return bool(libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and bool(
-            libc.mallopt(m_trim_threshold, 256 * 1024 * 1024))
-    except (OSError, AttributeError):
-        return False

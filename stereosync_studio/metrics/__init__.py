@@ -13,9 +13,11 @@ from ..core.envelope import Envelope
 from ..core.errors import InputError
 from ..core.track import Track
 from ..core.trajectory import Trajectory
-from .envelope_l1 import e_l1, e_l1_normalized, e_l1_silence, rms_envelope, target_values
+from ..dsp.onsets import detect_step_onsets
+from ..dsp.rms import rms_envelope, target_values
+from .envelope_l1 import e_l1, e_l1_normalized, e_l1_silence
 from .interaural import interaural_summary
-from .onsets import detect_step_onsets, onset_f1
+from .onsets import onset_f1
 from .spatial_alignment import pan_error, spatial_alignment
 
 __all__ = ["evaluate_take", "e_l1", "e_l1_normalized", "e_l1_silence", "rms_envelope", "spatial_alignment",

@@ -1,122 +1,21 @@
-"""Interaural cues of a stereo/binaural take: ILD, ITD, IACC (as SpatialV2A reports them).
+"""Interaural cues of a take as the metrics report them (SpatialV2A-style summaries).
 
-Conventions: ILD = 10 log10(E_right / E_left) dB (positive = right louder); ITD in ms is
-positive when the RIGHT channel leads (the left lags), i.e. a source on the right; IACC is the
-maximum absolute normalised cross-correlation within +-1 ms. ITD uses GCC-PHAT (whitened
-cross-spectrum, robust to colouration) with 8x interpolated lags.
+The per-signal estimates (ILD, GCC-PHAT ITD, IACC, per-window cues) are measurements shared
+with the spatial-alignment metric and live in `dsp.interaural` (conventions there).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-__all__ = ["ild_db", "gcc_phat", "iacc", "InterauralWindows", "interaural_windows", "interaural_summary"]
+from ..dsp.interaural import gcc_phat, iacc, ild_db, interaural_windows, stereo_pair
 
-_EPS = 1e-12
-
-
-def _pair(audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    a = np.asarray(audio, np.float64)
-    if a.ndim != 2 or a.shape[0] != 2:
-        raise ValueError(f"interaural cues need (2, N) audio, got shape {a.shape}")
-    return a[0], a[1]
-
-
-def ild_db(left: np.ndarray, right: np.ndarray, axis: int = -1) -> np.ndarray | float:
-    """10 log10 of the right/left energy ratio."""
-    el = np.sum(np.square(left, dtype=np.float64), axis=axis) + _EPS
-    er = np.sum(np.square(right, dtype=np.float64), axis=axis) + _EPS
-    return 10.0 * np.log10(er / el)
-
-
-def _xcorr(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float, phat: bool,
-           upsample: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cross-correlation c[k] = sum L[n + k] R[n] for |k| <= max lag, batched on the last axis."""
-    n = left.shape[-1]
-    nfft = 1 << int(np.ceil(np.log2(max(2 * n, 2))))
-    fl = np.fft.rfft(left, nfft)
-    fr = np.fft.rfft(right, nfft)
-    cross = fl * np.conj(fr)
-    if phat:
-        cross = cross / (np.abs(cross) + _EPS)
-    cc = np.fft.irfft(cross, nfft * upsample) * upsample
-    max_lag = int(np.ceil(max_lag_s * sr * upsample))
-    cc = np.concatenate([cc[..., -max_lag:], cc[..., : max_lag + 1]], axis=-1)
-    lags = np.arange(-max_lag, max_lag + 1) / float(sr * upsample)
-    return lags, cc
-
-
-def gcc_phat(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float = 1e-3,
-             upsample: int = 8) -> np.ndarray | float:
-    """ITD (seconds, + = right leads) from the GCC-PHAT peak within +-max_lag_s; 0 where a
-    channel is silent (no peak to read: argmax of a flat correlation would say -max_lag_s)."""
-    lags, cc = _xcorr(np.asarray(left, np.float64), np.asarray(right, np.float64), sr, max_lag_s, True, upsample)
-    itd = np.where(np.ptp(cc, axis=-1) > 0, lags[np.argmax(cc, axis=-1)], 0.0)
-    return float(itd) if itd.ndim == 0 else itd
-
-
-def iacc(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float = 1e-3) -> np.ndarray | float:
-    """Max |normalised cross-correlation| within +-max_lag_s (1 = identical up to a delay)."""
-    left = np.asarray(left, np.float64)
-    right = np.asarray(right, np.float64)
-    _, cc = _xcorr(left, right, sr, max_lag_s, False, 1)
-    norm = np.sqrt(np.sum(left ** 2, axis=-1) * np.sum(right ** 2, axis=-1)) + _EPS
-    return np.max(np.abs(cc), axis=-1) / norm
-
-
-@dataclass
-class InterauralWindows:
-    """Per-window cues; `active` marks windows loud enough to mean anything."""
-
-    times: np.ndarray  # window centres (s)
-    ild_db: np.ndarray
-    itd_ms: np.ndarray
-    iacc: np.ndarray
-    level_db: np.ndarray  # window RMS (dBFS, both channels)
-    active: np.ndarray
-
-
-def frame_pairs(audio: np.ndarray, sr: int, window_s: float = 0.1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Non-overlapping windows: (left (W, L), right (W, L), centre times (W,)); tail dropped
-    unless it is at least half a window (then zero-padded)."""
-    left, right = _pair(audio)
-    size = max(1, int(round(window_s * sr)))
-    n = left.shape[-1]
-    count = n // size + (1 if n % size >= size // 2 and n % size > 0 else 0)
-    total = count * size
-    pl = np.zeros(total)
-    pr = np.zeros(total)
-    m = min(n, total)
-    pl[:m], pr[:m] = left[:m], right[:m]
-    times = (np.arange(count) + 0.5) * size / float(sr)
-    return pl.reshape(count, size), pr.reshape(count, size), times
-
-
-def active_windows(level_db: np.ndarray, active_db: float = -40.0, floor_dbfs: float = -80.0) -> np.ndarray:
-    """Windows within `active_db` of the loudest one and above an absolute floor."""
-    if level_db.size == 0:
-        return np.zeros(0, bool)
-    return (level_db >= np.max(level_db) + active_db) & (level_db > floor_dbfs)
-
-
-def interaural_windows(audio: np.ndarray, sr: int, window_s: float = 0.1,
-                       active_db: float = -40.0) -> InterauralWindows:
-    """ILD, ITD and IACC per `window_s` window (SpatialV2A-style cues over time)."""
-    wl, wr, times = frame_pairs(audio, sr, window_s)
-    if len(times) == 0:
-        z = np.zeros(0)
-        return InterauralWindows(z, z, z, z, z, np.zeros(0, bool))
-    energy = (np.sum(wl ** 2, axis=1) + np.sum(wr ** 2, axis=1)) / (2 * wl.shape[1])
-    level = 10 * np.log10(energy + _EPS)
-    return InterauralWindows(times, ild_db(wl, wr), gcc_phat(wl, wr, sr) * 1e3, iacc(wl, wr, sr), level,
-                             active_windows(level, active_db))
+__all__ = ["interaural_summary"]
 
 
 def interaural_summary(audio: np.ndarray, sr: int, window_s: float = 0.1) -> dict[str, float]:
     """Whole-take cues plus the mean over active windows (a moving source averages out overall)."""
-    left, right = _pair(audio)
+    left, right = stereo_pair(audio)
     w = interaural_windows(audio, sr, window_s)
     out = {
         "ild_db": float(ild_db(left, right)),

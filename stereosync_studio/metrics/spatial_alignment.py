@@ -7,10 +7,10 @@ Here the SELD model is replaced by an explicit estimate, because our takes are r
 a known law:
 
 - stereo: the broadband ILD of the window inverted through the constant-power pan law
-  (`engines.spatial.pan_from_ild`) gives the pan, exact for our stereo renderer;
+  (`dsp.panning.pan_from_ild`, the law the stereo renderer uses) gives the pan;
 - binaural: the GCC-PHAT ITD inverted through Woodworth's formula gives the azimuth (the
   head model's ITD is exactly Woodworth's; its level differences depend on frequency and
-  are not invertible broadband), pan = azimuth / 90 deg.
+  are not invertible broadband), pan = azimuth / 90 deg (`dsp.panning.pan_from_itd`).
 
 The pan goes through the camera (`core.trajectory.x_from_pan`) to a pixel column; the
 window is aligned when that column lies inside the box widened by 40/256 of the frame width
@@ -25,9 +25,8 @@ import numpy as np
 
 from ..core.track import Track
 from ..core.trajectory import Trajectory, x_from_pan
-from ..engines.hrtf import azimuth_from_itd
-from ..engines.spatial import pan_from_ild
-from .interaural import InterauralWindows, interaural_windows
+from ..dsp.interaural import InterauralWindows, interaural_windows
+from ..dsp.panning import pan_from_ild, pan_from_itd
 
 __all__ = ["SAVG_MARGIN", "HeardPositions", "heard_positions", "Alignment", "spatial_alignment", "pan_error"]
 
@@ -51,7 +50,7 @@ def heard_positions(audio: np.ndarray, sr: int, mode: str = "stereo", window_s: 
     if mode == "stereo":
         pan = pan_from_ild(cues.ild_db)
     else:
-        pan = azimuth_from_itd(cues.itd_ms / 1e3) / 90.0
+        pan = pan_from_itd(cues.itd_ms / 1e3)
     return HeardPositions(cues.times, pan, cues.active, cues)
 
 

@@ -29,7 +29,7 @@ def _request(seed: int, mode: str):
     from stereosync_studio.core import Envelope, Trajectory
     from stereosync_studio.engines.base import GenerationRequest
     from stereosync_studio.media.audio import read_audio
-    from stereosync_studio.metrics.envelope_l1 import rms_envelope
+    from stereosync_studio.dsp.rms import rms_envelope
 
     sr, dur = 48000, 10.0
     steps = sorted(glob.glob(os.path.join(DATA, "default_gravel_footstep.*.ogg")))

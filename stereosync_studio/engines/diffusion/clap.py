@@ -30,6 +30,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ...core.errors import InputError
+from .safetensors_io import load_safetensors
 
 CLAP_SR = 48000
 CLIP_SAMPLES = 480000  # 10 s at 48 kHz
@@ -142,8 +143,6 @@ class ClapEncoder:
     """CLAP audio (and, when possible, text) embeddings from a safetensors checkpoint."""
 
     def __init__(self, path: str | Path, device: str | torch.device = "cpu"):
-        from .loading import load_safetensors
-
         self.path = Path(path)
         state, _ = load_safetensors(self.path)
         state = {k[7:] if k.startswith("module.") else k: v for k, v in state.items()}

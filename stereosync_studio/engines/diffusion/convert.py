@@ -20,7 +20,7 @@ def convert(src: str | Path, dst: str | Path, trust_pickle: bool = False) -> int
     import torch
 
     from ...core.errors import InputError
-    from .loading import save_safetensors
+    from .safetensors_io import save_safetensors
 
     src, dst = Path(src), Path(dst)
     if not src.is_file():

@@ -1,4 +1,4 @@
-"""Training data for the adapter: clips -> cached 2 s chunks (StereoSync §IV.C).
+"""Training data for the adapter: prepared clips -> cached 2 s chunks (StereoSync §IV.C).
 
 Each clip gives its audio (the target), the RMS envelope of that audio (the ControlNet
 input), per-frame boxes (tracked, or from a sidecar the user corrected in the Studio), depth
@@ -6,6 +6,11 @@ features (a depth model's, or the distance curve from the boxes) and, per chunk,
 embedding of the chunk's audio. Chunks are cached as one .npz per clip keyed by the clip's
 size/mtime and the preparation settings, so re-running `stereosync train` only prepares new
 or changed clips.
+
+Why no analysis here: the engines layer never imports analysis. Measuring a clip (decoding,
+tracking the subject, the audio's envelope) is the training job's (`jobs.train`); it hands
+this module a `ClipMaterial` of arrays and core objects, and this module cuts, conditions
+and caches the chunks.
 
 Accepted clips: videos (their own soundtrack is the target; boxes from the tracker unless a
 sidecar exists) and audio files with a sidecar `<name>.stereosync.json`:
@@ -20,20 +25,19 @@ import io
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
 
 from ...core.envelope import Envelope
 from ...core.errors import InputError
-from ...core.progress import CancelToken, ProgressFn, null_progress, sub_progress
 from ...core.fileio import atomic_write_bytes
+from ...core.progress import CancelToken, ProgressFn, null_progress, sub_progress
 from ...core.track import Track
 from ...core.trajectory import Trajectory
 from .features import boxes_normalised, depth_per_frame, envelope_signal, tokens_over_window
 
-VIDEO_EXTS = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
-AUDIO_EXTS = {".wav", ".flac", ".ogg", ".mp3", ".aif", ".aiff", ".m4a"}
 SIDECAR = ".stereosync.json"
 CACHE_VERSION = 1
 
@@ -51,98 +55,72 @@ class PrepSettings:
     min_peak: float = 1e-4  # chunks quieter than this teach nothing and are skipped
 
 
-def list_clips(clips_dir: str | Path) -> list[Path]:
-    d = Path(clips_dir)
-    if not d.is_dir():
-        raise InputError(d, "clips folder not found")
-    clips = sorted(p for p in d.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTS | AUDIO_EXTS
-                   and not any(part.startswith(".") for part in p.relative_to(d).parts))
-    if not clips:
-        raise InputError(d, f"no clips here (videos {sorted(VIDEO_EXTS)} or audio files with a "
-                            f"'{SIDECAR}' sidecar)")
-    return clips
-
-
 def sidecar_path(clip: Path) -> Path:
     return clip.with_name(clip.stem + SIDECAR)
 
 
-def envelope_of(audio: np.ndarray, sample_rate: int) -> Envelope:
-    """The papers' RMS envelope of `audio` (the analysis module's definition)."""
+def read_sidecar(clip: Path) -> dict:
+    """The clip's sidecar as a dict ({} when there is none); InputError when it is not JSON."""
+    side = sidecar_path(clip)
+    if not side.is_file():
+        return {}
     try:
-        from ...analysis.envelope_audio import envelope_from_audio
-    except ImportError:  # analysis.envelope_audio not installed yet: same definition inline
-        import librosa
-
-        from ...core.envelope import ENVELOPE_FRAME, ENVELOPE_HOP, ENVELOPE_SR
-        from ...media.audio import resample
-
-        mono = np.asarray(audio, np.float32).reshape(-1, np.shape(audio)[-1]).mean(axis=0)
-        mono = resample(mono, int(sample_rate), ENVELOPE_SR)
-        rms = librosa.feature.rms(y=mono, frame_length=ENVELOPE_FRAME, hop_length=ENVELOPE_HOP)[0]
-        return Envelope(rms, origin="audio")
-    return envelope_from_audio(audio, sample_rate)
+        return json.loads(side.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(side, f"sidecar is not valid JSON ({exc})") from None
 
 
-def load_clip(path: Path, sample_rate: int, progress: ProgressFn = null_progress,
-              cancel: CancelToken | None = None) -> dict:
-    """Audio (2, N) at `sample_rate`, fps, frame size, Track (or None), depth features (or None)."""
-    from ...media.audio import read_audio, to_stereo
+@dataclass
+class ClipMaterial:
+    """One measured clip, ready to cut: what `chunk_clip` needs and nothing it must compute."""
 
-    side = sidecar_path(path)
-    meta = {}
-    if side.is_file():
-        try:
-            meta = json.loads(side.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(side, f"sidecar is not valid JSON ({exc})") from None
-    if path.suffix.lower() in VIDEO_EXTS:
-        from ...media.video import probe, read_guide_audio
-
-        info = probe(path)
-        audio = read_guide_audio(path, sample_rate)
-        if audio is None:
-            raise InputError(path, "has no audio track: there is no target sound to learn from")
-        fps, size = float(info.fps), (int(info.width), int(info.height))
-        if "track" in meta:
-            track = Track.from_dict(meta["track"])
-        else:
-            from ...analysis.tracking import track_clip
-
-            track = track_clip(path, progress=progress, cancel=cancel)
-    else:
-        audio, _ = read_audio(path, sample_rate)
-        audio = to_stereo(audio)
-        fps = float(meta.get("fps", 25.0))
-        size = (int(meta.get("width", 1280)), int(meta.get("height", 720)))
-        track = Track.from_dict(meta["track"]) if "track" in meta else None
-    depth = np.asarray(meta["depth"], np.float32) if meta.get("depth") is not None else None
-    return {"audio": audio, "fps": fps, "size": size, "track": track, "depth": depth}
+    audio: np.ndarray  # (2, N) float32 at PrepSettings.sample_rate, at least one chunk long
+    fps: float
+    size: tuple[int, int]  # frame width, height
+    track: Track | None  # the subject's boxes (None: a centred, static subject)
+    depth: np.ndarray | None  # (frames, depth_dim) depth-model features, or None
+    envelope: Envelope  # the papers' RMS envelope of `audio`
 
 
-def _cache_key(path: Path, settings: PrepSettings, clap_path: Path | None) -> str:
-    st = path.stat()
-    side = sidecar_path(path)
-    parts = [CACHE_VERSION, str(path.resolve()), st.st_size, st.st_mtime_ns,
+def pad_to_chunk(audio: np.ndarray, settings: PrepSettings) -> np.ndarray:
+    """float32 `audio` zero-padded at the end to at least one chunk."""
+    a = np.asarray(audio, np.float32)
+    n = int(round(settings.chunk_seconds * settings.sample_rate))
+    return np.pad(a, ((0, 0), (0, n - a.shape[1]))) if a.shape[1] < n else a
+
+
+def chunk_file(clip: Path, cache_dir: Path, settings: PrepSettings, clap_path: Path | None) -> Path:
+    """The cache file of a clip: keyed by the clip, its sidecar, the settings and the CLAP."""
+    st = clip.stat()
+    side = sidecar_path(clip)
+    parts = [CACHE_VERSION, str(clip.resolve()), st.st_size, st.st_mtime_ns,
              side.stat().st_mtime_ns if side.is_file() else 0, asdict(settings),
              str(clap_path) if clap_path else ""]
-    return hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    key = hashlib.sha1(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return Path(cache_dir) / f"{clip.stem}-{key}.npz"
 
 
-def chunk_clip(material: dict, settings: PrepSettings, clap) -> dict[str, np.ndarray]:
+def check_depth_features(clip: Path, material: ClipMaterial, settings: PrepSettings) -> None:
+    """Depth source "features" needs the sidecar's per-frame vectors of the adapter's size."""
+    feats = material.depth
+    if settings.depth_source == "features" and (
+            feats is None or feats.ndim != 2 or feats.shape[1] != settings.depth_dim):
+        raise InputError(sidecar_path(clip), f"depth source 'features' needs a 'depth' entry with "
+                                             f"{settings.depth_dim} values per frame")
+
+
+def chunk_clip(material: ClipMaterial, settings: PrepSettings, clap) -> dict[str, np.ndarray]:
     """Cut one clip into chunks with all their conditioning (arrays stacked over chunks)."""
     sr = settings.sample_rate
-    audio = np.asarray(material["audio"], np.float32)
+    audio = pad_to_chunk(material.audio, settings)
     L = int(round(settings.chunk_seconds * sr))
-    if audio.shape[1] < L:
-        audio = np.pad(audio, ((0, 0), (0, L - audio.shape[1])))
-    env = envelope_of(audio, sr)
-    track, fps, size = material["track"], material["fps"], material["size"]
+    env = material.envelope
+    track, fps, size = material.track, material.fps, material.size
     n_frames = max(1, int(round(audio.shape[1] / sr * fps)))
     traj = Trajectory.from_track(track, size[0], size[1], fps) if track is not None and len(track) \
         else Trajectory(np.zeros(n_frames), np.ones(n_frames), fps)
     boxes = boxes_normalised(track, size, traj)
-    feats = {"depth": material["depth"]} if material.get("depth") is not None else None
+    feats = {"depth": material.depth} if material.depth is not None else None
     depth, _ = depth_per_frame(feats, traj.distance, settings.depth_dim, settings.depth_source)
     out = {k: [] for k in ("audio", "control", "boxes", "depth", "clap", "start")}
     for start in range(0, audio.shape[1] - L + 1, L):
@@ -161,27 +139,28 @@ def chunk_clip(material: dict, settings: PrepSettings, clap) -> dict[str, np.nda
     return {k: np.stack(v).astype(np.float32) for k, v in out.items()}
 
 
-def prepare_dataset(clips_dir: str | Path, cache_dir: str | Path, settings: PrepSettings, clap,
+ClipLoader = Callable[[Path, PrepSettings, ProgressFn, CancelToken], ClipMaterial]
+
+
+def prepare_dataset(clips: list[Path], cache_dir: str | Path, settings: PrepSettings, clap, load: ClipLoader,
                     progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
                     clap_path: Path | None = None) -> list[Path]:
-    """Prepare (or reuse) every clip's chunk file; returns the .npz paths that hold chunks."""
+    """Prepare (or reuse) every clip's chunk file; returns the .npz paths that hold chunks.
+
+    `load` measures a clip that is not cached yet (the training job's tracker and envelope);
+    a cached clip is neither loaded nor embedded (no CLAP needed)."""
     cancel = cancel or CancelToken()
-    clips = list_clips(clips_dir)
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     out = []
     for i, clip in enumerate(clips):
         cancel.check()
-        target = cache / f"{clip.stem}-{_cache_key(clip, settings, clap_path)}.npz"
+        target = chunk_file(clip, cache, settings, clap_path)
         step = sub_progress(progress, i / len(clips), (i + 1) / len(clips))
         if not target.is_file():
             step(0.0, f"preparing {clip.name}")
-            material = load_clip(clip, settings.sample_rate, sub_progress(step, 0.0, 0.7), cancel)
-            feats = material["depth"]
-            if settings.depth_source == "features" and (
-                    feats is None or feats.ndim != 2 or feats.shape[1] != settings.depth_dim):
-                raise InputError(sidecar_path(clip), f"depth source 'features' needs a 'depth' entry with "
-                                                     f"{settings.depth_dim} values per frame")
+            material = load(clip, settings, sub_progress(step, 0.0, 0.7), cancel)
+            check_depth_features(clip, material, settings)
             arrays = chunk_clip(material, settings, clap)
             buf = io.BytesIO()
             np.savez(buf, **(arrays or {"empty": np.zeros(0)}))
@@ -190,9 +169,6 @@ def prepare_dataset(clips_dir: str | Path, cache_dir: str | Path, settings: Prep
         with np.load(target) as z:
             if "audio" in z.files:
                 out.append(target)
-    if not out:
-        raise InputError(clips_dir, f"no usable chunks: every clip is shorter than "
-                                    f"{settings.chunk_seconds} s or silent")
     return out
 
 

@@ -15,34 +15,12 @@ from pathlib import Path
 import torch
 
 from ...core.errors import InputError
-from ...core.fileio import atomic_output
 from .checks import README, ModelFiles, find_files, read_safetensors_header
 from .model import (AdapterConfig, BaseConfigError, adapter_state, build_model,
                     init_controlnet_from_base, is_adapter_key)
+from .safetensors_io import load_safetensors, save_safetensors
 
 ADAPTER_META_KEY = "stereosync_adapter"
-
-
-def load_safetensors(path: str | Path, device: str = "cpu") -> tuple[dict[str, torch.Tensor], dict]:
-    """(tensors, metadata) of a validated safetensors file; InputError otherwise."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    p = Path(path)
-    _, meta = read_safetensors_header(p)
-    try:
-        return load_file(str(p), device=device), meta
-    except (SafetensorError, OSError, RuntimeError, ValueError) as exc:
-        raise InputError(p, f"cannot be read as safetensors ({exc}); download it again "
-                            f"(see {README})") from None
-
-
-def save_safetensors(tensors: dict[str, torch.Tensor], path: str | Path, metadata: dict[str, str]) -> None:
-    """Write through a temp file in the same folder and rename (never a half-written checkpoint)."""
-    from safetensors.torch import save_file
-
-    with atomic_output(path) as tmp:
-        save_file({k: v.detach().contiguous().cpu() for k, v in tensors.items()}, str(tmp), metadata=metadata)
 
 
 def read_base_config(path: Path) -> dict:

@@ -5,6 +5,10 @@ betas and weight decay), classifier-free-guidance dropout of the cross-attention
 Checkpoints are safetensors (adapter weights + its config as metadata, and the AdamW state in
 `<name>.optim.safetensors`), written every `save_every` steps, at the end, and when the run
 is cancelled or interrupted, so `stereosync train` run again continues where it stopped.
+
+A run has two halves with the data preparation between them, which is the training job's
+(`jobs.train.train_adapter`: it measures the clips with analysis): `open_run` checks the
+files and builds (or resumes) the model, `fit` trains it on the prepared chunk files.
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ import torch
 from torch.nn import functional as F
 
 from ...core.errors import Cancelled, InputError
-from ...core.progress import CancelToken, ProgressFn, null_progress, sub_progress
+from ...core.progress import CancelToken, ProgressFn, null_progress
 from .checks import TRAIN_STATE_SUFFIX, ModelFiles, check_base, read_safetensors_header
-from .dataset import ChunkDataset, PrepSettings, collate, prepare_dataset
-from .loading import (build_from_files, load_safetensors, pick_device, read_adapter_config,
-                      save_adapter, save_safetensors)
+from .dataset import ChunkDataset, PrepSettings, collate
+from .loading import build_from_files, pick_device, read_adapter_config, save_adapter
 from .model import AdapterConfig, encode_control, freeze_base
+from .safetensors_io import load_safetensors, save_safetensors
 
 
 @dataclass
@@ -157,14 +161,48 @@ class _Checkpointer(L.Callback):
             self.save(trainer, module)
 
 
-def train_adapter(clips_dir: str | Path, base_dir: str | Path, clap_path: str | Path | None,
-                  out: str | Path, settings: TrainSettings | None = None,
-                  adapter_config: AdapterConfig | None = None, cache_dir: str | Path | None = None,
-                  fresh: bool = False, progress: ProgressFn = null_progress,
-                  cancel: CancelToken | None = None, prepare_only: bool = False) -> TrainResult:
-    """Prepare the clips and train (or continue training) the adapter at `out`."""
+@dataclass
+class TrainingRun:
+    """An adapter about to be trained: where it goes, from which step, the model (None when
+    the adapter already has all its steps) and the device."""
+
+    out: Path
+    base_dir: Path
+    clap_path: Path
+    settings: TrainSettings
+    offset: int
+    resume: bool
+    t0: float
+    model: torch.nn.Module | None = None
+    device: torch.device | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.model is None
+
+    def prep_settings(self) -> PrepSettings:
+        """How the chunks must be prepared for this adapter (its sample rate and token rates)."""
+        a = self.model.adapter_config
+        return PrepSettings(int(self.model.sample_rate), a.chunk_seconds, a.box_rate, a.depth_rate, a.depth_dim,
+                            a.depth_source)
+
+    def clap_encoder(self):
+        """The CLAP encoder that embeds the chunks' audio, on the run's device."""
+        from .clap import ClapEncoder
+
+        return ClapEncoder(self.clap_path, self.device)
+
+    def result(self, chunks: int = 0) -> TrainResult:
+        return TrainResult(self.out, self.offset, 0, chunks=chunks, seconds=time.perf_counter() - self.t0)
+
+
+def open_run(base_dir: str | Path, clap_path: str | Path | None, out: str | Path,
+             settings: TrainSettings | None = None, adapter_config: AdapterConfig | None = None,
+             fresh: bool = False, prepare_only: bool = False,
+             progress: ProgressFn = null_progress) -> TrainingRun:
+    """Check the files and build the model to train: the adapter at `out` resumed (unless
+    `fresh`), else a new one of `adapter_config`'s shape; `done` when nothing is left to do."""
     settings = settings or TrainSettings()
-    cancel = cancel or CancelToken()
     t0 = time.perf_counter()
     out = Path(out)
     if out.suffix != ".safetensors":
@@ -176,35 +214,33 @@ def train_adapter(clips_dir: str | Path, base_dir: str | Path, clap_path: str | 
                                                          "see models/README.md")
     read_safetensors_header(clap_path)
     resume = out.is_file() and not fresh
-    offset = 0
+    run = TrainingRun(out, Path(base_dir), Path(clap_path), settings, 0, resume, t0)
     if resume:
         adapter_config, meta = read_adapter_config(out)
-        offset = int(meta.get("step", 0))
-        if offset >= settings.steps and not prepare_only:
-            return TrainResult(out, offset, 0, seconds=time.perf_counter() - t0)
-        progress(0.0, f"resuming {out.name} at step {offset}")
+        run.offset = int(meta.get("step", 0))
+        if run.offset >= settings.steps and not prepare_only:
+            return run
+        progress(0.0, f"resuming {out.name} at step {run.offset}")
     files = ModelFiles(cfg, weights, out if resume else None, Path(clap_path))
-    model = build_from_files(files, adapter_config)
-    adapter = model.adapter_config
-    device = pick_device(settings.device)
+    run.model = build_from_files(files, adapter_config)
+    run.device = pick_device(settings.device)
+    return run
 
-    from .clap import ClapEncoder
 
-    clap = ClapEncoder(clap_path, device)
-    prep = PrepSettings(int(model.sample_rate), adapter.chunk_seconds, adapter.box_rate,
-                        adapter.depth_rate, adapter.depth_dim, adapter.depth_source)
-    cache = Path(cache_dir) if cache_dir else out.parent / "cache"
-    files_npz = prepare_dataset(clips_dir, cache, prep, clap, sub_progress(progress, 0.0, 0.2), cancel,
-                                clap_path=Path(clap_path))
-    del clap
-    data = ChunkDataset(files_npz)
+def fit(run: TrainingRun, chunk_files: list[Path], progress: ProgressFn = null_progress,
+        cancel: CancelToken | None = None, prepare_only: bool = False) -> TrainResult:
+    """Train the run's adapter on the prepared chunks (saving as it goes); with `prepare_only`
+    only count the chunks."""
+    cancel = cancel or CancelToken()
+    model, settings, out, offset = run.model, run.settings, run.out, run.offset
+    data = ChunkDataset(chunk_files)
     result = TrainResult(out, offset, 0, chunks=len(data))
     if prepare_only:
-        result.seconds = time.perf_counter() - t0
+        result.seconds = time.perf_counter() - run.t0
         return result
 
     optim_state = None
-    if resume and optim_path(out).is_file():
+    if run.resume and optim_path(out).is_file():
         optim_state, _ = load_safetensors(optim_path(out))
     module = AdapterModule(model, settings, optim_state)
     seed = int(settings.seed) + offset
@@ -215,9 +251,9 @@ def train_adapter(clips_dir: str | Path, base_dir: str | Path, clap_path: str | 
         data, batch_size=min(int(settings.batch_size), len(data)), shuffle=True, drop_last=True,
         collate_fn=lambda items: collate(items, int(model.sample_rate)),
         generator=torch.Generator().manual_seed(seed))
-    ckpt = _Checkpointer(out, offset, int(settings.steps), settings.save_every,
-                         sub_progress(progress, 0.2, 1.0), cancel,
-                         {"clap": Path(clap_path).name, "base": str(Path(base_dir).name)})
+    ckpt = _Checkpointer(out, offset, int(settings.steps), settings.save_every, progress, cancel,
+                         {"clap": run.clap_path.name, "base": str(run.base_dir.name)})
+    device = run.device
     accel = {"cuda": "gpu"}.get(device.type, device.type)
     precision = "bf16-mixed" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "32-true"
     quiet = [logging.getLogger(n) for n in ("lightning.pytorch", "lightning.fabric", "lightning")]
@@ -240,5 +276,5 @@ def train_adapter(clips_dir: str | Path, base_dir: str | Path, clap_path: str | 
     result.step = offset + int(trainer.global_step)
     result.steps_run = int(trainer.global_step)
     result.losses = list(module.losses)
-    result.seconds = time.perf_counter() - t0
+    result.seconds = time.perf_counter() - run.t0
     return result

@@ -15,6 +15,7 @@ from typing import Any
 
 from .envelope import Envelope
 from .fileio import atomic_write_text
+from .project_schema import project_problem
 from .errors import InputError
 from .timebase import TimeBase
 from .track import Track
@@ -167,11 +168,14 @@ class Project:
 
     @classmethod
     def from_dict(cls, d: dict, relative_to: Path | None = None) -> "Project":
-        version = int(d.get("schema_version", 0))
-        if d.get("schema") != "stereosync-project" or version < 1:
-            raise InputError(None, "not a StereoSync project (schema missing)")
-        if version > SCHEMA_VERSION:
+        if not isinstance(d, dict) or d.get("schema") != "stereosync-project":
+            raise InputError(None, project_problem(d) or "not a StereoSync project (schema missing)")
+        version = d.get("schema_version", 0)
+        if isinstance(version, int) and version > SCHEMA_VERSION:
             raise InputError(None, f"project schema {version} is newer than this app ({SCHEMA_VERSION})")
+        problem = project_problem(d)
+        if problem:
+            raise InputError(None, problem)
         clip = ClipInfo.from_dict(d["clip"])
         clip.path = _abs(clip.path, relative_to)
         sources = [Source.from_dict(s) for s in d.get("sources", [])]

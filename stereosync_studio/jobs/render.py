@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import StereoSyncError
+from ..core.errors import InputError, StereoSyncError
 from ..core.progress import CancelToken, ProgressFn, null_progress, sub_progress
 from ..core.project import Project, Source, TakeInfo
 from .evaluate import evaluate_audio
@@ -60,6 +60,8 @@ def render_takes(project: Project, outdir: str | Path, n_takes: int = 1, seed: i
     if preview:
         check_clip(project)
     chosen = [project.source(n) for n in sources] if sources else list(project.sources)
+    if not chosen:
+        raise InputError(project.path, "project has no subjects to render (analyse the clip, or find subjects)")
     made: list[TakeInfo] = []
     jobs = [(s, k) for s in chosen for k in range(n_takes)]
     for j, (source, k) in enumerate(jobs):

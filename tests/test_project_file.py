@@ -1,0 +1,94 @@
+"""Damaged project files: one message naming the file and the field, never a traceback."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from stereosync_studio.cli import main
+from stereosync_studio.core.errors import InputError
+from stereosync_studio.core.project import Project
+
+GOOD = {
+    "schema": "stereosync-project", "schema_version": 1, "name": "walk", "sample_rate": 48000,
+    "clip": {"path": "walk.mp4", "fps": 25.0, "width": 320, "height": 240, "duration": 1.0, "n_frames": 25},
+    "sources": [{
+        "name": "subject1",
+        "track": {"boxes": [None] + [[10.0, 20.0, 60.0, 200.0]] * 24, "confidence": [0.0] + [1.0] * 24},
+        "envelope": {"values": [0.0, 0.25, 0.5], "rate": 344.53, "events": [0.1], "origin": "drawn"},
+        "trajectory": {"pan": [0.0] * 25, "distance": [1.0] * 25, "fps": 25.0},
+        "reference": {"path": "", "files": [], "text": ""},
+        "takes": [{"path": "walk_take01.wav", "name": "take01", "engine": "sampler", "seed": 0,
+                   "sample_rate": 48000, "metrics": {"e_l1": float("nan")}}],
+    }],
+}
+
+DAMAGE = {
+    "a list instead of an object": (lambda d: [d], "JSON list"),
+    "envelope is a string": (lambda d: _set(d, ["sources", 0, "envelope"], "loud"), "sources[0].envelope"),
+    "NaN in the envelope": (lambda d: _set(d, ["sources", 0, "envelope", "values", 1], float("nan")),
+                            "sources[0].envelope.values[1]: must be a finite number"),
+    "negative sample rate": (lambda d: _set(d, ["sample_rate"], -48000), "sample_rate"),
+    "box with three numbers": (lambda d: _set(d, ["sources", 0, "track", "boxes", 5], [1, 2, 3]),
+                               "sources[0].track.boxes[5]"),
+    "infinite distance": (lambda d: _set(d, ["sources", 0, "trajectory", "distance", 3], float("inf")),
+                          "sources[0].trajectory.distance[3]"),
+    "no trajectory": (lambda d: d["sources"][0].pop("trajectory") and d, "'trajectory' is a required property"),
+    "zero fps": (lambda d: _set(d, ["clip", "fps"], 0), "clip.fps"),
+    "seed is text": (lambda d: _set(d, ["sources", 0, "takes", 0, "seed"], "x"), "sources[0].takes[0].seed"),
+}
+
+
+def _set(d, path, value):
+    target = d
+    for part in path[:-1]:
+        target = target[part]
+    target[path[-1]] = value
+    return d
+
+
+def _write(tmp_path, data, name="walk.stereosync.json"):
+    p = tmp_path / name
+    p.write_text(json.dumps(data))  # json writes NaN/Infinity, as a hand edit or old writer might
+    return p
+
+
+def test_a_good_file_loads_with_its_values(tmp_path):
+    project = Project.load(_write(tmp_path, GOOD))
+    src = project.source()
+    assert src.envelope.values.tolist() == [0.0, 0.25, 0.5] and src.envelope.events == [0.1]
+    assert src.track.box(0) is None and src.track.box(3).tolist() == [10.0, 20.0, 60.0, 200.0]
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGE))
+def test_damage_names_the_file_and_the_field(case, tmp_path):
+    damage, expected = DAMAGE[case]
+    path = _write(tmp_path, damage(copy.deepcopy(GOOD)))
+    with pytest.raises(InputError) as info:
+        Project.load(path)
+    text = str(info.value)
+    assert str(path) in text and expected in text, text
+
+
+@pytest.mark.parametrize("command", ["render", "export"])
+@pytest.mark.parametrize("case", ["a list instead of an object", "envelope is a string", "NaN in the envelope"])
+def test_cli_exits_2_with_one_line(command, case, tmp_path, capsys):
+    damage, expected = DAMAGE[case]
+    path = _write(tmp_path, damage(copy.deepcopy(GOOD)))
+    argv = ["-q", "render", "--project", str(path), "-o", str(tmp_path / "o")] if command == "render" else \
+        ["-q", "export", str(path), "-o", str(tmp_path / "o")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert str(path) in err[0] and expected in err[0]
+
+
+def test_a_project_with_no_subjects_is_an_error_not_silence(tmp_path, capsys):
+    data = copy.deepcopy(GOOD)
+    data["sources"] = []
+    path = _write(tmp_path, data)
+    assert main(["-q", "render", "--project", str(path), "-o", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "no subjects" in err and str(path) in err

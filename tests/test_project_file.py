@@ -92,3 +92,43 @@ def test_a_project_with_no_subjects_is_an_error_not_silence(tmp_path, capsys):
     assert main(["-q", "render", "--project", str(path), "-o", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "no subjects" in err and str(path) in err
+
+
+def _media(root):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "walk.mp4").write_bytes(b"clip")
+    (root / "steps").mkdir(exist_ok=True)
+    (root / "steps" / "a.wav").write_bytes(b"ref")
+    (root / "walk_take01.wav").write_bytes(b"take")
+
+
+def _project_in(root) -> Project:
+    data = copy.deepcopy(GOOD)
+    data["sources"][0]["reference"] = {"path": "steps", "files": ["steps/a.wav"], "text": ""}
+    return Project.from_dict(data, relative_to=root)
+
+
+def test_a_project_folder_moved_with_its_media_opens_complete(tmp_path):
+    import shutil
+
+    _media(tmp_path / "a")
+    project = _project_in(tmp_path / "a")
+    project.save(tmp_path / "a" / "walk.stereosync.json")
+    shutil.move(str(tmp_path / "a"), str(tmp_path / "b"))  # the whole folder, elsewhere
+    moved = Project.load(tmp_path / "b" / "walk.stereosync.json")
+    assert moved.clip.path == str((tmp_path / "b" / "walk.mp4").resolve())
+    assert moved.source().reference.files == [str((tmp_path / "b" / "steps" / "a.wav").resolve())]
+    assert moved.source().takes[0].path == str((tmp_path / "b" / "walk_take01.wav").resolve())
+
+
+def test_a_project_file_moved_alone_still_finds_its_media(tmp_path):
+    _media(tmp_path / "media")
+    project = _project_in(tmp_path / "media")
+    saved = project.save(tmp_path / "media" / "walk.stereosync.json")
+    elsewhere = tmp_path / "other" / "deep" / "walk.stereosync.json"
+    elsewhere.parent.mkdir(parents=True)
+    saved.rename(elsewhere)
+    moved = Project.load(elsewhere)
+    assert moved.clip.path == str((tmp_path / "media" / "walk.mp4").resolve())
+    assert moved.source().reference.path == str((tmp_path / "media" / "steps").resolve())
+    assert moved.source().takes[0].path == str((tmp_path / "media" / "walk_take01.wav").resolve())

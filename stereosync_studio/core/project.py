@@ -150,14 +150,16 @@ class Project:
 
     def to_dict(self, relative_to: Path | None = None) -> dict:
         clip = self.clip.to_dict()
-        clip["path"] = _rel(clip["path"], relative_to)
+        clip["path"], clip["path_abs"] = _rel(clip["path"], relative_to), _absolute(clip["path"])
         sources = []
         for s in self.sources:
             d = s.to_dict()
-            d["reference"]["path"] = _rel(d["reference"]["path"], relative_to)
-            d["reference"]["files"] = [_rel(f, relative_to) for f in d["reference"]["files"]]
+            ref = d["reference"]
+            ref["path_abs"], ref["files_abs"] = _absolute(ref["path"]), [_absolute(f) for f in ref["files"]]
+            ref["path"] = _rel(ref["path"], relative_to)
+            ref["files"] = [_rel(f, relative_to) for f in ref["files"]]
             for t in d["takes"]:
-                t["path"] = _rel(t["path"], relative_to)
+                t["path"], t["path_abs"] = _rel(t["path"], relative_to), _absolute(t["path"])
             sources.append(d)
         return {
             "schema": "stereosync-project", "schema_version": SCHEMA_VERSION, "name": self.name,
@@ -177,13 +179,16 @@ class Project:
         if problem:
             raise InputError(None, problem)
         clip = ClipInfo.from_dict(d["clip"])
-        clip.path = _abs(clip.path, relative_to)
+        clip.path = _locate(clip.path, d["clip"].get("path_abs"), relative_to)
         sources = [Source.from_dict(s) for s in d.get("sources", [])]
-        for s in sources:
-            s.reference.path = _abs(s.reference.path, relative_to)
-            s.reference.files = [_abs(f, relative_to) for f in s.reference.files]
-            for t in s.takes:
-                t.path = _abs(t.path, relative_to)
+        for s, raw in zip(sources, d.get("sources", [])):
+            ref = raw.get("reference") or {}
+            s.reference.path = _locate(s.reference.path, ref.get("path_abs"), relative_to)
+            backups = ref.get("files_abs") or []
+            s.reference.files = [_locate(f, backups[i] if i < len(backups) else None, relative_to)
+                                 for i, f in enumerate(s.reference.files)]
+            for t, raw_take in zip(s.takes, raw.get("takes", [])):
+                t.path = _locate(t.path, raw_take.get("path_abs"), relative_to)
         ge = d.get("guide_envelope")
         return cls(d.get("name", "untitled"), clip, sources, int(d.get("sample_rate", 48000)),
                    None if ge is None else Envelope.from_dict(ge), None, dict(d.get("settings", {})))
@@ -235,3 +240,16 @@ def _abs(path: str, base: Path | None) -> str:
     if not path or base is None or os.path.isabs(path):
         return path
     return str((base / path).resolve())
+
+
+def _absolute(path: str) -> str:
+    return str(Path(path).resolve()) if path else path
+
+
+def _locate(path: str, absolute: str | None, base: Path | None) -> str:
+    """Where a file named in a project is now: next to the project as it was (the project
+    folder moved with its media), else where it was on disk (only the project moved)."""
+    near = _abs(path, base)
+    if not near or os.path.exists(near) or not absolute or not os.path.exists(absolute):
+        return near
+    return absolute

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,24 @@ def test_a_project_file_moved_alone_still_finds_its_media(tmp_path):
     assert moved.clip.path == str((tmp_path / "media" / "walk.mp4").resolve())
     assert moved.source().reference.path == str((tmp_path / "media" / "steps").resolve())
     assert moved.source().takes[0].path == str((tmp_path / "media" / "walk_take01.wav").resolve())
+
+
+def test_saving_gathers_takes_into_the_project_folder(tmp_path):
+    from stereosync_studio import jobs
+
+    scratch = tmp_path / "scratch"
+    _media(scratch)
+    project = _project_in(scratch)
+    (scratch / "walk_take01.mp4").write_bytes(b"preview")
+    target = tmp_path / "proj" / "walk.stereosync.json"
+    (tmp_path / "proj" / "walk_takes").mkdir(parents=True)
+    (tmp_path / "proj" / "walk_takes" / "walk_take01.wav").write_bytes(b"older, not ours")
+    jobs.save_project(project, target)
+    take = project.source().takes[0]
+    assert Path(take.path) == (tmp_path / "proj" / "walk_takes" / "walk_take01-2.wav").resolve()
+    assert Path(take.path).read_bytes() == b"take" and Path(take.path).with_suffix(".mp4").is_file()
+    assert not (scratch / "walk_take01.wav").exists()
+    assert (tmp_path / "proj" / "walk_takes" / "walk_take01.wav").read_bytes() == b"older, not ours"
+    saved = json.loads(target.read_text())
+    assert saved["sources"][0]["takes"][0]["path"] == "walk_takes/walk_take01-2.wav"
+    assert jobs.gather_takes(project, target) == 0  # already home

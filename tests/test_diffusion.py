@@ -74,7 +74,7 @@ def test_missing_file_is_named(tiny_models, tmp_path, victim, words):
 
 def test_corrupt_and_truncated_safetensors_are_refused(tiny_models, tmp_path):
     from stereosync_studio.engines.diffusion.checks import find_files
-    from stereosync_studio.engines.diffusion.loading import load_safetensors
+    from stereosync_studio.engines.diffusion.safetensors_io import load_safetensors
 
     models = tmp_path / "models"
     shutil.copytree(tiny_models, models)
@@ -173,7 +173,8 @@ def test_fresh_controlnet_is_exactly_the_base_dit():
 @torch.no_grad()
 def test_loaded_adapter_strength_zero_is_base_and_control_matters(tiny_models):
     from stereosync_studio.engines.diffusion.checks import find_files
-    from stereosync_studio.engines.diffusion.loading import build_from_files, load_safetensors
+    from stereosync_studio.engines.diffusion.loading import build_from_files
+    from stereosync_studio.engines.diffusion.safetensors_io import load_safetensors
 
     files = find_files(tiny_models)
     model = build_from_files(files).eval()

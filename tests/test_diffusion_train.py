@@ -37,13 +37,14 @@ def _tiny_adapter():
 def test_prepare_chunks_and_cache(tiny_models, clips, tmp_path):
     from stereosync_studio.engines.diffusion.checks import list_clap
     from stereosync_studio.engines.diffusion.clap import ClapEncoder
-    from stereosync_studio.engines.diffusion.dataset import ChunkDataset, PrepSettings, prepare_dataset
+    from stereosync_studio.engines.diffusion.dataset import ChunkDataset, PrepSettings
+    from stereosync_studio.jobs.train import prepare_adapter_chunks
 
     a = _tiny_adapter()
     prep = PrepSettings(SR, a.chunk_seconds, a.box_rate, a.depth_rate, a.depth_dim)
     clap = ClapEncoder(list_clap(tiny_models)[0])
     cache = tmp_path / "cache"
-    files = prepare_dataset(clips, cache, prep, clap)
+    files = prepare_adapter_chunks(clips, cache, prep, clap)
     assert len(files) == 3
     data = ChunkDataset(files)
     assert len(data) == 6  # 2.2 s clips -> two whole 1 s chunks each
@@ -61,14 +62,16 @@ def test_prepare_chunks_and_cache(tiny_models, clips, tmp_path):
         cx = (z["boxes"][0, :, 0] + z["boxes"][0, :, 2]) / 2
     assert cx[0] < 0.3 and cx[-1] > cx[0] + 0.15
     mtimes = [f.stat().st_mtime_ns for f in files]
-    again = prepare_dataset(clips, cache, prep, None)  # cached: no CLAP needed, nothing rewritten
+    again = prepare_adapter_chunks(clips, cache, prep, None)  # cached: no CLAP needed, nothing rewritten
     assert again == files and [f.stat().st_mtime_ns for f in again] == mtimes
 
 
 def test_training_changes_only_the_adapter(tiny_models, clips, tmp_path):
     from stereosync_studio.engines.diffusion.checks import list_clap
-    from stereosync_studio.engines.diffusion.loading import load_safetensors, read_adapter_config
-    from stereosync_studio.engines.diffusion.training import TrainSettings, optim_path, train_adapter
+    from stereosync_studio.engines.diffusion.loading import read_adapter_config
+    from stereosync_studio.engines.diffusion.safetensors_io import load_safetensors
+    from stereosync_studio.engines.diffusion.training import TrainSettings, optim_path
+    from stereosync_studio.jobs.train import train_adapter
 
     base_dir = tiny_models / "stable-audio-open-1.0"
     out = tmp_path / "stereosync" / "mine.safetensors"
@@ -76,7 +79,7 @@ def test_training_changes_only_the_adapter(tiny_models, clips, tmp_path):
     out.parent.mkdir(parents=True)
     shutil.copy(tiny_models / "stereosync" / "adapter.safetensors", out)
     before, _ = load_safetensors(out)
-    result = train_adapter(clips, base_dir, list_clap(tiny_models)[0], out,
+    result = train_adapter(clips, base_dir, out, list_clap(tiny_models)[0],
                            TrainSettings(steps=3, batch_size=2, save_every=100, seed=1),
                            cache_dir=tmp_path / "cache")
     assert result.steps_run == 3 and result.step == 3 and result.chunks == 6
@@ -108,6 +111,7 @@ def test_trainer_module_keeps_base_frozen_in_memory(tiny_models, clips, tmp_path
     from stereosync_studio.engines.diffusion import training
     from stereosync_studio.engines.diffusion.checks import list_clap
     from stereosync_studio.engines.diffusion.model import base_state
+    from stereosync_studio.jobs.train import train_adapter
 
     seen = {}
     original = training.AdapterModule.__init__
@@ -119,9 +123,9 @@ def test_trainer_module_keeps_base_frozen_in_memory(tiny_models, clips, tmp_path
 
     training.AdapterModule.__init__ = spy
     try:
-        training.train_adapter(clips, tiny_models / "stable-audio-open-1.0", list_clap(tiny_models)[0],
-                               tmp_path / "a.safetensors", training.TrainSettings(steps=2, batch_size=3),
-                               adapter_config=_tiny_adapter(), cache_dir=tmp_path / "cache")
+        train_adapter(clips, tiny_models / "stable-audio-open-1.0", tmp_path / "a.safetensors",
+                      list_clap(tiny_models)[0], {"steps": 2, "batch_size": 3}, adapter_shape=_tiny_adapter(),
+                      cache_dir=tmp_path / "cache")
     finally:
         training.AdapterModule.__init__ = original
     after = base_state(seen["model"])
@@ -131,7 +135,7 @@ def test_trainer_module_keeps_base_frozen_in_memory(tiny_models, clips, tmp_path
 
 
 def test_train_cli_resumes_from_its_checkpoint(tiny_models, clips, tmp_path, capsys):
-    from stereosync_studio.train_cli import main
+    from stereosync_studio.cli.train import main
 
     out = tmp_path / "models" / "stereosync" / "adapter.safetensors"
     common = ["train", "--clips", str(clips), "--base", str(tiny_models / "stable-audio-open-1.0"),
@@ -168,7 +172,7 @@ def test_train_cli_resumes_from_its_checkpoint(tiny_models, clips, tmp_path, cap
 
 
 def test_train_cli_errors_are_one_line(tiny_models, clips, tmp_path, capsys):
-    from stereosync_studio.train_cli import main
+    from stereosync_studio.cli.train import main
 
     rc = main(["train", "--clips", str(clips), "--base", str(tmp_path / "nowhere"), "--quiet"])
     err = capsys.readouterr().err
@@ -184,14 +188,16 @@ def test_train_cli_errors_are_one_line(tiny_models, clips, tmp_path, capsys):
 
 def test_video_clip_is_tracked_for_training(tmp_path):
     """A video's own soundtrack is the target and the tracker gives its boxes."""
-    from stereosync_studio.engines.diffusion.dataset import PrepSettings, prepare_dataset
+    from stereosync_studio.engines.diffusion.dataset import PrepSettings
+    from stereosync_studio.jobs.train import prepare_adapter_chunks
     from tests.walker import make_walker_clip
 
     clips = tmp_path / "clips"
     clips.mkdir()
     truth = make_walker_clip(clips / "walk.mp4", scenario="crossing", duration=2.5, size=(320, 180))
     a = _tiny_adapter()
-    files = prepare_dataset(clips, tmp_path / "cache", PrepSettings(SR, 1.0, a.box_rate, a.depth_rate, a.depth_dim), None)
+    files = prepare_adapter_chunks(clips, tmp_path / "cache", PrepSettings(SR, 1.0, a.box_rate, a.depth_rate, a.depth_dim),
+                                   None)
     with np.load(files[0]) as z:
         boxes, audio = z["boxes"], z["audio"]
     assert audio.shape == (2, 2, SR) and float(np.abs(audio).max()) > 0.01
@@ -209,22 +215,32 @@ def _meta(path: Path) -> dict:
 
 
 def _tensors(path: Path) -> dict:
-    from stereosync_studio.engines.diffusion.loading import load_safetensors
+    from stereosync_studio.engines.diffusion.safetensors_io import load_safetensors
 
     return load_safetensors(path)[0]
 
 
-def test_prepare_refuses_unusable_clips(tmp_path):
-    from stereosync_studio.engines.diffusion.dataset import list_clips
+def test_clip_folder_listing(tmp_path):
+    """The shared listing (core.formats): videos and audio at any depth, hidden ones skipped."""
+    from stereosync_studio.jobs.train import adapter_clips
 
-    with pytest.raises(InputError, match="clips folder not found"):
-        list_clips(tmp_path / "nope")
+    with pytest.raises(InputError, match="folder not found"):
+        adapter_clips(tmp_path / "nope")
+    (tmp_path / "notes.txt").write_text("not a clip")
+    with pytest.raises(InputError, match="no clips"):
+        adapter_clips(tmp_path)
+    for name in ("a.wav", "sub/b.MP4", "sub/c.flac", ".hidden/d.wav", ".e.wav"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"")
+    found = [p.relative_to(tmp_path).as_posix() for p in adapter_clips(tmp_path)]
+    assert found == ["a.wav", "sub/b.MP4", "sub/c.flac"]
 
 
 def test_depth_model_features_from_sidecars(clips, tmp_path):
     """With depth source 'features' the sidecar's per-frame vectors become the depth tokens;
     a clip without them is refused, naming its sidecar."""
-    from stereosync_studio.engines.diffusion.dataset import PrepSettings, prepare_dataset
+    from stereosync_studio.engines.diffusion.dataset import PrepSettings
+    from stereosync_studio.jobs.train import prepare_adapter_chunks
 
     d = tmp_path / "clips"
     shutil.copytree(clips, d)
@@ -236,10 +252,10 @@ def test_depth_model_features_from_sidecars(clips, tmp_path):
     side.write_text(json.dumps(meta))
     prep = PrepSettings(SR, 1.0, 10.0, 4.0, 4, "features")
     with pytest.raises(InputError, match=r"walk1\.stereosync\.json.*'depth'"):
-        prepare_dataset(d, tmp_path / "cache", prep, None)
+        prepare_adapter_chunks(d, tmp_path / "cache", prep, None)
     for other in ("walk1", "walk2"):
         (d / f"{other}.wav").unlink()
-    files = prepare_dataset(d, tmp_path / "cache", prep, None)
+    files = prepare_adapter_chunks(d, tmp_path / "cache", prep, None)
     with np.load(files[0]) as z:
         depth = z["depth"]
     assert depth.shape == (2, 4, 4)
@@ -251,7 +267,8 @@ def test_depth_model_features_from_sidecars(clips, tmp_path):
 def test_cancelled_training_saves_and_resumes(tiny_models, clips, tmp_path):
     from stereosync_studio.core import CancelToken, Cancelled
     from stereosync_studio.engines.diffusion.checks import list_clap
-    from stereosync_studio.engines.diffusion.training import TrainSettings, train_adapter
+    from stereosync_studio.engines.diffusion.training import TrainSettings
+    from stereosync_studio.jobs.train import train_adapter
 
     out = tmp_path / "adapter.safetensors"
     cancel = CancelToken()
@@ -260,7 +277,7 @@ def test_cancelled_training_saves_and_resumes(tiny_models, clips, tmp_path):
         if m.startswith("step 2/"):
             cancel.cancel()
 
-    args = (clips, tiny_models / "stable-audio-open-1.0", list_clap(tiny_models)[0], out)
+    args = (clips, tiny_models / "stable-audio-open-1.0", out, list_clap(tiny_models)[0])
     with pytest.raises(Cancelled):
         train_adapter(*args, TrainSettings(steps=5, batch_size=2, save_every=100), _tiny_adapter(),
                       tmp_path / "cache", progress=progress, cancel=cancel)

@@ -11,10 +11,15 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from stereosync_studio.analysis import mapper as M  # noqa: E402
-from stereosync_studio.analysis.mapper_cli import add_mapper_parser, find_clips  # noqa: E402
+from stereosync_studio.analysis import mapper_features as MF  # noqa: E402
+from stereosync_studio.core.envelope import ENVELOPE_RATE  # noqa: E402
 from stereosync_studio.core.errors import InputError  # noqa: E402
 from stereosync_studio.core.progress import CancelToken  # noqa: E402
+from stereosync_studio.dsp.rms import envelope_l1  # noqa: E402
+from stereosync_studio.jobs.models import video_envelope_predictor  # noqa: E402
+from stereosync_studio.learned import envelope_classes as C  # noqa: E402
+from stereosync_studio.learned.mapper import MapperPredictor, load_checkpoint  # noqa: E402
+from stereosync_studio.cli.mapper import add_mapper_parser  # noqa: E402
 from tests.walker import cached_walker_clip  # noqa: E402
 
 DUR = 3.0
@@ -23,17 +28,17 @@ SCENARIOS = ("crossing", "approaching", "pausing")
 
 def test_mu_law_classes_round_trip():
     env = np.r_[0.0, np.geomspace(1e-3, 1.0, 50)]
-    c = M.encode(env)
-    assert c.min() == 0 and c.max() == M.N_CLASSES - 1
+    c = C.encode(env)
+    assert c.min() == 0 and c.max() == C.N_CLASSES - 1
     assert np.all(np.diff(c) >= 0)
-    back = M.decode(c)
+    back = C.decode(c)
     # one class is ~0.8 dB at the top of the range: decoding is within half a class
     loud = env > 0.05
     assert np.max(np.abs(20 * np.log10(back[loud] / env[loud]))) < 0.5
 
 
 def test_gaussian_label_smoothing():
-    y = M.smooth_labels(np.array([0, 1, 30, 63]))
+    y = C.smooth_labels(np.array([0, 1, 30, 63]))
     assert np.allclose(y.sum(axis=1), 1.0)
     assert y[0, 0] == 1.0  # silence stays one-hot
     assert y[1, 0] == 0.0 and y[1, 1] == y[1].max()  # nothing leaks into the silence class
@@ -48,7 +53,7 @@ def test_topk_accuracy_counts_near_misses():
     logits = np.zeros((3, 64))
     logits[0, 10], logits[1, 12], logits[2, 40] = 5, 5, 5
     logits[1, 10] = 4  # true class second best
-    acc = M.topk_accuracy(logits, np.array([10, 10, 10]), ks=(1, 5))
+    acc = C.topk_accuracy(logits, np.array([10, 10, 10]), ks=(1, 5))
     assert acc["acc@1"] == pytest.approx(1 / 3) and acc["acc@5"] == pytest.approx(2 / 3)
 
 
@@ -97,15 +102,53 @@ def test_mapper_envelope_is_used_when_a_checkpoint_exists(trained, cache_dir):
     models, _, _ = trained
     truth = cached_walker_clip(cache_dir, scenario="crossing", duration=DUR)  # a training clip
     motion = measure(truth.path, None, use_pose=False)
-    env = envelope_from_video(truth.path, motion=motion, models_dir=models)
-    plain = envelope_from_video(truth.path, motion=motion, use_mapper=False)
+    predictor = video_envelope_predictor(models)
+    assert isinstance(predictor, MapperPredictor)
+    env = envelope_from_video(truth.path, motion=motion, predictor=predictor)
+    plain = envelope_from_video(truth.path, motion=motion)
     assert env.origin == "mapper" and plain.origin == "video"
     assert env.events == plain.events and len(env.events) >= 4  # steps still from the picture
     assert abs(env.duration - plain.duration) < 0.01
     # it learnt something: closer to the clip's own (normalised) envelope than silence is
-    target = M.mapper_targets(read_guide_audio(truth.path), 48000, DUR)
+    target = MF.mapper_targets(read_guide_audio(truth.path), 48000, DUR)
     pred = env.resampled(len(target))
-    assert M.e_l1(pred, target) < 0.8 * M.e_l1(np.zeros_like(target), target)
+    assert envelope_l1(pred, target) < 0.8 * envelope_l1(np.zeros_like(target), target)
+
+
+def test_predictor_is_a_callable_on_arrays(trained):
+    models, _, _ = trained
+    predictor = video_envelope_predictor(models)
+    feats = np.zeros((45, MF.N_FEATURES), np.float32)  # 1.5 s at FEATURE_RATE
+    values = predictor(feats)
+    assert values.dtype == np.float32 and values.shape == (int(round(1.5 * ENVELOPE_RATE)) + 1,)
+    assert np.all((values >= 0) & (values <= 1))
+    with pytest.raises(InputError, match="features per frame"):
+        predictor(np.zeros((45, 3), np.float32))
+
+
+def test_no_checkpoint_no_predictor(tmp_path):
+    assert video_envelope_predictor(tmp_path) is None
+    (tmp_path / "mapper").mkdir()
+    assert video_envelope_predictor(tmp_path) is None
+
+
+def test_predictor_loads_torch_only_when_called(trained):
+    """Analysis and the job that finds the model stay torch-free until the model runs."""
+    import subprocess
+    import sys
+
+    models, _, _ = trained
+    code = ("import sys, numpy as np\n"
+            "from stereosync_studio.analysis.steps_video import envelope_from_video\n"
+            "from stereosync_studio.analysis.mapper_features import N_FEATURES\n"
+            "from stereosync_studio.jobs.models import video_envelope_predictor\n"
+            f"p = video_envelope_predictor({str(models)!r})\n"
+            "print('torch' in sys.modules)\n"
+            "p(np.zeros((30, N_FEATURES), np.float32))\n"
+            "print('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "True"]
 
 
 def test_broken_checkpoint_falls_back_to_steps(tmp_path, cache_dir):
@@ -114,10 +157,12 @@ def test_broken_checkpoint_falls_back_to_steps(tmp_path, cache_dir):
     (tmp_path / "mapper").mkdir()
     (tmp_path / "mapper" / "mapper.pt").write_bytes(b"\x80\x04 garbage")
     truth = cached_walker_clip(cache_dir, scenario="crossing", duration=DUR)
-    env = envelope_from_video(truth.path, motion=measure(truth.path, None, use_pose=False), models_dir=tmp_path)
+    predictor = video_envelope_predictor(tmp_path)
+    assert isinstance(predictor, MapperPredictor)  # found; loaded (and found broken) on first use
+    env = envelope_from_video(truth.path, motion=measure(truth.path, None, use_pose=False), predictor=predictor)
     assert env.origin == "video"
     with pytest.raises(InputError, match="not a readable mapper checkpoint"):
-        M.load_checkpoint(tmp_path / "mapper" / "mapper.pt")
+        load_checkpoint(tmp_path / "mapper" / "mapper.pt")
 
 
 def test_features_include_the_lower_body_landmarks():
@@ -132,8 +177,8 @@ def test_features_include_the_lower_body_landmarks():
     flow = np.random.default_rng(0).normal(0, 1, (n, N_FLOW)).astype(np.float32)
     flow[:5] = np.nan
     m = SubjectMotion(fps, np.arange(n) / fps, boxes, flow, pose, 640, 360)
-    f = M.mapper_features(m)
-    assert f.shape == (int(round(n / fps * M.FEATURE_RATE)), M.N_FEATURES)
+    f = MF.mapper_features(m)
+    assert f.shape == (int(round(n / fps * MF.FEATURE_RATE)), MF.N_FEATURES)
     assert np.isfinite(f).all()
     late = f[-1]
     assert late[-1] == 1.0 and late[-2] == 1.0  # seen, pose present
@@ -143,7 +188,10 @@ def test_features_include_the_lower_body_landmarks():
 
 
 def test_clip_folder_errors(tmp_path):
+    from stereosync_studio.jobs.train import train_mapper
+
     with pytest.raises(InputError, match="not found"):
-        find_clips(tmp_path / "missing")
+        train_mapper(tmp_path / "missing", tmp_path / "m.pt")
+    (tmp_path / "notes.txt").write_text("not a clip")
     with pytest.raises(InputError, match="no video clips"):
-        find_clips(tmp_path)
+        train_mapper(tmp_path, tmp_path / "m.pt")

@@ -86,7 +86,7 @@ def test_camera_following_the_walker(tmp_path):
 
 def test_envelope_from_video_tracks_by_itself(cache_dir):
     truth = cached_walker_clip(cache_dir, scenario="crossing", duration=DUR)
-    env = S.envelope_from_video(truth.path, None, use_mapper=False)
+    env = S.envelope_from_video(truth.path, None)  # no predictor: transients on the steps
     assert env.origin == "video"
     assert abs(env.duration - DUR) < 0.05
     assert _f1([(t, 1.0) for t in env.events], truth.step_times)["f1"] >= 0.8
@@ -139,3 +139,56 @@ def test_no_subject_is_a_clear_error(cache_dir):
     truth = cached_walker_clip(cache_dir, scenario="crossing", duration=DUR)
     with pytest.raises(InputError, match="no subject"):
         S.detect_steps(truth.path, Track.empty(truth.n_frames))
+
+
+# ---- the learned-envelope seam: any callable features -> values (no model loaded here) ----
+
+def _walking_motion():
+    """A measured subject without decoding a clip: a box crossing the frame, the feet band's
+    flow swinging twice a second (3 s at 25 fps, no pose)."""
+    from stereosync_studio.analysis.flow_features import IDX, N_FLOW
+    from stereosync_studio.analysis.motion import SubjectMotion
+
+    n, fps = 75, 25.0
+    t = np.arange(n) / fps
+    boxes = np.stack([100 + 40 * t, np.full(n, 50.0), 140 + 40 * t, np.full(n, 150.0)], axis=1)
+    flow = np.zeros((n, N_FLOW), np.float32)
+    flow[:, IDX["low_p90"]] = 1.2 * np.maximum(np.sin(2 * np.pi * 2.0 * t), 0.0)  # two swings a second
+    return SubjectMotion(fps, t, boxes, flow, None, 640, 360)
+
+
+def test_envelope_from_a_predictor_callable():
+    from stereosync_studio.analysis.mapper_features import FEATURE_RATE, N_FEATURES
+
+    motion = _walking_motion()
+    seen = {}
+
+    def predictor(features):
+        seen["shape"] = features.shape
+        n = int(round(len(features) / FEATURE_RATE * ENVELOPE_RATE)) + 1
+        return 0.5 * (1 + np.sin(np.arange(n) / ENVELOPE_RATE * 2 * np.pi))  # a known curve
+
+    plain = S.envelope_from_video(None, motion=motion)
+    env = S.envelope_from_video(None, motion=motion, predictor=predictor)
+    assert seen["shape"] == (int(round(motion.duration * FEATURE_RATE)), N_FEATURES)
+    assert env.origin == "mapper" and plain.origin == "video"
+    assert env.events == plain.events and len(env.events) >= 3  # the steps still come from the picture
+    assert len(env.values) == len(plain.values)  # the clip's duration
+    k = np.arange(len(env.values))
+    assert np.allclose(env.values, 0.5 * (1 + np.sin(k / ENVELOPE_RATE * 2 * np.pi)), atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", ["raises", "nan", "empty"])
+def test_a_failing_predictor_falls_back_to_the_steps(bad, caplog):
+    motion = _walking_motion()
+
+    def predictor(features):
+        if bad == "raises":
+            raise RuntimeError("checkpoint is broken")
+        return np.full(10, np.nan) if bad == "nan" else np.zeros(0)
+
+    with caplog.at_level("WARNING", logger="stereosync_studio.analysis.envelope_predictor"):
+        env = S.envelope_from_video(None, motion=motion, predictor=predictor)
+    plain = S.envelope_from_video(None, motion=motion)
+    assert env.origin == "video" and np.array_equal(env.values, plain.values) and env.events == plain.events
+    assert "learned envelope not used" in caplog.text

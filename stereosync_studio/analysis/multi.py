@@ -16,9 +16,9 @@ Tracking by detection, because several people cross, hide each other and leave:
   person (lost, then found again nearby) are joined, and the `max_subjects` most present
   people are kept, in order of appearance.
 
-The user's edits (`merge_tracks`, `split_track`) work on plain Tracks; `analyze_multi` (in
-`subjects.py`, with the source-level merge / split / delete) turns tracks into a Project with
-one Source per subject.
+The user's edits (`merge_tracks`, `split_track`) work on plain Tracks; the job
+`jobs.subjects.analyze_multi` (with the source-level merge / split / delete) turns tracks into
+a Project with one Source per subject.
 """
 
 from __future__ import annotations

@@ -17,27 +17,26 @@ a contact where the signal falls through the low level (interpolated between fra
 confidence is how deep and how strong that fall is. Contacts closer than `MIN_GAP` merge.
 
 The envelope puts one footstep-shaped transient on each step, scaled by the subject's speed
-(faster walking is louder) and distance (1/distance). When a trained mapper checkpoint is in
-`models/mapper/`, its envelope replaces the transients (the step events stay). Torch-free
-(the mapper is imported lazily and only when a checkpoint exists).
+(faster walking is louder) and distance (1/distance). When the caller hands in a learned
+predictor (`envelope_predictor.EnvelopePredictor`, e.g. the trained mapper a job found), its
+curve replaces the transients (the step events stay). Torch-free: no model is loaded here.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
-from scipy.ndimage import median_filter, percentile_filter
+from scipy.ndimage import percentile_filter
 from scipy.signal import savgol_filter
 
 from ..core.envelope import ENVELOPE_RATE, Envelope
 from ..core.errors import InputError
 from ..core.progress import CancelToken, ProgressFn, null_progress, sub_progress
 from ..core.track import Track
-from . import pose as P
-from .flow_features import IDX
+from .envelope_predictor import EnvelopePredictor, predicted_envelope
+from .foot_speed import flow_swing_speed, pose_swing_speed
 from .motion import SubjectMotion, analyze_subjects
 
 log = logging.getLogger(__name__)
@@ -119,62 +118,6 @@ def _mid_times(times: np.ndarray) -> np.ndarray:
     """Sample time of a frame-to-frame measure: row i spans frames i-1..i."""
     t = np.asarray(times, np.float64)
     return np.r_[t[0], 0.5 * (t[1:] + t[:-1])] if len(t) else t
-
-
-def flow_swing_speed(motion: SubjectMotion) -> np.ndarray:
-    """Fastest motion in the feet band (90th percentile of flow speed), box heights/s."""
-    return motion.flow[:, IDX["low_p90"]].astype(np.float64)
-
-
-def foot_points(pose: np.ndarray, min_vis: float = 0.3) -> np.ndarray:
-    """(n, 2, 2) pixel position of each foot: visibility-weighted mean of heel, ankle and toe."""
-    groups = ((P.LEFT_HEEL, P.LEFT_ANKLE, P.LEFT_FOOT), (P.RIGHT_HEEL, P.RIGHT_ANKLE, P.RIGHT_FOOT))
-    feet = np.full((len(pose), 2, 2), np.nan)
-    for f, g in enumerate(groups):
-        pts = pose[:, g, :2].astype(np.float64)
-        vis = pose[:, g, 3].astype(np.float64)
-        wgt = np.where(np.isfinite(vis) & (vis >= min_vis), np.nan_to_num(vis), 0.0)
-        tot = wgt.sum(axis=1)
-        good = tot > 0
-        feet[good, f] = (pts[good] * wgt[good, :, None]).sum(axis=1) / tot[good, None]
-    return feet
-
-
-def _pair(feet: np.ndarray) -> np.ndarray:
-    """Re-pair the two feet frame to frame by least total displacement.
-
-    Pose models swap left and right in profile; which foot is which does not matter here,
-    only that each foot's motion is measured against the same foot in the previous frame.
-    """
-    out = feet.copy()
-    for i in range(1, len(out)):
-        a, b = out[i - 1], out[i]
-        if np.isfinite(a).all() and np.isfinite(b).all():
-            if np.linalg.norm(b[::-1] - a, axis=1).sum() < np.linalg.norm(b - a, axis=1).sum():
-                out[i] = b[::-1]
-    return out
-
-
-def pose_swing_speed(motion: SubjectMotion) -> np.ndarray:
-    """Speed of the faster foot against the ground (box heights/s) from the landmarks.
-
-    A 3-frame median removes single-frame landmark glitches; camera motion (the flow of the
-    ring around the box) is subtracted; a [1 2 1] filter takes the edge off landmark jitter.
-    """
-    n = motion.n_frames
-    if motion.pose is None or n < 3:
-        return np.full(n, np.nan)
-    feet = _pair(foot_points(motion.pose))
-    feet = _pair(median_filter(feet, size=(3, 1, 1), mode="nearest"))
-    bh = np.maximum(motion.boxes[:, 3] - motion.boxes[:, 1], 1.0)
-    bg = np.nan_to_num(motion.flow[:, [IDX["bg_dx"], IDX["bg_dy"]]].astype(np.float64))
-    d = np.diff(feet, axis=0) * motion.fps / bh[1:, None, None] - bg[1:, None, :]
-    sp = np.r_[np.nan, np.hypot(d[..., 0], d[..., 1]).max(axis=1)]
-    ok = np.isfinite(sp)
-    out = sp.copy()
-    both = ok[:-2] & ok[2:]
-    out[1:-1] = np.where(both, 0.25 * sp[:-2] + 0.5 * sp[1:-1] + 0.25 * sp[2:], sp[1:-1])
-    return out
 
 
 def swing_speed(motion: SubjectMotion, use_pose: bool = True) -> tuple[np.ndarray, np.ndarray, str]:
@@ -319,14 +262,14 @@ def envelope_from_steps(steps: list[Step], levels: np.ndarray, duration: float,
 
 
 def envelope_from_video(path: str | Path, track: Track | None = None, progress: ProgressFn = null_progress,
-                        cancel: CancelToken | None = None, models_dir: str | Path | None = None,
-                        motion: SubjectMotion | None = None, distance: np.ndarray | None = None,
-                        use_mapper: bool = True) -> Envelope:
+                        cancel: CancelToken | None = None, motion: SubjectMotion | None = None,
+                        distance: np.ndarray | None = None,
+                        predictor: EnvelopePredictor | None = None) -> Envelope:
     """The subject's envelope from the picture alone, with `events` = the detected steps.
 
-    origin is "video" (transients on the steps) or "mapper" (a trained mapper in
-    `models_dir`/mapper/mapper.pt predicted the curve; the events still come from the steps).
-    `models_dir` None means $STEREOSYNC_MODELS or ./models; `use_mapper=False` never uses one.
+    origin is "video" (transients on the steps) or "mapper" (`predictor`, a learned model
+    handed in by the caller, predicted the curve from the subject's features; the events
+    still come from the steps). A predictor that fails is logged and the transients are used.
     Pass `motion` (from `measure`/`analyze_subjects`) to skip decoding, `distance` (per
     frame, e.g. from a depth model) to override the box-height distance.
     """
@@ -334,36 +277,16 @@ def envelope_from_video(path: str | Path, track: Track | None = None, progress: 
     if motion is None:
         motion = measure(path, track, None, sub_progress(progress, 0.0, 0.9), cancel)
     steps = steps_from_motion(motion)
-    duration = motion.duration
-    if use_mapper:
-        env = _mapper_envelope(motion, steps, duration, models_dir)
+    if predictor is not None:
+        env = predicted_envelope(predictor, motion, [t for t, _ in steps])
         if env is not None:
             progress(1.0, f"{len(steps)} steps; envelope from the learned mapper")
             return env
     levels = step_levels(steps, motion, distance)
     progress(1.0, f"{len(steps)} steps found in the picture")
-    return envelope_from_steps(steps, levels, duration)
+    return envelope_from_steps(steps, levels, motion.duration)
 
 
-def _mapper_envelope(motion: SubjectMotion, steps: list[Step], duration: float,
-                     models_dir: str | Path | None) -> Envelope | None:
-    root = Path(models_dir if models_dir is not None else os.environ.get("STEREOSYNC_MODELS", "models"))
-    ckpt = root / "mapper" / "mapper.pt"
-    if not ckpt.is_file():
-        return None
-    try:
-        from . import mapper  # torch, lazily
-
-        env = mapper.predict_envelope(ckpt, motion)
-    except Exception as exc:  # a broken checkpoint must not stop the analysis
-        log.warning("mapper %s not used: %s", ckpt, exc)
-        return None
-    env = env.with_duration(duration)
-    env.events = [float(t) for t, _ in steps]
-    env.origin = "mapper"
-    return env
-
-
-__all__ = ["Step", "contacts_from_speed", "merge_close", "flow_contacts", "pose_contacts", "foot_points",
-           "flow_swing_speed", "pose_swing_speed", "swing_speed", "steps_from_motion", "detect_steps", "measure",
-           "step_levels", "subject_speed", "step_shape", "envelope_from_steps", "envelope_from_video", "MIN_GAP"]
+__all__ = ["Step", "contacts_from_speed", "merge_close", "flow_contacts", "pose_contacts", "swing_speed",
+           "steps_from_motion", "detect_steps", "measure", "step_levels", "subject_speed", "step_shape",
+           "envelope_from_steps", "envelope_from_video", "MIN_GAP"]

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..analysis.envelope_predictor import EnvelopePredictor
 
 __all__ = ["mapper_checkpoint", "models_root", "video_envelope_predictor"]
 
@@ -19,10 +23,11 @@ def models_root(models_dir: str | Path | None) -> Path:
 
 
 def mapper_checkpoint(models_dir: str | Path | None) -> Path:
+    """Where the trained video-to-envelope mapper lives (and `train-mapper` writes it)."""
     return models_root(models_dir) / "mapper" / "mapper.pt"
 
 
-def video_envelope_predictor(models_dir: str | Path | None):
+def video_envelope_predictor(models_dir: str | Path | None) -> EnvelopePredictor | None:
     """The trained video-to-envelope mapper as a callable, or None when no checkpoint is there.
 
     Loading is deferred to the first call (torch is imported only then); a broken file is

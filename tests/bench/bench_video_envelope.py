@@ -47,7 +47,7 @@ def main() -> None:
     steps, t_steps = _timed(lambda: S.steps_from_motion(motion))
     env, t_env = _timed(lambda: S.envelope_from_steps(steps, S.step_levels(steps, motion), motion.duration))
     print(f"steps + envelope from measured motion:          {n / max(t_steps + t_env, 1e-9):7.0f} frames/s")
-    env_all, t_all = _timed(lambda: S.envelope_from_video(truth.path, None, use_mapper=False))
+    env_all, t_all = _timed(lambda: S.envelope_from_video(truth.path, None))
     print(f"envelope_from_video (track + measure + steps):  {n / t_all:7.1f} frames/s   "
           f"({t_all / truth.duration:.2f} s per second of video)")
     for name, st in (("pose+flow", steps), ("flow only", S.steps_from_motion(flow_only)),
@@ -65,14 +65,17 @@ def main() -> None:
 def _bench_mapper(motion, n: int) -> None:
     import tempfile
 
-    from stereosync_studio.analysis import mapper as M
+    from stereosync_studio.analysis.mapper_features import FEATURE_RATE, MAPPER_RATE, N_FEATURES, mapper_features
+    from stereosync_studio.learned import mapper as M
 
     with tempfile.TemporaryDirectory() as d:
-        model = M.build_model(M.MapperConfig())
-        feats = M.mapper_features(motion)
-        M.save_checkpoint(Path(d) / "mapper.pt", model, M.MapperConfig(), feats.mean(0), feats.std(0) + 1e-3, {})
-        M.predict_envelope(Path(d) / "mapper.pt", motion)  # load + warm up
-        _, t = _timed(lambda: M.predict_envelope(Path(d) / "mapper.pt", motion))
+        cfg = M.MapperConfig(N_FEATURES, FEATURE_RATE, MAPPER_RATE)
+        model = M.build_model(cfg)
+        feats = mapper_features(motion)
+        M.save_checkpoint(Path(d) / "mapper.pt", model, cfg, feats.mean(0), feats.std(0) + 1e-3, {})
+        predict = M.MapperPredictor(Path(d) / "mapper.pt")
+        predict(feats)  # load + warm up
+        _, t = _timed(lambda: predict(mapper_features(motion)))
         print(f"mapper inference ({M.n_parameters(model)} parameters):          {n / t:7.0f} frames/s")
 
 

@@ -25,7 +25,7 @@ import io
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import torch
@@ -37,6 +37,9 @@ from ...core.progress import CancelToken, ProgressFn, null_progress, sub_progres
 from ...core.track import Track
 from ...core.trajectory import Trajectory
 from .features import boxes_normalised, depth_per_frame, envelope_signal, tokens_over_window
+
+if TYPE_CHECKING:
+    from .clap import ClapEncoder
 
 SIDECAR = ".stereosync.json"
 CACHE_VERSION = 1
@@ -109,7 +112,7 @@ def check_depth_features(clip: Path, material: ClipMaterial, settings: PrepSetti
                                              f"{settings.depth_dim} values per frame")
 
 
-def chunk_clip(material: ClipMaterial, settings: PrepSettings, clap) -> dict[str, np.ndarray]:
+def chunk_clip(material: ClipMaterial, settings: PrepSettings, clap: ClapEncoder | None) -> dict[str, np.ndarray]:
     """Cut one clip into chunks with all their conditioning (arrays stacked over chunks)."""
     sr = settings.sample_rate
     audio = pad_to_chunk(material.audio, settings)
@@ -142,8 +145,8 @@ def chunk_clip(material: ClipMaterial, settings: PrepSettings, clap) -> dict[str
 ClipLoader = Callable[[Path, PrepSettings, ProgressFn, CancelToken], ClipMaterial]
 
 
-def prepare_dataset(clips: list[Path], cache_dir: str | Path, settings: PrepSettings, clap, load: ClipLoader,
-                    progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
+def prepare_dataset(clips: list[Path], cache_dir: str | Path, settings: PrepSettings, clap: ClapEncoder | None,
+                    load: ClipLoader, progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
                     clap_path: Path | None = None) -> list[Path]:
     """Prepare (or reuse) every clip's chunk file; returns the .npz paths that hold chunks.
 

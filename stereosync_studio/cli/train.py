@@ -7,6 +7,8 @@ Clips are videos (their own soundtrack is the target) or audio files with a
 to models/stereosync/adapter.safetensors by default; running the command again continues
 from the saved step (Ctrl-C saves and stops; `--fresh` starts over). torch is imported only
 when the command runs, not when the CLI builds its parser.
+
+A face: it parses the arguments and reports; the work is `jobs.train.train_adapter`.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from .core.errors import Cancelled, StereoSyncError
-from .core.progress import CancelToken, ProgressFn
+from ..core.errors import Cancelled, StereoSyncError
+from ..core.progress import CancelToken, ProgressFn
+from ..jobs.train import default_adapter_path, train_adapter
 
 
 def add_train_parser(subparsers) -> argparse.ArgumentParser:
@@ -76,8 +79,7 @@ def run_train(args: argparse.Namespace, progress: ProgressFn | None = None,
     """Run `stereosync train`; 0 on success, 2 on a user error, 130 when stopped (Ctrl-C saves
     the adapter first). `progress`/`cancel` come from the main CLI when it dispatches here."""
     base = Path(args.base)
-    models = base.parent
-    out = Path(args.out) if args.out else models / "stereosync" / "adapter.safetensors"
+    out = Path(args.out) if args.out else default_adapter_path(base)
     quiet = bool(getattr(args, "quiet", False))
     progress = (lambda f, m="": None) if quiet else (progress or _printer())
     cancel = cancel or CancelToken()
@@ -87,22 +89,15 @@ def run_train(args: argparse.Namespace, progress: ProgressFn | None = None,
     except ValueError:  # not the main thread: Ctrl-C handling stays as it is
         pass
     try:
-        from .engines.diffusion.checks import list_clap
-
-        found = list_clap(models)
-        clap = Path(args.clap) if args.clap else (max(found, key=lambda q: q.stat().st_mtime) if found else None)
-        from .engines.diffusion.model import AdapterConfig
-        from .engines.diffusion.training import TrainSettings, train_adapter
-
-        adapter = AdapterConfig(depth_factor=args.depth_factor, chunk_seconds=args.chunk_seconds,
-                                box_rate=args.box_rate, depth_rate=args.depth_rate, depth_dim=args.depth_dim,
-                                depth_source=args.depth_source)
-        settings = TrainSettings(steps=args.steps, batch_size=args.batch_size, lr=args.lr,
-                                 cfg_dropout=args.cfg_dropout, save_every=args.save_every,
-                                 seed=args.seed, device=args.device)
-        result = train_adapter(args.clips, base, clap, out, settings, adapter, args.cache,
-                               fresh=args.fresh, progress=progress, cancel=cancel,
-                               prepare_only=args.prepare_only)
+        adapter = {"depth_factor": args.depth_factor, "chunk_seconds": args.chunk_seconds,
+                   "box_rate": args.box_rate, "depth_rate": args.depth_rate, "depth_dim": args.depth_dim,
+                   "depth_source": args.depth_source}
+        settings = {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
+                    "cfg_dropout": args.cfg_dropout, "save_every": args.save_every, "seed": args.seed,
+                    "device": args.device}
+        result = train_adapter(args.clips, base, out, args.clap, settings, adapter, args.cache,
+                               fresh=args.fresh, prepare_only=args.prepare_only, progress=progress,
+                               cancel=cancel)
     except Cancelled:
         print(f"stopped; the adapter so far is in {out} (run the same command to continue)", file=sys.stderr)
         return 130
@@ -127,7 +122,7 @@ def run_train(args: argparse.Namespace, progress: ProgressFn | None = None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (`python -m stereosync_studio.train_cli train ...`)."""
+    """Standalone entry (`python -m stereosync_studio.cli.train train ...`)."""
     parser = argparse.ArgumentParser(prog="stereosync")
     add_train_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

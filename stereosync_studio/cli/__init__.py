@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from .core.errors import Cancelled, StereoSyncError
-from .core.progress import CancelToken
+from ..core.errors import Cancelled, StereoSyncError
+from ..core.progress import CancelToken
 
 
 class StderrProgress:
@@ -80,13 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--preview", action="store_true")
 
     try:
-        from .train_cli import add_train_parser
+        from .train import add_train_parser
 
         add_train_parser(sub)
     except ImportError:
         pass
     try:
-        from .analysis.mapper_cli import add_mapper_parser
+        from .mapper import add_mapper_parser
 
         add_mapper_parser(sub)
     except ImportError:
@@ -130,7 +130,7 @@ def _parse_options(items: list[str]) -> dict:
 
 
 def cmd_analyze(args, progress, cancel) -> int:
-    from . import jobs
+    from .. import jobs
 
     box = jobs.parse_box(args.box) if args.box else None
     project = jobs.analyze_clip(args.clip, box, envelope=_auto_envelope(args.clip, args.envelope),
@@ -142,7 +142,7 @@ def cmd_analyze(args, progress, cancel) -> int:
     out = {"clip": str(args.clip), "fps": project.clip.fps, "width": project.clip.width,
            "height": project.clip.height, "duration": project.clip.duration, "n_frames": project.clip.n_frames,
            "frames": per_source[0]["frames"], "envelope": per_source[0]["envelope"], "sources": per_source}
-    from .core.fileio import atomic_write_text
+    from ..core.fileio import atomic_write_text
 
     jobs.output_dir(Path(args.output).parent)
     atomic_write_text(args.output, json.dumps(out))
@@ -154,7 +154,7 @@ def cmd_analyze(args, progress, cancel) -> int:
 
 def _frame_times(clip: str, n_frames: int, fps: float) -> list[float]:
     """Presentation time of each frame (real timestamps, so variable frame rate clips are right)."""
-    from .media.video import VideoReader
+    from ..media.video import VideoReader
 
     with VideoReader(clip) as reader:
         times = [float(t) for t in reader.times]
@@ -178,9 +178,9 @@ def _auto_envelope(clip: str, mode: str | None) -> str:
 
 
 def cmd_render(args, progress, cancel) -> int:
-    from . import jobs
-    from .core.project import Project, Reference
-    from .core.progress import sub_progress
+    from .. import jobs
+    from ..core.project import Project, Reference
+    from ..core.progress import sub_progress
 
     options = _parse_options(args.option)
     if args.engine:  # say a missing checkpoint now, not after the analysis
@@ -224,8 +224,9 @@ def cmd_render(args, progress, cancel) -> int:
 
 
 def cmd_eval(args, progress, cancel) -> int:
-    from . import jobs
-    from .core.project import Project, atomic_write_text
+    from .. import jobs
+    from ..core.fileio import atomic_write_text
+    from ..core.project import Project
 
     project = Project.load(args.project)
     metrics = jobs.evaluate_file(args.take, project, args.source, args.reference_audio)
@@ -238,8 +239,8 @@ def cmd_eval(args, progress, cancel) -> int:
 
 
 def cmd_export(args, progress, cancel) -> int:
-    from . import jobs
-    from .core.project import Project
+    from .. import jobs
+    from ..core.project import Project
 
     project = Project.load(args.project)
     takes = [(s.name, t) for s in project.sources for t in s.takes if not t.muted]
@@ -256,7 +257,7 @@ COMMANDS = {"analyze": cmd_analyze, "render": cmd_render, "eval": cmd_eval, "exp
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .core.runtime import tune_allocator
+    from ..core.runtime import tune_allocator
 
     tune_allocator()
     progress = StderrProgress(args.quiet)

@@ -10,6 +10,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -45,11 +46,10 @@ def demo_clip(cache_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def analysed_project_file(tmp_path_factory, demo_clip) -> Path:
-    """The demo analysed once per session by the Studio's own analysis job (saved as a project)."""
-    from stereosync_studio.core.progress import CancelToken
-    from stereosync_studio.gui.tasks import analyze_for_studio
+    """The demo analysed once per session by the job the Studio runs on open (saved as a project)."""
+    from stereosync_studio import jobs
 
-    project = analyze_for_studio(str(demo_clip), lambda f, m="": None, CancelToken())
+    project = jobs.analyze_clip(str(demo_clip))
     path = tmp_path_factory.mktemp("analysed") / "demo.stereosync.json"
     project.save(path)
     return path
@@ -79,20 +79,20 @@ def window(qtbot, studio_home):
     qtbot.addWidget(win)
     win.resize(1600, 1000)
     win.show()
-    qtbot.waitUntil(lambda: win.engines_ready, timeout=60000)
+    qtbot.waitUntil(lambda: win.view.engines_ready, timeout=60000)
     yield win
     win.doc.undo_stack.set_clean()
     win.close()
 
 
 def open_project(qtbot, win, path: Path) -> None:
-    assert win.open_project(str(path))
-    qtbot.waitUntil(lambda: not win.busy(), timeout=60000)
+    assert win.projects.open_project(str(path))
+    qtbot.waitUntil(lambda: not win.runner.busy(), timeout=60000)
     qtbot.waitUntil(lambda: win.video.shown_frame == win.video.frame, timeout=20000)
 
 
 def wait_idle(qtbot, win, timeout: int = 120000) -> None:
-    qtbot.waitUntil(lambda: not win.busy(), timeout=timeout)
+    qtbot.waitUntil(lambda: not win.runner.busy(), timeout=timeout)
 
 
 # -- mouse input -----------------------------------------------------------------------------------
@@ -173,3 +173,67 @@ class LoopMonitor:
 
     def stop(self) -> None:
         self.timer.stop()
+
+
+# -- controllers without a window ---------------------------------------------------------------------
+class RecordingPrompts:
+    """A `gui.prompts.Prompts` that records what a controller says and answers its questions."""
+
+    def __init__(self, confirm: bool = True, text: str | None = None, open_file: str | None = None) -> None:
+        self.interactive = False
+        self.last_error = ""
+        self.statuses: list[str] = []
+        self.errors: list[str] = []
+        self.questions: list[str] = []
+        self._confirm, self._text, self._open_file = confirm, text, open_file
+
+    def status(self, text: str, ms: int = 6000) -> None:
+        self.statuses.append(text)
+
+    def error(self, text: str, details: str = "") -> None:
+        self.errors.append(text)
+        self.last_error = text
+
+    def confirm(self, title: str, text: str) -> bool:
+        self.questions.append(title)
+        return self._confirm
+
+    def ask_unsaved(self, name: str) -> str:
+        return "discard"
+
+    def ask_text(self, title: str, label: str, text: str) -> str | None:
+        return self._text
+
+    def ask_open_file(self, title: str, file_filter: str) -> str | None:
+        return self._open_file
+
+    def ask_save_file(self, title: str, start: str, file_filter: str) -> str | None:
+        return None
+
+    def ask_export(self, takes, selected, outdir, name):
+        return None
+
+
+def small_project(n_sources: int = 2, duration: float = 2.0, fps: float = 25.0, clip_path: str = "missing.mp4"):
+    """A Project built in memory: `n_sources` boxes walking left to right, a bumpy envelope each."""
+    from stereosync_studio.core.envelope import ENVELOPE_RATE, Envelope
+    from stereosync_studio.core.project import ClipInfo, Project, Reference, Source
+    from stereosync_studio.core.track import Track
+    from stereosync_studio.core.trajectory import Trajectory
+
+    n = int(round(duration * fps))
+    clip = ClipInfo(clip_path, fps, 640, 360, duration, n)
+    rng = np.random.default_rng(3)
+    sources = []
+    for k in range(n_sources):
+        x = np.linspace(40 + 200 * k, 200 + 200 * k, n)
+        boxes = np.stack([x, np.full(n, 60.0), x + 80, np.full(n, 320.0)], 1)
+        boxes[:2] = np.nan  # not seen in the first frames
+        track = Track(boxes, np.full(n, 0.9))
+        t = np.arange(int(duration * ENVELOPE_RATE)) / ENVELOPE_RATE
+        env = Envelope((0.3 * np.maximum(0, np.sin(2 * np.pi * 2 * t)) ** 8 + 0.01 * rng.random(len(t)))
+                       .astype(np.float32), origin="audio")
+        traj = Trajectory.from_track(track, clip.width, clip.height, fps)
+        sources.append(Source(f"subject{k + 1}", track, env, traj, Reference(str(ROOT / "resources" / "samples"
+                                                                                / "hard"))))
+    return Project("small", clip, sources, 48000)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.gui
 
 
 def test_open_demo_clip_tracks_and_fills_lanes(qtbot, window, demo_clip):
-    job = window.open_clip(str(demo_clip))
+    job = window.projects.open_clip(str(demo_clip))
     assert job is not None
     wait_idle(qtbot, window)
     proj = window.doc.project
@@ -50,6 +50,7 @@ def test_open_demo_clip_tracks_and_fills_lanes(qtbot, window, demo_clip):
 
 def test_box_drag_sets_keyframe_retracks_and_undoes(qtbot, window, project_file):
     open_project(qtbot, window, project_file)
+    assert not window.video.busy.isVisible()  # nothing runs: no busy label on the picture
     src = window.doc.source
     frame = 20
     window.transport.seek_frame(frame)
@@ -67,17 +68,18 @@ def test_box_drag_sets_keyframe_retracks_and_undoes(qtbot, window, project_file)
     assert key[2] - key[0] == pytest.approx(before_boxes[frame, 2] - before_boxes[frame, 0], abs=2.0)
     assert window.doc.undo_stack.undo_label().startswith("Move box")
     wait_idle(qtbot, window)  # the background re-track from the keyframe
+    assert not window.video.busy.isVisible() and window.view.busy_text == ""
     src = window.doc.source
     later = src.track.boxes[frame + 1: frame + 6]
     assert np.all(np.abs(later[:, 0] - before_boxes[frame + 1: frame + 6, 0]) > 0.3 * shift)
     assert src.trajectory.pan[frame] > before_pan[frame] + 0.02  # the pan lane follows the box
     assert len(window.doc.undo_stack) == 1  # keyframe + re-track are one undo step
-    window.undo()
+    window.projects.undo()
     src = window.doc.source
     assert frame not in src.track.keyframes
     assert np.allclose(src.track.boxes, before_boxes, equal_nan=True)
     assert np.allclose(src.trajectory.pan, before_pan)
-    window.redo()
+    window.projects.redo()
     assert frame in window.doc.source.track.keyframes
 
 
@@ -132,7 +134,7 @@ def test_envelope_from_csv_guide_and_video_buttons(qtbot, window, project_file, 
     dur = window.doc.project.clip.duration
     csv = tmp_path / "env.csv"
     csv.write_text("time,value\n0,0\n1,0.5\n2,0\n")
-    job = window.envelope_from_mode(str(csv))
+    job = window.editing.envelope_from_mode(str(csv))
     qtbot.waitUntil(lambda: not job.running, timeout=30000)
     env = window.doc.source.envelope
     assert job.state == "finished", job.error
@@ -147,7 +149,7 @@ def test_envelope_from_csv_guide_and_video_buttons(qtbot, window, project_file, 
         qtbot.mouseClick(window.lanes.envelope.b_video, Qt.LeftButton)
         wait_idle(qtbot, window)
         env = window.doc.source.envelope
-        assert env.origin == "video" or window.last_error  # a clear message when it cannot
+        assert env.origin == "video" or window.prompts.last_error  # a clear message when it cannot
         if env.origin == "video":
             assert env.values.max() > 0
 
@@ -155,6 +157,14 @@ def test_envelope_from_csv_guide_and_video_buttons(qtbot, window, project_file, 
 def test_ruler_seeks_and_sets_loop_and_steps_move(qtbot, window, project_file):
     open_project(qtbot, window, project_file)
     ruler, lane = window.lanes.ruler, window.lanes.envelope
+    dur = window.doc.project.clip.duration
+    assert window.view.visible_range == pytest.approx((0.0, dur), abs=1e-6)  # a new project: the whole clip
+    window.view.visible_range = (1.0, 3.0)  # the view state's window moves every lane
+    assert lane.vb.viewRange()[0] == pytest.approx([1.0, 3.0], abs=1e-6)
+    ruler.vb.setXRange(0.5, 2.5, padding=0.0)  # zooming the lanes writes it back
+    assert window.view.visible_range == pytest.approx((0.5, 2.5), abs=1e-6)
+    qtbot.keyClick(window, Qt.Key_0, Qt.ControlModifier)  # Fit
+    assert lane.vb.viewRange()[0] == pytest.approx([0.0, dur], abs=1e-6)
     click(qtbot, ruler.plot_widget, ruler.vb, 2.5, 0.5)
     assert window.transport.position == pytest.approx(2.5, abs=0.03)
     assert window.video.frame == window.transport.frame
@@ -222,7 +232,7 @@ def test_reference_and_engine_panels_edit_the_source(qtbot, window, project_file
     panel.list.item(0).setCheckState(Qt.Unchecked)
     files = window.doc.source.reference.files
     assert len(files) == len(HARD) - 1 and panel.list.item(0).data(Qt.UserRole) not in files
-    window.undo()
+    window.projects.undo()
     assert window.doc.source.reference.files == [] and panel.list.item(0).checkState() == Qt.Checked
     # engine: the diffusion entry is listed but disabled with its reason; options are undoable edits
     eng = window.engine_panel
@@ -234,7 +244,7 @@ def test_reference_and_engine_panels_edit_the_source(qtbot, window, project_file
     spin = eng.widgets["min_spacing"]
     spin.setValue(0.4)
     assert window.doc.source.engine_options["min_spacing"] == pytest.approx(0.4)
-    window.undo()
+    window.projects.undo()
     assert "min_spacing" not in window.doc.source.engine_options
     assert eng.widgets["min_spacing"].value() == pytest.approx(0.22)
 
@@ -246,7 +256,7 @@ def test_generate_two_takes_in_worker_keeps_loop_alive(qtbot, window, project_fi
     panel.seed.setValue(11)
     monitor = LoopMonitor(5).start()
     qtbot.mouseClick(panel.b_generate, Qt.LeftButton)
-    job = window.jobs["generate"]
+    job = window.runner.job("generate")
     assert job.running and panel.b_cancel.isEnabled() and not panel.b_generate.isEnabled()
     ticks_at_start = monitor.ticks
     progress_seen = []
@@ -266,6 +276,7 @@ def test_generate_two_takes_in_worker_keeps_loop_alive(qtbot, window, project_fi
     assert window.takes_panel.tree.topLevelItemCount() == 2
     assert window.takes_panel.tree.topLevelItem(0).text(3) not in ("", "–")  # E-L1 column
     assert panel.seed.value() == 13 and not panel.b_cancel.isEnabled()
+    assert (window.view.seed, window.view.n_takes) == (13, 2)  # the spin boxes edit the view state
     wait_idle(qtbot, window)  # the selected take's audio, waveform and heard-vs-box
     assert window.lanes.heard.alignment is not None
     tx, ty = window.lanes.envelope.take_fill.getData()
@@ -277,7 +288,7 @@ def test_generate_two_takes_in_worker_keeps_loop_alive(qtbot, window, project_fi
     assert panel_t.selected_take().path == takes[1].path
     assert b in mixer.tracks and mixer.tracks[b].muted is False
     assert a not in mixer.tracks  # takes load when they are first heard
-    window.ab_switch()
+    window.playback.ab_switch()
     assert panel_t.selected_take().path == takes[0].path
     qtbot.waitUntil(lambda: a in mixer.tracks, timeout=30000)
     assert mixer.tracks[a].muted is False and mixer.tracks[b].muted is True
@@ -285,15 +296,15 @@ def test_generate_two_takes_in_worker_keeps_loop_alive(qtbot, window, project_fi
     assert window.doc.source.takes[1].solo and mixer.tracks[b].muted is False and mixer.tracks[a].muted is True
     panel_t.tree.topLevelItem(1).setCheckState(6, Qt.Checked)  # and mute it
     assert mixer.tracks[b].muted is True
-    window.undo(), window.undo()
+    window.projects.undo(), window.projects.undo()
     assert not window.doc.source.takes[1].solo and not window.doc.source.takes[1].muted
     # delete the selected take; undo brings it back (its file was never removed)
     panel_t.select_path(takes[0].path)
     qtbot.mouseClick(panel_t.b_delete, Qt.LeftButton)
     assert [t.seed for t in window.doc.source.takes] == [12]
-    window.undo()
+    window.projects.undo()
     assert [t.seed for t in window.doc.source.takes] == [11, 12]
-    window.undo()
+    window.projects.undo()
     assert window.doc.source.takes == [] and window.takes_panel.tree.topLevelItemCount() == 0
 
 
@@ -302,7 +313,7 @@ def test_cancel_button_stops_generation_and_keeps_finished_takes(qtbot, window, 
     panel = window.engine_panel
     panel.n_takes.setValue(16)
     qtbot.mouseClick(panel.b_generate, Qt.LeftButton)
-    job = window.jobs["generate"]
+    job = window.runner.job("generate")
     qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=60000)  # it is really working
     qtbot.mouseClick(panel.b_cancel, Qt.LeftButton)
     qtbot.waitUntil(lambda: not job.running, timeout=60000)
@@ -319,13 +330,13 @@ def test_export_stems_then_reopen_finds_every_edit(qtbot, window, project_file, 
 
     open_project(qtbot, window, project_file)
     window.engine_panel.n_takes.setValue(1)
-    window.generate()
+    window.generation.generate()
     wait_idle(qtbot, window)
     take = window.doc.source.takes[0]
     # edits of every kind
     track = window.doc.source.track.copy()
     box = [float(v) for v in track.filled()[10]]
-    window.box_edited(10, [box[0] + 20, box[1], box[2] + 20, box[3]])
+    window.editing.box_edited(10, [box[0] + 20, box[1], box[2] + 20, box[3]])
     wait_idle(qtbot, window)
     lane = window.lanes.envelope
     window.lanes.ctx.set_tool("draw")
@@ -333,7 +344,7 @@ def test_export_stems_then_reopen_finds_every_edit(qtbot, window, project_file, 
     window.takes_panel.tree.topLevelItem(0).setText(0, "hero03")
     assert window.doc.source.takes[0].name == "hero03"
     out = tmp_path / "stems"
-    job = window.export(ExportChoice([window.doc.source.takes[0]], str(out), 44100, 24, 0.5, False))
+    job = window.generation.export(ExportChoice([window.doc.source.takes[0]], str(out), 44100, 24, 0.5, False))
     qtbot.waitUntil(lambda: not job.running, timeout=60000)
     assert job.state == "finished", job.error
     proj = window.doc.project
@@ -346,7 +357,7 @@ def test_export_stems_then_reopen_finds_every_edit(qtbot, window, project_file, 
 
     assert read_bext(expected)["time_reference"] == 22050  # 0.5 s at 44.1 kHz (BWF bext)
     # save, reopen in a new window: the same edits are there
-    assert window.save_to(str(project_file))
+    assert window.projects.save_to(str(project_file))
     assert not window.doc.is_dirty()
     reopened = Project.load(project_file)
     src, live = reopened.source(), window.doc.source
@@ -372,23 +383,23 @@ def test_autosave_and_crash_recovery(qtbot, window, project_file, studio_home):
     # "crash": a second window opens the same project and recovers the unsaved edit
     other = MainWindow(interactive=False, autosave_interval_s=3600)
     qtbot.addWidget(other)
-    assert other.open_project(str(project_file))  # not interactive: recovery is the default answer
+    assert other.projects.open_project(str(project_file))  # not interactive: recovery is the default answer
     assert np.allclose(other.doc.source.envelope.values[:50], 0.3)
     assert other.doc.is_dirty() and other.doc.path == str(project_file)
-    assert other.save_to(str(project_file))
+    assert other.projects.save_to(str(project_file))
     assert autosave.newer_autosave(str(project_file)) is None
     other.shutdown()
     # a never-saved project autosaves into the recovery folder; the next start offers it
     unsaved = Project.load(project_file)
     unsaved.path = None
-    window.set_project(unsaved, dirty=True)
+    window.projects.set_project(unsaved, dirty=True)
     window.doc.edit("envelope", env, "another edit")
     orphan = window.autosaver.tick()
     window.autosaver.flush()
     assert orphan is not None and Path(orphan).parent == studio_home / "recovery"
     third = MainWindow(interactive=False, autosave_interval_s=3600)
     qtbot.addWidget(third)
-    assert third.offer_recovery()
+    assert third.projects.offer_recovery()
     assert third.doc.path is None and np.allclose(third.doc.source.envelope.values[:50], 0.3)
     third.shutdown()
 
@@ -437,12 +448,12 @@ def test_transport_keys_and_no_audio_device(qtbot, window, project_file, monkeyp
 def test_bad_file_is_a_message_not_a_crash(qtbot, window, tmp_path):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"this is not a video")
-    window.open_path(str(bad))
+    window.projects.open_path(str(bad))
     wait_idle(qtbot, window)
-    assert "broken.mp4" in window.last_error
+    assert "broken.mp4" in window.prompts.last_error
     assert window.doc.project is None
-    window.open_path(str(tmp_path / "missing.stereosync.json"))
-    assert "not found" in window.last_error
+    window.projects.open_path(str(tmp_path / "missing.stereosync.json"))
+    assert "not found" in window.prompts.last_error
 
 
 def test_screenshot_command_writes_window_picture(qtbot, project_file, tmp_path, studio_home):

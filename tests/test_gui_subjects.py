@@ -33,11 +33,9 @@ def two_project_file(two_truth, tmp_path):
     """A saved project with the two walkers as sources (from the first test, else found here)."""
     project = _FOUND.get("two")
     if project is None:
-        from stereosync_studio.core.progress import CancelToken
-        from stereosync_studio.gui.tasks import find_subjects
+        from stereosync_studio import jobs
 
-        project = find_subjects(two_truth.path, None, 90.0, 48000, str(tmp_path / "no_models"),
-                                lambda f, m="": None, CancelToken())
+        project = jobs.find_subjects(two_truth.path, None, 90.0, 48000, str(tmp_path / "no_models"))
         _FOUND["two"] = project
     path = tmp_path / "proj" / "two.stereosync.json"
     project.copy().save(path)
@@ -70,11 +68,11 @@ def _same_sources(a: list, b: list) -> None:
 def test_find_all_subjects_boxes_follow_their_walkers_and_selector_switches_lanes(qtbot, window, two_truth,
                                                                                     tmp_path):
     truth = two_truth
-    window.open_clip(truth.path)
+    window.projects.open_clip(truth.path)
     wait_idle(qtbot, window)
     assert len(window.doc.project.sources) == 1  # a clip opens on one subject
     assert not window.engine_panel.b_generate_all.isVisible()
-    job = window.find_subjects()
+    job = window.subjects.find_subjects()
     assert job is not None and window.job_bar.isVisible()
     wait_idle(qtbot, window)
     proj = window.doc.project
@@ -124,9 +122,9 @@ def test_find_all_subjects_boxes_follow_their_walkers_and_selector_switches_lane
 
     # the find is one undo step back to the single subject, redo brings both back exactly
     found = [s for s in proj.sources]
-    window.undo()
+    window.projects.undo()
     assert window.doc.source_names() == ["subject1"] and window.subjects_bar.names() == ["subject1"]
-    window.redo()
+    window.projects.redo()
     _same_sources(window.doc.project.sources, found)
 
 
@@ -137,33 +135,33 @@ def test_rename_delete_undo_redo_restore_exactly(qtbot, window, two_project_file
 
     before = copy.deepcopy(proj.sources)
     window.subjects_bar.combo.setCurrentIndex(1)
-    assert window.rename_subject("walker B")
+    assert window.subjects.rename_subject("walker B")
     assert window.doc.source_names() == ["subject1", "walker B"] and window.doc.source.name == "walker B"
     assert window.subjects_bar.combo.currentText() == "walker B"
-    assert not window.rename_subject("subject1")  # names stay unique
-    assert "already exists" in window.last_error
-    window.undo()
+    assert not window.subjects.rename_subject("subject1")  # names stay unique
+    assert "already exists" in window.prompts.last_error
+    window.projects.undo()
     _same_sources(proj.sources, before)
     assert window.doc.source.name == "subject2"
-    window.redo()
+    window.projects.redo()
     assert window.doc.source_names() == ["subject1", "walker B"]
     renamed = copy.deepcopy(proj.sources)
 
     window.subjects_bar.combo.setCurrentIndex(0)
-    assert window.delete_subject()
+    assert window.subjects.delete_subject()
     assert window.doc.source_names() == ["walker B"] and window.video.others.names() == []
-    assert not window.delete_subject()  # the last subject stays
+    assert not window.subjects.delete_subject()  # the last subject stays
     # autosaved like every other edit
     path = window.autosaver.tick()
     window.autosaver.flush()
     assert path is not None and [s["name"] for s in json.loads(path.read_text())["sources"]] == ["walker B"]
-    window.undo()
+    window.projects.undo()
     _same_sources(proj.sources, renamed)
     assert window.doc.source.name == "subject1" and window.video.others.names() == ["walker B"]
-    window.undo()
+    window.projects.undo()
     _same_sources(proj.sources, before)
-    window.redo()
-    window.redo()
+    window.projects.redo()
+    window.projects.redo()
     assert window.doc.source_names() == ["walker B"]
     assert window.doc.is_dirty()
 
@@ -171,18 +169,18 @@ def test_rename_delete_undo_redo_restore_exactly(qtbot, window, two_project_file
 def test_undo_of_an_edit_shows_the_subject_it_changes(qtbot, window, two_project_file):
     open_project(qtbot, window, two_project_file)
     proj = window.doc.project
-    window.select_subject("subject2")
+    window.subjects.select_subject("subject2")
     env = proj.source("subject2").envelope.copy()
     edited = env.copy()
     edited.values[:40] = 0.5
     window.doc.edit("envelope", edited, "Draw envelope")
-    window.select_subject("subject1")
+    window.subjects.select_subject("subject1")
     assert np.allclose(window.lanes.envelope.env_curve.getData()[1], proj.source("subject1").envelope.values)
-    window.undo()
+    window.projects.undo()
     assert window.doc.source.name == "subject2"  # undo shows what it changes
     assert np.array_equal(proj.source("subject2").envelope.values, env.values)
     assert np.allclose(window.lanes.envelope.env_curve.getData()[1], env.values)
-    window.redo()
+    window.projects.redo()
     assert np.allclose(proj.source("subject2").envelope.values[:40], 0.5)
 
 
@@ -194,10 +192,10 @@ def test_split_at_playhead_then_merge_back(qtbot, window, two_project_file):
     frame = int(np.flatnonzero(seen)[len(np.flatnonzero(seen)) // 2])
     original = src.track.boxes.copy()
     window.transport.seek_frame(frame)
-    job = window.split_at_playhead()
+    job = window.subjects.split_at_playhead()
     assert job is not None
     wait_idle(qtbot, window)
-    assert job.state == "finished", window.last_error
+    assert job.state == "finished", window.prompts.last_error
     assert window.doc.source_names() == ["subject1", "subject3", "subject2"]
     first, second = proj.source("subject1"), proj.source("subject3")
     assert np.isnan(first.track.boxes[frame:]).all() and np.isnan(second.track.boxes[:frame]).all()
@@ -208,16 +206,16 @@ def test_split_at_playhead_then_merge_back(qtbot, window, two_project_file):
     assert window.doc.undo_stack.undo_label() == f"Split subject1 at frame {frame + 1}"
 
     # merging the new half back gives one subject seen on both sides again
-    window.select_subject("subject3")
+    window.subjects.select_subject("subject3")
     assert window.doc.source.name == "subject3"
-    job = window.merge_into("subject1")
+    job = window.subjects.merge_into("subject1")
     wait_idle(qtbot, window)
-    assert job.state == "finished", window.last_error
+    assert job.state == "finished", window.prompts.last_error
     assert window.doc.source_names() == ["subject1", "subject2"]
     merged = proj.source("subject1")
     assert np.isfinite(merged.track.boxes[:, 0]).sum() == seen.sum()
-    window.undo()
-    window.undo()
+    window.projects.undo()
+    window.projects.undo()
     assert window.doc.source_names() == ["subject1", "subject2"]
     assert np.array_equal(proj.source("subject1").track.boxes, original, equal_nan=True)
 
@@ -228,7 +226,7 @@ def test_generate_all_export_and_reopen_keep_every_subject(qtbot, window, two_pr
     open_project(qtbot, window, two_project_file)
     window.engine_panel.n_takes.setValue(1)
     window.engine_panel.seed.setValue(5)
-    job = window.generate_all()
+    job = window.generation.generate_all()
     assert job is not None
     wait_idle(qtbot, window)
     proj = window.doc.project
@@ -239,23 +237,23 @@ def test_generate_all_export_and_reopen_keep_every_subject(qtbot, window, two_pr
         assert s.takes[0].metrics["spatial_alignment"] >= 0.7  # heard inside its own subject's box
     assert window.doc.undo_stack.undo_label() == "Generate 2 take(s) for all subjects"
     assert window.takes_panel.tree.topLevelItemCount() == 1  # the shown subject's takes
-    window.undo()  # one step for the takes of every subject
+    window.projects.undo()  # one step for the takes of every subject
     assert [len(s.takes) for s in proj.sources] == [0, 0]
-    window.redo()
+    window.projects.redo()
     assert [len(s.takes) for s in proj.sources] == [1, 1]
 
     # takes of both subjects export, each named after its own subject
     out = tmp_path / "stems"
     takes = [s.takes[0] for s in proj.sources]
-    job = window.export(ExportChoice(takes, str(out), 48000, 24, 0.0, False))
+    job = window.generation.export(ExportChoice(takes, str(out), 48000, 24, 0.0, False))
     wait_idle(qtbot, window)
-    assert job.state == "finished", window.last_error
+    assert job.state == "finished", window.prompts.last_error
     names = sorted(p.name for p in out.glob("*.wav"))
     assert names == sorted(f"{proj.name}_{s.name}_take01.wav" for s in proj.sources)
 
     # save + reopen keeps both subjects with their takes; the reopened window shows both
     target = tmp_path / "saved" / "two.stereosync.json"
-    assert window.save_to(str(target))
+    assert window.projects.save_to(str(target))
     reopened = Project.load(target)
     assert [s.name for s in reopened.sources] == ["subject1", "subject2"]
     for a, b in zip(reopened.sources, proj.sources):

@@ -56,7 +56,7 @@ def install_excepthook(window) -> None:
         details = "".join(traceback.format_exception(exc_type, exc, tb))
         log.error("unhandled error:\n%s", details)
         try:
-            window.show_error(f"unexpected error: {exc_type.__name__}: {exc} (details in the log)", details)
+            window.prompts.error(f"unexpected error: {exc_type.__name__}: {exc} (details in the log)", details)
         except Exception:
             pass
 
@@ -71,13 +71,13 @@ def _wait_ready(app, win, timeout: float) -> None:
     while time.monotonic() - t0 < timeout:
         app.processEvents(QEventLoop.AllEvents, 50)
         time.sleep(0.02)
-        if win.busy() or not win.engines_ready:
+        if win.runner.busy() or not win.view.engines_ready:
             continue
         proj = win.doc.project
         if proj is not None and Path(proj.clip.path).is_file() and win.video.shown_frame != win.video.frame:
             continue
         take = win.takes_panel.selected_take()
-        if take is not None and take.path not in win.take_cache and Path(take.path).is_file():
+        if take is not None and take.path not in win.view.take_cache and Path(take.path).is_file():
             continue
         break
     for _ in range(10):
@@ -90,11 +90,11 @@ def _generate_when_ready(app, win, n: int, timeout: float | None) -> None:
     from PySide6.QtCore import QTimer
 
     def attempt():
-        if win.busy() or not win.engines_ready or win.doc.project is None:
+        if win.runner.busy() or not win.view.engines_ready or win.doc.project is None:
             QTimer.singleShot(100, attempt)
             return
-        win.engine_panel.n_takes.setValue(n)
-        win.generate()
+        win.view.n_takes = n
+        win.generation.generate()
 
     if timeout is None:
         attempt()
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from PySide6.QtWidgets import QApplication
 
-    from ..engines.spatial import tune_allocator
+    from ..core.runtime import tune_allocator
     from .main_window import MainWindow
     from .style import apply_style
 
@@ -136,9 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     win.resize(w, h)
     win.show()
     if args.path:
-        win.open_path(args.path)
+        win.projects.open_path(args.path)
     elif not args.screenshot:
-        win.offer_recovery()
+        win.projects.offer_recovery()
     if args.generate > 0:
         _generate_when_ready(app, win, args.generate, args.timeout if args.screenshot else None)
     if not args.screenshot:
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _wait_ready(app, win, args.timeout)
     if args.subject is not None:
-        if not win.select_subject(args.subject):
+        if not win.subjects.select_subject(args.subject):
             print(f"no subject named {args.subject!r}", file=sys.stderr)
         _wait_ready(app, win, 10.0)
     if args.at is not None:
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.screenshot)
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = win.grab().save(str(out))
-    err = getattr(win, "last_error", "")
+    err = win.prompts.last_error
     win.doc.undo_stack.set_clean()  # a screenshot run never asks to save and leaves no autosave
     win.autosaver.flush()
     proj = win.doc.project

@@ -232,6 +232,13 @@ class ProjectDocument(QObject):
                 return s
         return None
 
+    def take_owner(self, path: str) -> str | None:
+        """The name of the source take `path` belongs to (None when no source has it)."""
+        for s in self.project.sources if self.project is not None else []:
+            if any(t.path == path for t in s.takes):
+                return s.name
+        return None
+
     def _on_stack(self) -> None:
         self.undoStateChanged.emit()
         clean = self.undo_stack.is_clean()

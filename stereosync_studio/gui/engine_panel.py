@@ -1,13 +1,13 @@
 """Engine panel: which generator, how many takes, seed, the engine's options, Generate/Cancel.
 
-Engines are probed in a worker at start (the diffusion engine imports torch and looks for
-checkpoints); one that cannot run stays in the list, greyed out, with the reason shown.
-Options are built from the engine's OptionSpec list and stored in the source (undoable).
+Engines are probed in a worker at start (`jobs.probe_and_warm`, the result lands in the view
+state); one that cannot run stays in the list, greyed out, with the reason shown. Options are
+built from the engine's OptionSpec list and stored in the source (undoable); the number of
+takes and the seed are view state (not saved): the spin boxes show and set them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -16,33 +16,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea,
                                QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
-from ..engines.base import OptionSpec
+from ..jobs import EngineInfo, OptionSpec
 from .document import ProjectDocument
 from .icons import icon
-
-
-@dataclass
-class EngineInfo:
-    name: str
-    label: str
-    ok: bool
-    why: str = ""
-    options: list[OptionSpec] = field(default_factory=list)
-
-
-def probe_engines(models_dir: str = "models") -> dict[str, EngineInfo]:
-    """Load every registered engine and ask whether it can run (a worker job: may import torch)."""
-    from ..engines.base import get_engine, list_engines
-
-    out: dict[str, EngineInfo] = {}
-    for name in list_engines():
-        try:
-            eng = get_engine(name, models_dir)
-            ok, why = eng.availability()
-            out[name] = EngineInfo(name, getattr(eng, "label", name), bool(ok), why, list(eng.options()))
-        except Exception as exc:  # missing package, broken install: show why, keep going
-            out[name] = EngineInfo(name, name, False, str(exc) or exc.__class__.__name__)
-    return out
+from .view_state import ViewState
 
 
 class EnginePanel(QGroupBox):
@@ -50,9 +27,9 @@ class EnginePanel(QGroupBox):
     generateAllRequested = Signal()
     cancelRequested = Signal()
 
-    def __init__(self, doc: ProjectDocument, parent=None) -> None:
+    def __init__(self, doc: ProjectDocument, view: ViewState, parent=None) -> None:
         super().__init__("ENGINE", parent)
-        self.doc = doc
+        self.doc, self.view = doc, view
         self.engines: dict[str, EngineInfo] = {}
         self._loading = False
         lay = QVBoxLayout(self)
@@ -69,13 +46,13 @@ class EnginePanel(QGroupBox):
         row.addWidget(QLabel("Takes"))
         self.n_takes = QSpinBox()
         self.n_takes.setRange(1, 16)
-        self.n_takes.setValue(2)
+        self.n_takes.setValue(view.n_takes)
         row.addWidget(self.n_takes)
         row.addSpacing(8)
         row.addWidget(QLabel("Seed"))
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
-        self.seed.setValue(1)
+        self.seed.setValue(view.seed)
         row.addWidget(self.seed, 1)
         self.b_options = QToolButton()
         self.b_options.setText("Options ▾")
@@ -122,7 +99,21 @@ class EnginePanel(QGroupBox):
         self.b_generate_all.clicked.connect(self.generateAllRequested)
         self.b_cancel.clicked.connect(self.cancelRequested)
         self.combo.currentIndexChanged.connect(self._engine_chosen)
+        self.n_takes.valueChanged.connect(lambda v: setattr(view, "n_takes", int(v)))
+        self.seed.valueChanged.connect(lambda v: setattr(view, "seed", int(v)))
         doc.changed.connect(self._on_doc)
+        view.subscribe(self._on_view, "n_takes", "seed", "engines")
+
+    def _on_view(self, name: str) -> None:
+        if name == "engines":
+            self.set_engines(self.view.engines)
+            return
+        spin = self.n_takes if name == "n_takes" else self.seed
+        value = int(getattr(self.view, name))
+        if spin.value() != value:
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
 
     # -- engines ---------------------------------------------------------------------------------
     def set_engines(self, engines: dict[str, EngineInfo]) -> None:
@@ -258,11 +249,8 @@ class EnginePanel(QGroupBox):
         self.doc.edit("engine", (src.engine, opts), f"Set {key}", merge_id=f"option:{key}")
 
     def option_values(self) -> dict[str, Any]:
-        info = self.engines.get(self.current_engine())
-        values = {s.key: s.default for s in info.options} if info else {}
-        if self.doc.source is not None:
-            values.update(self.doc.source.engine_options)
-        return values
+        src = self.doc.source
+        return self.view.option_values(self.current_engine(), src.engine_options if src is not None else {})
 
     # -- document --------------------------------------------------------------------------------
     def _on_doc(self, part: str) -> None:
@@ -309,4 +297,4 @@ class EnginePanel(QGroupBox):
         self.progress.setFormat(f"{fraction * 100:.0f}%  {message}")
 
 
-__all__ = ["EngineInfo", "EnginePanel", "probe_engines"]
+__all__ = ["EnginePanel"]

@@ -1,5 +1,7 @@
 """Reference panel: the sounds to imitate. Pick (or drop) a file or folder, tick the sounds to use,
-preview one on headphones. The choice is the source's Reference, edited through the document.
+preview one on headphones. The choice is the source's Reference, edited through the document;
+the waveform of the sound under the cursor is the view state's `reference_preview`, loaded
+by the playback controller when the panel says which sound is current.
 """
 
 from __future__ import annotations
@@ -13,22 +15,25 @@ from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLin
                                QListWidgetItem, QPushButton, QVBoxLayout)
 
 from ..core.errors import StereoSyncError
+from ..core.formats import AUDIO_EXTS, dialog_filter
 from ..core.project import Reference
-from ..jobs import AUDIO_EXTS, reference_files
+from ..jobs import reference_files
 from . import style
 from .document import ProjectDocument
 from .icons import icon
+from .view_state import ViewState
 
 
 class ReferencePanel(QGroupBox):
-    """Lists the reference sounds of the current source; emits previewRequested(path)."""
+    """Lists the reference sounds of the current source; emits currentChanged(path) and previewRequested(path)."""
 
     previewRequested = Signal(str)
+    currentChanged = Signal(object)  # the sound under the cursor (str) or None
     message = Signal(str)
 
-    def __init__(self, doc: ProjectDocument, parent=None) -> None:
+    def __init__(self, doc: ProjectDocument, view: ViewState, parent=None) -> None:
         super().__init__("REFERENCE", parent)
-        self.doc = doc
+        self.doc, self.view = doc, view
         self.setAcceptDrops(True)
         lay = QVBoxLayout(self)
         lay.setSpacing(4)
@@ -73,12 +78,12 @@ class ReferencePanel(QGroupBox):
         self.list.currentItemChanged.connect(lambda *_: self._selection_changed())
         self.text.editingFinished.connect(self._text_changed)
         doc.changed.connect(self._on_doc)
+        view.subscribe(lambda _name: self._show_wave(), "reference_preview")
         self._loading = False
 
     # -- choosing --------------------------------------------------------------------------------
     def pick_file(self) -> None:
-        exts = " ".join(f"*{e}" for e in AUDIO_EXTS)
-        path, _ = QFileDialog.getOpenFileName(self, "Reference sound", "", f"Audio ({exts})")
+        path, _ = QFileDialog.getOpenFileName(self, "Reference sound", "", f"Audio ({dialog_filter(AUDIO_EXTS)})")
         if path:
             self.set_path(path)
 
@@ -188,21 +193,13 @@ class ReferencePanel(QGroupBox):
             self.previewRequested.emit(f)
 
     def _selection_changed(self) -> None:
-        f = self.current_file()
-        if f is None:
-            self.set_wave(None)
-            return
-        from .workers import run_job
+        self.currentChanged.emit(self.current_file())
+        self._show_wave()
 
-        self._wave_job = run_job(_peaks_of_file, f, pass_progress=False, name="ref-wave",
-                                 on_result=lambda p, path=f: self._wave_ready(path, p))
-
-    def _wave_ready(self, path: str, peaks) -> None:
-        try:
-            if path == self.current_file():
-                self.set_wave(peaks)
-        except RuntimeError:  # the panel was closed meanwhile
-            pass
+    def _show_wave(self) -> None:
+        """The loaded waveform when it is the sound under the cursor, else none (yet)."""
+        loaded = self.view.reference_preview
+        self.set_wave(loaded[2] if loaded is not None and loaded[0] == self.current_file() else None)
 
     def set_wave(self, peaks: np.ndarray | None) -> None:
         if peaks is None or not len(peaks):
@@ -214,22 +211,6 @@ class ReferencePanel(QGroupBox):
         self.wave_curve2.setData(x, -peaks)
         self.wave.setXRange(0, len(peaks), padding=0)
         self.wave.setYRange(-1.05, 1.05, padding=0)
-
-
-def _peaks_of_file(path: str, bins: int = 300) -> np.ndarray | None:
-    from ..media.audio import read_audio
-
-    try:
-        audio, _sr = read_audio(path)
-    except StereoSyncError:
-        return None
-    mono = np.abs(audio).max(axis=0)
-    if not len(mono):
-        return None
-    n = len(mono) // bins * bins or len(mono)
-    p = mono[:n].reshape(min(bins, n), -1).max(axis=1)
-    top = float(p.max())
-    return p / top if top > 0 else p
 
 
 __all__ = ["ReferencePanel"]

@@ -1,6 +1,7 @@
 """Takes list: every generated take of the source with its seed and metrics; play, A/B, solo/mute,
 rename, delete. All changes are document edits (undoable; a deleted take's file stays on disk
-so undo can bring it back).
+so undo can bring it back). Which take is selected is view state: the list shows and sets
+`ViewState.selected_take`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ..core.project import TakeInfo
 from . import style
 from .document import ProjectDocument
 from .icons import icon
+from .view_state import ViewState
 
 COLUMNS = ["Take", "Engine", "Seed", "E-L1", "Align", "S", "M"]
 C_NAME, C_ENGINE, C_SEED, C_EL1, C_ALIGN, C_SOLO, C_MUTE = range(len(COLUMNS))
@@ -32,18 +34,14 @@ def metric(take: TakeInfo, keys: tuple[str, ...]) -> float | None:
 
 
 class TakesPanel(QGroupBox):
-    takeSelected = Signal(object)  # TakeInfo or None
     playRequested = Signal(object)
     abRequested = Signal()
     exportRequested = Signal()
-    flagsChanged = Signal()
 
-    def __init__(self, doc: ProjectDocument, parent=None) -> None:
+    def __init__(self, doc: ProjectDocument, view: ViewState, parent=None) -> None:
         super().__init__("TAKES", parent)
-        self.doc = doc
+        self.doc, self.view = doc, view
         self._loading = False
-        self.previous_path: str | None = None
-        self.current_path: str | None = None
         lay = QVBoxLayout(self)
         lay.setSpacing(4)
         self.tree = QTreeWidget()
@@ -81,6 +79,7 @@ class TakesPanel(QGroupBox):
         self.tree.currentItemChanged.connect(self._current_changed)
         self.tree.itemChanged.connect(self._item_changed)
         doc.changed.connect(self._on_doc)
+        view.subscribe(self._on_view, "selected_take")
         self._update_buttons()
 
     # -- access ----------------------------------------------------------------------------------
@@ -94,12 +93,19 @@ class TakesPanel(QGroupBox):
                 return t
         return None
 
+    @property
+    def current_path(self) -> str | None:
+        return self.view.selected_take
+
     def selected_take(self) -> TakeInfo | None:
         return self.take_by_path(self.current_path)
 
     def selected_takes(self) -> list[TakeInfo]:
         paths = {it.data(C_NAME, Qt.UserRole) for it in self.tree.selectedItems()}
         return [t for t in self.takes() if t.path in paths]
+
+    def selected_paths(self) -> list[str]:
+        return [t.path for t in self.selected_takes()]
 
     def select_path(self, path: str | None) -> None:
         for i in range(self.tree.topLevelItemCount()):
@@ -112,6 +118,12 @@ class TakesPanel(QGroupBox):
     def _on_doc(self, part: str) -> None:
         if part in ("project", "source", "takes"):
             self.refresh()
+
+    def _on_view(self, _name: str) -> None:
+        cur = self.tree.currentItem()
+        if (None if cur is None else cur.data(C_NAME, Qt.UserRole)) != self.view.selected_take:
+            self.select_path(self.view.selected_take)
+        self._update_buttons()
 
     def refresh(self) -> None:
         """Show the document's takes; items are updated in place when the list is the same takes
@@ -144,7 +156,6 @@ class TakesPanel(QGroupBox):
         else:
             self._current_changed(None, None)
         self._update_buttons()
-        self.flagsChanged.emit()
 
     @staticmethod
     def _fill(it: QTreeWidgetItem, t: TakeInfo) -> None:
@@ -164,12 +175,7 @@ class TakesPanel(QGroupBox):
     def _current_changed(self, cur, _prev) -> None:
         if self._loading:
             return
-        path = None if cur is None else cur.data(C_NAME, Qt.UserRole)
-        if path != self.current_path:
-            if self.current_path is not None:
-                self.previous_path = self.current_path
-            self.current_path = path
-            self.takeSelected.emit(self.selected_take())
+        self.view.select_take(None if cur is None else cur.data(C_NAME, Qt.UserRole))
         self._update_buttons()
 
     def _item_changed(self, item: QTreeWidgetItem, column: int) -> None:
@@ -202,16 +208,6 @@ class TakesPanel(QGroupBox):
             return
         keep = [t for t in self.takes() if t.path not in chosen]
         self.doc.edit("takes", keep, f"Delete {len(chosen)} take(s)")
-
-    def ab_target(self) -> str | None:
-        """The take A/B switches to: the previously selected one (or the neighbour)."""
-        paths = [t.path for t in self.takes()]
-        if self.previous_path in paths and self.previous_path != self.current_path:
-            return self.previous_path
-        if self.current_path in paths and len(paths) > 1:
-            i = paths.index(self.current_path)
-            return paths[i - 1] if i > 0 else paths[1]
-        return None
 
     def _update_buttons(self) -> None:
         has = self.selected_take() is not None

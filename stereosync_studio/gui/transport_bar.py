@@ -1,13 +1,20 @@
-"""The transport bar under the picture: buttons, timecode, loop in/out, mix gains, audio status."""
+"""The transport bar under the picture: buttons, timecode, loop in/out, mix gains, audio status.
+
+The gain sliders and the guide button show and set the view state's `guide_gain`,
+`take_gain` and `guide_muted`; the playback controller applies them to the mixer.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSlider, QToolButton, QVBoxLayout
 
 from . import style
 from .icons import icon
 from .transport import Transport
+from .view_state import ViewState
+
+GAIN_FIELDS = {"guide": "guide_gain", "take": "take_gain"}
 
 
 def _button(name: str, tip: str, checkable: bool = False) -> QToolButton:
@@ -20,15 +27,13 @@ def _button(name: str, tip: str, checkable: bool = False) -> QToolButton:
 
 
 class TransportBar(QFrame):
-    """Buttons drive the Transport; labels follow it."""
+    """Buttons drive the Transport; labels follow it; the mix controls edit the view state."""
 
-    gainChanged = Signal(str, float)  # "guide" | "take", linear gain
-    guideMuted = Signal(bool)
-
-    def __init__(self, transport: Transport, parent=None) -> None:
+    def __init__(self, transport: Transport, view: ViewState, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("transport")
         self.t = transport
+        self.view = view
         h = QHBoxLayout(self)
         h.setContentsMargins(8, 4, 8, 4)
         h.setSpacing(2)
@@ -63,15 +68,15 @@ class TransportBar(QFrame):
         self.b_guide_mute = QToolButton()
         self.b_guide_mute.setText("Guide")
         self.b_guide_mute.setCheckable(True)
-        self.b_guide_mute.setChecked(True)
+        self.b_guide_mute.setChecked(not view.guide_muted)
         self.b_guide_mute.setToolTip("Hear the clip's own audio (guide track)")
-        self.guide_gain = self._slider("guide", 50)
+        self.guide_gain = self._slider("guide")
         h.addWidget(self.b_guide_mute)
         h.addWidget(self.guide_gain)
         h.addSpacing(6)
         take_label = QLabel("Take")
         h.addWidget(take_label)
-        self.take_gain = self._slider("take", 100)
+        self.take_gain = self._slider("take")
         h.addWidget(self.take_gain)
         h.addSpacing(8)
         self.audio_label = QLabel("")
@@ -84,21 +89,35 @@ class TransportBar(QFrame):
         self.b_back.clicked.connect(lambda: transport.shuttle(-1))
         self.b_fwd.clicked.connect(lambda: transport.shuttle(1))
         self.b_loop.toggled.connect(self._loop_toggled)
-        self.b_guide_mute.toggled.connect(lambda on: self.guideMuted.emit(not on))
+        self.b_guide_mute.toggled.connect(lambda on: setattr(view, "guide_muted", not on))
+        view.subscribe(self._on_view, "guide_gain", "take_gain", "guide_muted")
         transport.positionChanged.connect(self._on_position)
         transport.playingChanged.connect(self._on_playing)
         transport.loopChanged.connect(self._on_loop)
         transport.rateChanged.connect(self._on_rate)
         self.set_audio_status(transport.player.available, transport.player.reason)
 
-    def _slider(self, name: str, value: int) -> QSlider:
+    def _slider(self, name: str) -> QSlider:
         s = QSlider(Qt.Horizontal)
         s.setRange(0, 150)
-        s.setValue(value)
+        s.setValue(int(round(getattr(self.view, GAIN_FIELDS[name]) * 100)))
         s.setFixedWidth(70)
         s.setToolTip(f"{name} level")
-        s.valueChanged.connect(lambda v, n=name: self.gainChanged.emit(n, v / 100.0))
+        s.valueChanged.connect(lambda v, f=GAIN_FIELDS[name]: setattr(self.view, f, v / 100.0))
         return s
+
+    def _on_view(self, name: str) -> None:
+        """Show the view state's mix when it was changed elsewhere."""
+        if name == "guide_muted":
+            widget, value, setter = self.b_guide_mute, not self.view.guide_muted, self.b_guide_mute.setChecked
+            current = widget.isChecked()
+        else:
+            widget = self.guide_gain if name == "guide_gain" else self.take_gain
+            value, setter, current = int(round(getattr(self.view, name) * 100)), widget.setValue, widget.value()
+        if current != value:
+            widget.blockSignals(True)
+            setter(value)
+            widget.blockSignals(False)
 
     def set_audio_status(self, ok: bool, reason: str) -> None:
         if ok:

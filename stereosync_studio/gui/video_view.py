@@ -5,6 +5,10 @@ scrubbing never queues up work and the GUI never waits on the decoder. Dragging 
 the box emits `boxEdited(frame, box)`; the main window turns that into a keyframe edit and a
 background re-track. With several subjects the others' boxes are drawn dimmer in their own
 colours (`subject_boxes`); clicking one emits `sourceClicked(name)`.
+
+Given the document, the view state and the transport, the view follows them itself: a new
+project sets the clip, a change of subject or track redraws the boxes, the playhead picks the
+frame, and the view state's `busy_text` is the label in the corner.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from . import style
+from .document import ProjectDocument
 from .subject_boxes import SubjectBoxes
+from .transport import Transport
+from .view_state import ViewState
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +146,10 @@ class VideoView(QWidget):
     boxEdited = Signal(int, list)  # frame, [x0, y0, x1, y1] in source pixels
     sourceClicked = Signal(str)  # another subject's box was clicked
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, doc: ProjectDocument | None = None, view: ViewState | None = None,
+                 transport: Transport | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.doc, self.transport = doc, transport
         self.setObjectName("videoFrame")
         self.gv = pg.GraphicsView(background="#0d0d0f")
         self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
@@ -174,6 +183,7 @@ class VideoView(QWidget):
         self.vb.addItem(self.hud)
         self.busy = pg.TextItem("", color=style.WARN, anchor=(1, 0), fill=pg.mkBrush(0, 0, 0, 150))
         self.busy.setFont(hf)
+        self.busy.setVisible(False)  # shown while the view state's busy_text says something runs
         self.vb.addItem(self.busy)
         self.placeholder = pg.TextItem("Open a clip (Ctrl+O) or drop one here", color=style.TEXT_DIM,
                                        anchor=(0.5, 0.5))
@@ -191,6 +201,27 @@ class VideoView(QWidget):
         self._updating = False
         self._label_state: tuple[str, str] | None = None
         self._show_empty()
+        if doc is not None:
+            doc.changed.connect(self._on_doc)
+        if view is not None:
+            view.subscribe(lambda _name: self.set_busy(view.busy_text), "busy_text")
+        if transport is not None:
+            transport.positionChanged.connect(lambda _t: self.set_frame(transport.frame))
+
+    # -- following the document ------------------------------------------------------------------
+    def _on_doc(self, part: str) -> None:
+        proj = self.doc.project
+        if part == "project":
+            if proj is None:
+                self.set_clip(None, 16, 9, 25)
+            else:
+                clip = proj.clip
+                self.set_clip(clip.path if Path(clip.path).is_file() else None, clip.width, clip.height, clip.fps)
+        if part in ("project", "source", "track"):
+            src = self.doc.source
+            entries = [] if proj is None else [(s.name, s.track, style.source_color(i))
+                                               for i, s in enumerate(proj.sources)]
+            self.set_sources(entries, 0 if src is None else proj.sources.index(src))
 
     # -- clip ------------------------------------------------------------------------------------
     def set_clip(self, path: str | None, width: int, height: int, fps: float) -> None:

@@ -4,6 +4,7 @@ Like napari's thread_worker or Anki's QueryOp: the Studio calls the same functio
 CLI (`jobs.analyze_clip`, `jobs.render_takes`, ...) in a worker thread and hears back
 through queued Qt signals, so the window never blocks. Progress is throttled (the GUI only
 needs ~20 updates a second) and the job's CancelToken is checked by the job itself.
+`job_runner.JobRunner` keeps one Job per key for the controllers.
 """
 
 from __future__ import annotations
@@ -120,23 +121,6 @@ class Job(QObject):
 _ACTIVE: set[Job] = set()  # keeps running jobs alive until their done() signal
 
 
-def run_job(fn: Callable[..., Any], *args: Any, on_result: Callable[[Any], None] | None = None,
-            on_error: Callable[[str, str], None] | None = None,
-            on_progress: Callable[[float, str], None] | None = None,
-            on_done: Callable[[], None] | None = None, **kwargs: Any) -> Job:
-    """Create, connect and start a Job in one call."""
-    job = Job(fn, *args, **kwargs)
-    if on_result:
-        job.finished.connect(on_result)
-    if on_error:
-        job.failed.connect(on_error)
-    if on_progress:
-        job.progress.connect(on_progress)
-    if on_done:
-        job.done.connect(on_done)
-    return job.start()
-
-
 def active_jobs() -> list[Job]:
     return [j for j in _ACTIVE if j.running]
 
@@ -151,4 +135,4 @@ def cancel_all(timeout: float = 2.0) -> None:
         j.wait(max(0.0, deadline - time.monotonic()))
 
 
-__all__ = ["Job", "active_jobs", "cancel_all", "run_job"]
+__all__ = ["Job", "active_jobs", "cancel_all"]

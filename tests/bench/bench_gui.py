@@ -63,29 +63,28 @@ def main() -> None:
         win = MainWindow(interactive=False, autosave_interval_s=5.0)
         win.resize(1600, 1000)
         win.show()
-        while not win.engines_ready:
+        while not win.view.engines_ready:
             app.processEvents()
             time.sleep(0.01)
         print(f"clip: {clip.name}")
 
         monitor = LoopMonitor(INTERVAL_MS).start()
         t0 = time.perf_counter()
-        job = win.open_clip(str(clip))
+        job = win.projects.open_clip(str(clip))
         _run_until_done(app, job, monitor)
         _report("analyse clip (tracking)", monitor.gaps, time.perf_counter() - t0)
         if win.doc.project is None:
-            print(f"analysis failed: {win.last_error}")
+            print(f"analysis failed: {win.prompts.last_error}")
             return
-        win.save_to(str(Path(tmp) / "bench.stereosync.json"))
-        while win.busy():
+        win.projects.save_to(str(Path(tmp) / "bench.stereosync.json"))
+        while win.runner.busy():
             app.processEvents()
             time.sleep(0.01)
 
-        panel = win.engine_panel
-        panel.n_takes.setValue(2)
+        win.view.n_takes = 2
         monitor = LoopMonitor(INTERVAL_MS).start()
         t0 = time.perf_counter()
-        job = win.generate()
+        job = win.generation.generate()
         _run_until_done(app, job, monitor)
         _report("generate 2 takes (sampler)", monitor.gaps, time.perf_counter() - t0)
         print(f"  job state: {job.state}; takes: {len(win.doc.source.takes)}")
@@ -94,8 +93,8 @@ def main() -> None:
         box = [float(v) for v in src.track.filled()[10]]
         monitor = LoopMonitor(INTERVAL_MS).start()
         t0 = time.perf_counter()
-        win.box_edited(10, [box[0] + 15, box[1], box[2] + 15, box[3]])
-        job = win.jobs.get("retrack")
+        win.editing.box_edited(10, [box[0] + 15, box[1], box[2] + 15, box[3]])
+        job = win.runner.job("retrack")
         if job is not None:
             _run_until_done(app, job, monitor)
             _report("re-track after a box edit", monitor.gaps, time.perf_counter() - t0)

@@ -15,9 +15,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
 
+from ...core.project import TakeInfo
 from .. import style
 from ..document import ProjectDocument
 from ..transport import Transport
+from ..view_state import ViewState
 from . import edit_tools as et
 
 HEADER_WIDTH = 156
@@ -40,15 +42,15 @@ class TimeAxis(pg.AxisItem):
 
 
 class LaneContext(QObject):
-    """State every lane shares: the document, the transport, the tool and the time selection."""
+    """State every lane shares: the document, the view state, the transport, the tool and the time selection."""
 
     toolChanged = Signal(str)
     selectionChanged = Signal()
     activeLaneChanged = Signal(object)
 
-    def __init__(self, doc: ProjectDocument, transport: Transport) -> None:
+    def __init__(self, doc: ProjectDocument, view: ViewState, transport: Transport) -> None:
         super().__init__()
-        self.doc, self.transport = doc, transport
+        self.doc, self.view, self.transport = doc, view, transport
         self.tool = "select"
         self.selection: tuple[float, float] | None = None
         self.active_lane: "Lane | None" = None
@@ -71,6 +73,14 @@ class LaneContext(QObject):
         if lane is not self.active_lane:
             self.active_lane = lane
             self.activeLaneChanged.emit(lane)
+
+    def shown_take(self) -> tuple[TakeInfo, dict] | None:
+        """The selected take of the shown subject and its loaded analysis (None until it is loaded)."""
+        src, result = self.doc.source, self.view.selected_analysis()
+        if src is None or result is None:
+            return None
+        take = next((t for t in src.takes if t.path == self.view.selected_take), None)
+        return None if take is None else (take, result)
 
 
 class LaneViewBox(pg.ViewBox):

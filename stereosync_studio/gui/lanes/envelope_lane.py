@@ -1,13 +1,13 @@
 """The envelope lane: the target loudness curve with its step events, over the guide and take waveforms.
 
 Steps are the sampler's grain positions. While the envelope has no explicit events the lane
-shows the ones the engine would find (hollow markers); the first step edit turns those into
-explicit events the user then owns.
+shows the ones the engine would find (hollow markers, the view state's `planned_steps`); the
+first step edit turns those into explicit events the user then owns. The guide waveform and
+the selected take's waveform and RMS come from the view state too: the lane redraws when they change.
 """
 
 from __future__ import annotations
 
-import importlib.util
 
 import numpy as np
 import pyqtgraph as pg
@@ -28,12 +28,6 @@ def _tool_button(text: str, tip: str) -> QToolButton:
     return b
 
 
-def video_envelope_available() -> tuple[bool, str]:
-    if importlib.util.find_spec("stereosync_studio.analysis.steps_video") is None:
-        return False, "steps from video are not available in this build yet"
-    return True, ""
-
-
 class EnvelopeLane(CurveLane):
     title = "Envelope"
     colour = style.ENVELOPE
@@ -45,7 +39,6 @@ class EnvelopeLane(CurveLane):
 
     def __init__(self, ctx: LaneContext, parent=None) -> None:
         super().__init__(ctx, parent)
-        self.auto_events: list[float] = []
         self.guide_fill = pg.PlotCurveItem(pen=pg.mkPen(None), fillLevel=0.0,
                                            brush=pg.mkBrush(style.qcolor(style.GUIDE_WAVE, 150)))
         self.take_fill = pg.PlotCurveItem(pen=pg.mkPen(None), fillLevel=0.0,
@@ -65,13 +58,18 @@ class EnvelopeLane(CurveLane):
         self.b_guide = _tool_button("Guide", "Envelope from the clip's own audio (RMS)")
         self.b_video = _tool_button("Video", "Envelope from steps seen in the picture")
         self.b_csv = _tool_button("CSV…", "Import an envelope from a CSV file (time, value)")
-        ok, why = video_envelope_available()
-        self.b_video.setEnabled(ok)
-        if not ok:
-            self.b_video.setToolTip(why)
         for b, mode in ((self.b_guide, "audio"), (self.b_video, "video"), (self.b_csv, "csv")):
             b.clicked.connect(lambda _=False, m=mode: self.sourceRequested.emit(m))
             self.add_button(b)
+        self._take_shown: tuple | None = None
+        ctx.view.subscribe(lambda _name: self.refresh_events(), "planned_steps")
+        ctx.view.subscribe(lambda _name: self._show_guide(), "guide")
+        ctx.view.subscribe(lambda _name: self.show_take(), "selected_take", "take_cache")
+
+    @property
+    def auto_events(self) -> list[float]:
+        """The steps the engine would place (shown while the envelope has no explicit ones)."""
+        return self.ctx.view.planned_steps
 
     # -- document --------------------------------------------------------------------------------
     def envelope(self) -> Envelope | None:
@@ -149,6 +147,24 @@ class EnvelopeLane(CurveLane):
         n = len(self.events())
         kind = "steps" if env.events is not None else "auto steps"
         self.readout.setText(f"{float(env.at(t)):.3f}  ·  {n} {kind}  ·  {env.origin}")
+
+    def _show_guide(self) -> None:
+        guide = self.ctx.view.guide
+        self.set_guide_peaks(*(guide[1] if guide is not None else (None, None)))
+
+    def show_take(self, force: bool = False) -> None:
+        """Draw the selected take of this subject once it is loaded; none when nothing is selected here."""
+        shown = self.ctx.shown_take()
+        if shown is None:
+            if self.ctx.view.selected_take is None or force:
+                self._take_shown = None
+                self.set_take(None, None)
+            return
+        take, result = shown
+        if force or self._take_shown != (take.path, id(result)):
+            self._take_shown = (take.path, id(result))
+            t, p = result["peaks"]
+            self.set_take(t, p, result.get("rms"))
 
     def set_guide_peaks(self, t: np.ndarray | None, peaks: np.ndarray | None) -> None:
         if t is None:
@@ -238,4 +254,4 @@ class EnvelopeLane(CurveLane):
         super().fill_menu(menu, x, y)
 
 
-__all__ = ["EnvelopeLane", "video_envelope_available"]
+__all__ = ["EnvelopeLane"]

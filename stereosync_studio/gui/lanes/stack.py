@@ -1,4 +1,8 @@
-"""All lanes stacked under the picture on one time axis, with the lane toolbar (tools, range edits)."""
+"""All lanes stacked under the picture on one time axis, with the lane toolbar (tools, range edits).
+
+The visible time window is the view state's `visible_range`: zooming or scrolling writes it,
+and setting it (Fit, a new project) moves the lanes.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from .. import style
 from ..document import ProjectDocument
 from ..icons import icon
 from ..transport import Transport
+from ..view_state import ViewState
 from .base import HEADER_WIDTH, LaneContext, RulerLane
 from .envelope_lane import EnvelopeLane
 from .trajectory_lane import DistanceLane, HeardLane, PanLane
@@ -17,10 +22,11 @@ from .trajectory_lane import DistanceLane, HeardLane, PanLane
 class LaneStack(QWidget):
     """Ruler + envelope + pan + distance + heard-vs-box lanes, x-linked, redrawn from the document."""
 
-    def __init__(self, doc: ProjectDocument, transport: Transport, parent: QWidget | None = None) -> None:
+    def __init__(self, doc: ProjectDocument, view: ViewState, transport: Transport,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = LaneContext(doc, transport)
-        self.doc = doc
+        self.ctx = LaneContext(doc, view, transport)
+        self.doc, self.view = doc, view
         self.setObjectName("laneStack")
         self.setStyleSheet(f"QWidget#laneStack {{ background: {style.BORDER}; }}")
         self.setAttribute(Qt.WA_StyledBackground, True)
@@ -39,6 +45,8 @@ class LaneStack(QWidget):
             lay.addWidget(lane, stretch)
             lane.plot.setXLink(self.ruler.plot)
         doc.changed.connect(self._on_changed)
+        self.ruler.vb.sigXRangeChanged.connect(self._range_moved)
+        view.subscribe(lambda _name: self._show_range(), "visible_range")
         self.ctx.activeLaneChanged.connect(self._update_actions)
         self.ctx.selectionChanged.connect(self._update_actions)
         self.ctx.toolChanged.connect(self._update_actions)
@@ -129,8 +137,17 @@ class LaneStack(QWidget):
 
     def zoom_fit(self) -> None:
         proj = self.doc.project
-        dur = proj.clip.duration if proj else 1.0
-        self.ruler.vb.setXRange(0.0, dur, padding=0.0)
+        self.view.visible_range = (0.0, proj.clip.duration if proj else 1.0)
+        self._show_range()  # also when the view state already held that window
+
+    def _range_moved(self, _vb, rng) -> None:
+        self.view.visible_range = (float(rng[0]), float(rng[1]))
+
+    def _show_range(self) -> None:
+        rng = self.view.visible_range
+        a, b = self.ruler.vb.viewRange()[0]
+        if rng is not None and (abs(a - rng[0]) > 1e-9 or abs(b - rng[1]) > 1e-9):
+            self.ruler.vb.setXRange(rng[0], rng[1], padding=0.0)
 
     # -- document --------------------------------------------------------------------------------
     def _on_changed(self, part: str) -> None:
@@ -147,7 +164,8 @@ class LaneStack(QWidget):
                 self.zoom_fit()
             for lane in self.lanes:
                 lane.refresh()
-            self.heard.set_box_only()
+            self.envelope.show_take(force=True)  # this subject's selected take if loaded, else none
+            self.heard.show_take(force=True)  # (the box alone)
             return
         if part == "envelope":
             self.envelope.refresh()

@@ -144,7 +144,9 @@ class DistanceLane(_TrajectoryLane):
 
 
 class HeardLane(Lane):
-    """Read-only: box x-range on screen (band), box centre (dotted) and the heard direction (line)."""
+    """Read-only: box x-range on screen (band), box centre (dotted) and the heard direction (line).
+
+    Follows the view state: the selected take's alignment once it is loaded, the box alone before."""
 
     title = "Heard vs box"
     colour = style.HEARD
@@ -169,6 +171,19 @@ class HeardLane(Lane):
         self.cache_items(self.band, self.centre, self.heard, self.margin_lo, self.margin_hi)
         self.readout.setText("select a take")
         self.alignment = None
+        ctx.view.subscribe(lambda _name: self.show_take(), "selected_take", "take_cache")
+
+    def show_take(self, force: bool = False) -> None:
+        """The selected take of this subject once loaded; the box alone when nothing is selected here."""
+        shown, proj = self.ctx.shown_take(), self.ctx.doc.project
+        if shown is None or proj is None:
+            if self.ctx.view.selected_take is None or force:
+                self.set_box_only()
+            return
+        take, result = shown
+        al = result.get("alignment")
+        if al is not None and (force or al is not self.alignment):
+            self.set_alignment(al, proj.clip.width, take.name)
 
     def set_box_only(self) -> None:
         """Show the box band from the track alone (before any take is selected)."""

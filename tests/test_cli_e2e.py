@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from stereosync_studio.analysis.detect import iou
 from stereosync_studio.cli import main
 from tests.walker import cached_walker_clip
 
@@ -29,14 +30,6 @@ def _files(footsteps_dir: Path, surface: str) -> list[str]:
     files = sorted(str(p) for p in footsteps_dir.rglob(f"*{surface}*.ogg"))
     assert files, f"no {surface} samples in {footsteps_dir}"
     return files
-
-
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 @pytest.fixture(scope="module", params=["crossing", "zigzag"])
@@ -55,7 +48,7 @@ def test_analyze_writes_per_frame_boxes(walker, tmp_path, capsys):
     assert data["fps"] == pytest.approx(walker.fps)
     assert len(data["frames"]) == walker.n_frames
     assert data["frames"][1]["t"] == pytest.approx(1 / walker.fps, abs=1e-4)
-    ious = [_iou(f["box"], walker.boxes[i]) if f["box"] else 0.0 for i, f in enumerate(data["frames"])]
+    ious = [iou(f["box"], walker.boxes[i]) if f["box"] else 0.0 for i, f in enumerate(data["frames"])]
     assert np.mean(ious) >= 0.7
     assert all(f["distance"] is None or f["distance"] > 0 for f in data["frames"])
     assert len(data["envelope"]["values"]) > 100

@@ -20,20 +20,13 @@ import soundfile as sf
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from stereosync_studio.analysis.detect import iou  # noqa: E402
 from stereosync_studio.cli import main as cli  # noqa: E402
 from tests.walker import cached_walker_clip  # noqa: E402
 
 FOOTSTEPS = ROOT / "tests" / "data" / "footsteps"
 SCENARIOS = ("crossing", "zigzag", "approaching")
 SEEDS = (0, 1)
-
-
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def figures(scenario: str, work: Path) -> dict[str, float]:
@@ -44,7 +37,7 @@ def figures(scenario: str, work: Path) -> dict[str, float]:
     a = work / f"{scenario}.json"
     assert cli(["-q", "analyze", truth.path, "-o", str(a)]) == 0
     frames = json.loads(a.read_text())["frames"]
-    ious = [_iou(f["box"], truth.boxes[i]) if f["box"] else 0.0 for i, f in enumerate(frames)]
+    ious = [iou(f["box"], truth.boxes[i]) if f["box"] else 0.0 for i, f in enumerate(frames)]
     out = work / scenario
     e, al, f1 = [], [], []
     for seed in SEEDS:

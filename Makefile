@@ -6,7 +6,10 @@ VPY := $(VENV)/bin/python
 PIP := $(VPY) -m pip
 STAMP := $(VENV)/.installed
 REQS := requirements/constraints.txt requirements/app.txt requirements/nodeps.txt requirements/diffusion.txt pyproject.toml
-APT_PKGS := libportaudio2 libsndfile1 xvfb libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3
+# pulseaudio, pulseaudio-utils, libasound2-plugins: tests/test_audition_real.py plays through a user-level
+# PulseAudio null sink (PortAudio reaches it through ALSA's pulse plugin) and records its monitor.
+# espeak-ng: the dialogue of the busy guide-track fixtures (tests/busy_guide.py; formant speech without it).
+APT_PKGS := libportaudio2 libsndfile1 libmysofa1 xvfb libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0 libegl1 libgl1 libglib2.0-0 libfontconfig1 libdbus-1-3 pulseaudio pulseaudio-utils libasound2-plugins espeak-ng
 export HF_HUB_OFFLINE := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -31,6 +34,7 @@ $(STAMP): $(REQS)
 	$(PIP) install -q --no-deps -r requirements/nodeps.txt
 	$(PIP) install -q -c requirements/constraints.txt -r requirements/diffusion.txt
 	$(PIP) install -q --no-deps --no-build-isolation -e .
+	$(VPY) -m stereosync_studio.learned.reid_export >/dev/null || echo "warning: re-identification model not converted (tracking uses colour and motion only)"
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -44,7 +48,7 @@ run: venv resources/demo/demo.mp4
 lint-imports: venv
 	$(VENV)/bin/lint-imports --no-cache
 
-test: venv lint-imports
+test: venv sysdeps lint-imports
 	QT_QPA_PLATFORM=offscreen $(VPY) -m pytest -q tests
 
 test-fast: venv

@@ -95,6 +95,16 @@ def wait_idle(qtbot, win, timeout: int = 120000) -> None:
     qtbot.waitUntil(lambda: not win.runner.busy(), timeout=timeout)
 
 
+def generate_takes(qtbot, win, n: int) -> list:
+    """Set the engine panel's Takes to `n`, click Generate, wait: the shown subject's takes."""
+    from PySide6.QtCore import Qt
+
+    win.engine_panel.n_takes.setValue(n)
+    qtbot.mouseClick(win.engine_panel.b_generate, Qt.LeftButton)
+    wait_idle(qtbot, win)
+    return list(win.doc.source.takes)
+
+
 # -- mouse input -----------------------------------------------------------------------------------
 def _send(viewport, kind, pos, button, buttons, modifiers=None):
     from PySide6.QtCore import QPointF, Qt
@@ -186,17 +196,24 @@ class RecordingPrompts:
         self.errors: list[str] = []
         self.questions: list[str] = []
         self._confirm, self._text, self._open_file = confirm, text, open_file
+        self.recover_answer = "recover"
+        self.actions: list[str] = []
 
     def status(self, text: str, ms: int = 6000) -> None:
         self.statuses.append(text)
 
-    def error(self, text: str, details: str = "") -> None:
+    def error(self, text: str, details: str = "", actions=()) -> None:
         self.errors.append(text)
+        self.actions = [label for label, _fn in actions]
         self.last_error = text
 
     def confirm(self, title: str, text: str) -> bool:
         self.questions.append(title)
         return self._confirm
+
+    def ask_recover(self, text: str) -> str:
+        self.questions.append("Recover changes")
+        return self.recover_answer
 
     def ask_unsaved(self, name: str) -> str:
         return "discard"

@@ -215,10 +215,12 @@ def test_features_for_windows():
     track = Track(np.array([[100, 100, 300, 500], [np.nan] * 4, [300, 100, 500, 500]], float))
     b = boxes_normalised(track, (1000, 1000))
     assert np.allclose(b[1], [0.2, 0.1, 0.4, 0.5])  # gap interpolated, normalised to the frame
-    traj = Trajectory(np.array([-0.5, 0.0, 0.5]), np.array([1.0, 1.0, 2.0]), 10.0)
+    traj = Trajectory(np.array([-0.5, 0.0, 0.5]), np.array([1.0, 1.0, 2.0]), 10.0, pan_mode="lens")
     synth = boxes_normalised(None, (1280, 720), traj)
     cx = (synth[:, 0] + synth[:, 2]) / 2
     assert np.allclose(cx, [0.0, 0.5, 1.0], atol=1e-6)  # pan +-0.5 = frame edges (90 deg lens)
+    screen = boxes_normalised(None, (1280, 720), Trajectory(np.array([-1.0, 0.0, 0.5]), np.ones(3), 10.0))
+    assert np.allclose((screen[:, 0] + screen[:, 2]) / 2, [0.0, 0.5, 0.75], atol=1e-6)  # screen width: +-1 = edges
     assert synth[2, 3] - synth[2, 1] < synth[1, 3] - synth[1, 1]  # farther = smaller box
     tok = tokens_over_window(np.arange(10, dtype=float), 10.0, 0.2, 0.5, 8.0)
     assert tok.shape == (4, 1) and np.allclose(tok[:, 0], [2.125, 3.375, 4.625, 5.875])  # frame i is at (i + 0.5) / fps

@@ -103,8 +103,11 @@ def test_range_scale_smooth_clear():
     assert np.allclose(scaled[m], v[m] * 1.5) and np.all(scaled[~m] == v[~m])
     pan = et.scale_range(np.full(100, -0.4), t, 0, 10, 3.0, -1.0, 1.0)
     assert np.all(pan == -1.0)  # clipped to the lane's range
-    smooth = et.smooth_range(v, t, 2.0, 4.0, 0.5)
-    assert np.std(smooth[m]) < 0.2 * np.std(v[m]) and np.all(smooth[~m] == v[~m])
+    tf = np.arange(3445) / 344.5  # the envelope's grid
+    vf = np.where(np.arange(len(tf)) % 2 == 0, 0.2, 0.6)
+    mf = (tf >= 2.0) & (tf <= 4.0)
+    smooth = et.smooth_range(vf, tf, 2.0, 4.0, strength=1.0)
+    assert np.std(smooth[mf]) < 0.2 * np.std(vf[mf]) and np.all(smooth[~mf] == vf[~mf])
     cleared = et.clear_range(v, t, 4.0, 2.0, 1.0)  # reversed range works too
     assert np.all(cleared[m] == 1.0) and np.all(cleared[~m] == v[~m])
 

@@ -203,7 +203,7 @@ def test_split_at_playhead_then_merge_back(qtbot, window, two_project_file):
     assert np.allclose(first.track.boxes[:frame], original[:frame], atol=0.006, equal_nan=True)
     assert np.allclose(second.track.boxes[frame:], original[frame:], atol=0.006, equal_nan=True)
     assert window.doc.source.name == "subject1"
-    assert window.doc.undo_stack.undo_label() == f"Split subject1 at frame {frame + 1}"
+    assert window.doc.undo_stack.undo_label() == f"Split subject1 at frame {frame}"  # frames count from 0
 
     # merging the new half back gives one subject seen on both sides again
     window.subjects.select_subject("subject3")

@@ -94,8 +94,10 @@ def test_render_takes_seeds_numbers_and_never_overwrites(analysed, tmp_path):
         assert 0 <= t.metrics["e_l1"] < t.metrics["e_l1_silence"]
     (tmp_path / f"{project.name}_take03.wav").write_bytes(b"not mine")  # a file already there stays
     again = jobs.render_takes(project, tmp_path, n_takes=1, seed=9)
-    assert again[0].name == "take04" and (tmp_path / f"{project.name}_take03.wav").read_bytes() == b"not mine"
-    assert [t.name for t in project.source().takes] == ["take01", "take02", "take04"]
+    # numbering comes from the project's own takes; the stray file is kept and the new one named beside it
+    assert again[0].name == "take03" and (tmp_path / f"{project.name}_take03.wav").read_bytes() == b"not mine"
+    assert again[0].path == str(tmp_path / f"{project.name}_take03-2.wav")
+    assert [t.name for t in project.source().takes] == ["take01", "take02", "take03"]
 
 
 def test_a_cancelled_render_writes_nothing(analysed, tmp_path):

@@ -32,7 +32,7 @@ def band_energy(x, lo, hi):
     return float(np.sum(signal.sosfilt(sos, x.astype(np.float64)) ** 2))
 
 
-DRY = {"air_absorption": False}
+DRY = {"air_absorption": False, "hrtf": "head-model"}  # the spherical-head model; KEMAR: test_acoustics.py
 
 
 def test_options_cover_the_documented_keys():
@@ -136,8 +136,12 @@ def test_width_and_lens_remap():
     mono = spatial.render(x, SR, static(0.6), {**DRY, "width": 0.0})
     assert np.allclose(mono[0], mono[1])
     # pan 0.5 is the frame edge of a 90 deg lens; with a 60 deg lens the edge is 30 deg = pan 1/3
-    narrow = spatial.render(x, SR, static(0.5), {**DRY, "hfov_deg": 60.0})
+    lens = static(0.5)
+    lens.pan_mode = "lens"  # the lens re-map applies to lens-mapped trajectories (screen width is the default)
+    narrow = spatial.render(x, SR, lens, {**DRY, "hfov_deg": 60.0})
     assert panning.pan_from_ild(ild_db(narrow[0], narrow[1])) == pytest.approx(1 / 3, abs=0.005)
+    screen = spatial.render(x, SR, static(0.5), {**DRY, "hfov_deg": 60.0})  # screen-width pans stay put
+    assert panning.pan_from_ild(ild_db(screen[0], screen[1])) == pytest.approx(0.5, abs=0.005)
 
 
 def test_stereo_itd_and_head_shadow_options():
@@ -189,8 +193,10 @@ def test_binaural_pinna_option_colours_but_keeps_the_direction():
 # ---------------------------------------------------------------- SOFA
 
 def write_sofa(path, sr=48000):
-    """A tiny synthetic SOFA: per direction a pure delay and gain per ear (+ an elevated ring)."""
-    import h5py
+    """A tiny synthetic SOFA (written by sofar, the reader the app uses): per direction a pure
+    delay and gain per ear (+ an elevated ring)."""
+    import sofar
+
     az = np.arange(0, 360, 30.0)  # SOFA azimuth: counter-clockwise, 90 = left
     rows, pos = [], []
     for el in (0.0, 30.0):
@@ -203,11 +209,11 @@ def write_sofa(path, sr=48000):
             ir[1, 10 - int(round(8 * np.sin(rel)))] = right_gain
             rows.append(ir * (0.2 if el else 1.0))
             pos.append([a, el, 1.2])
-    with h5py.File(path, "w") as f:
-        f.create_dataset("Data.IR", data=np.asarray(rows))
-        f.create_dataset("Data.SamplingRate", data=np.array([float(sr)]))
-        ds = f.create_dataset("SourcePosition", data=np.asarray(pos))
-        ds.attrs["Units"] = b"degree, degree, metre"
+    sofa = sofar.Sofa("SimpleFreeFieldHRIR")
+    sofa.Data_IR = np.asarray(rows)
+    sofa.Data_SamplingRate = float(sr)
+    sofa.SourcePosition = np.asarray(pos)
+    sofar.write_sofa(str(path), sofa)
     return path
 
 

@@ -42,8 +42,9 @@ from .motion import SubjectMotion, analyze_subjects
 log = logging.getLogger(__name__)
 
 MIN_GAP = 0.25  # s: no two steps of one subject closer than this
-HI_FRAC, LO_FRAC = 0.5, 0.15  # hysteresis levels between the running floor and peak
+HI_FRAC, LO_FRAC = 0.4, 0.2  # hysteresis levels between the running floor and peak
 MIN_SWING = 0.08  # s: a swing is above the high level this long (one-frame blips are noise)
+LAND_FRAC = 0.2  # the heel strikes where the falling speed is this close to the stance level
 WALK_SPEED = 0.75  # box heights per second of an ordinary walk (1.3 m/s for 1.75 m)
 STEP_PEAK = 0.25  # envelope peak of one step at distance 1 and walking speed
 
@@ -52,14 +53,16 @@ Step = tuple[float, float]  # (time s, confidence 0..1)
 
 # ----------------------------------------------------------------------------- detector
 
-def contacts_from_speed(times: np.ndarray, speed: np.ndarray, fps: float, window_s: float = 1.6,
+def contacts_from_speed(times: np.ndarray, speed: np.ndarray, fps: float, window_s: float = 1.0,
                         min_peak: float = 0.12) -> list[Step]:
     """Contacts where a speed signal falls from 'moving' to 'still' (hysteresis, relative levels).
 
     `times` are the sample times of `speed` (box heights/s, NaN = unknown). The levels follow a
-    running 10th (floor) and 90th (peak) percentile over `window_s`, but the high level never
-    drops below 30 % of the clip's own swing speed, so a standing subject's jitter is no step;
-    a swing must stay above the high level for MIN_SWING (at least two samples).
+    running 10th (floor) and 90th (peak) percentile over `window_s`; the high level never drops
+    below 30 % of the swing speed around it (over twice `window_s`) nor below `min_peak`, so a
+    standing subject's jitter is no step while the short, slow steps of a turn on the spot or
+    the foreshortened swing of a walk towards the camera still are; a swing must stay above
+    the high level for MIN_SWING (at least two samples).
     """
     s = np.asarray(speed, np.float64)
     ok = np.isfinite(s)
@@ -71,8 +74,9 @@ def contacts_from_speed(times: np.ndarray, speed: np.ndarray, fps: float, window
     floor = percentile_filter(sf, 10, size=w, mode="nearest")
     top = percentile_filter(sf, 90, size=w, mode="nearest")
     global_top = float(np.percentile(sf[ok], 90))
+    local_top = top
     span = np.maximum(top - floor, 1e-6)
-    hi = np.maximum(floor + HI_FRAC * span, max(0.3 * global_top, min_peak))
+    hi = np.maximum(floor + HI_FRAC * span, np.maximum(0.3 * local_top, min_peak))
     lo = floor + LO_FRAC * span
     min_swing = max(2, int(round(MIN_SWING * fps)))
     out: list[Step] = []
@@ -91,15 +95,34 @@ def contacts_from_speed(times: np.ndarray, speed: np.ndarray, fps: float, window
             swing = False
             continue
         if s[i] < lo[i] and i > 0 and ok[i - 1]:
-            a, b = s[i - 1], s[i]
-            frac = (a - lo[i]) / (a - b) if a > b else 1.0
-            t = times[i - 1] + float(np.clip(frac, 0.0, 1.0)) * (times[i] - times[i - 1])
+            t = _landing(times, s, i, peak)
             after = np.nanmean(s[i:i + 3])
             contrast = float(np.clip((peak - after) / max(peak, 1e-9), 0.0, 1.0))
             strength = float(np.clip(peak / max(0.6 * global_top, 1e-9), 0.0, 1.0))
             out.append((float(t), contrast * strength))
             swing = False
     return out
+
+
+def _landing(times: np.ndarray, s: np.ndarray, i: int, peak: float) -> float:
+    """When the foot lands, for a swing that fell below the low level at sample i: where the
+    falling speed reaches LAND_FRAC of the way from the stance minimum just after (up to
+    three samples) to the swing's peak. A foot eases into its landing, so the speed falls
+    well before the heel strikes: timing on the low level alone is early, most of all when
+    the swing is foreshortened (walking towards the camera)."""
+    seg = s[i:i + 3]
+    low = float(np.nanmin(seg)) if np.isfinite(seg).any() else float(s[i])
+    level = low + LAND_FRAC * (peak - low)
+    j = i
+    while j + 1 < len(s) and np.isfinite(s[j + 1]) and s[j + 1] < s[j] and s[j] > level:
+        j += 1  # still falling towards the stance level
+    while j > 0 and np.isfinite(s[j - 1]) and s[j - 1] <= level:
+        j -= 1
+    if j == 0 or not np.isfinite(s[j - 1]):
+        return float(times[j])
+    a, b = s[j - 1], s[j]
+    frac = (a - level) / (a - b) if a > b else 1.0
+    return float(times[j - 1] + np.clip(frac, 0.0, 1.0) * (times[j] - times[j - 1]))
 
 
 def merge_close(steps: list[Step], min_gap: float = MIN_GAP) -> list[Step]:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from ..core.errors import Cancelled, StereoSyncError
+from .lanes import ENVELOPE_HELP, add_pan_args, apply_pan, apply_references, pan_settings, print_guide_note
 from ..core.progress import CancelToken
 
 
@@ -41,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="track the subject and derive envelope/trajectory")
     a.add_argument("clip")
     a.add_argument("--box", help="seed box x0,y0,x1,y1@FRAME (pixels of the original frame)")
-    a.add_argument("--envelope", default="auto", help="auto | audio | video | none | FILE.csv (auto: audio if audible)")
-    a.add_argument("--hfov", type=float, default=90.0, help="camera horizontal field of view (deg)")
+    a.add_argument("--envelope", default="auto", help=ENVELOPE_HELP)
+    add_pan_args(a, 90.0)
     a.add_argument("-o", "--output", required=True, help="analysis JSON to write")
     a.add_argument("--project", help="also save the project file here")
     _add_subject_args(a)
@@ -50,15 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("render", help="generate spatially aligned stereo takes")
     r.add_argument("clip", nargs="?", help="video clip (or use --project)")
     r.add_argument("--project", help="render an edited project (.stereosync.json)")
-    r.add_argument("--reference", help="reference sound: file or folder")
-    r.add_argument("--envelope", default=None, help="auto | audio | video | none | FILE.csv (auto: audio if audible)")
+    r.add_argument("--reference", action="append", default=[], metavar="PATH[@START-END]",
+                   help="reference sound: file or folder; PATH@START-END (repeatable) is a surface region, "
+                        "e.g. grass/@0-4.2 gravel/@4.2-8: each step draws from the region it falls in")
+    r.add_argument("--envelope", default=None, help=ENVELOPE_HELP)
     r.add_argument("--box", help="seed box x0,y0,x1,y1@FRAME")
     r.add_argument("--takes", type=_at_least(1), default=1)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--sr", type=_at_least(8000), default=48000, help="output sample rate")
     r.add_argument("--engine", default=None, help="sampler (default) | diffusion")
     r.add_argument("--binaural", action="store_true", help="binaural (head model) instead of stereo panning")
-    r.add_argument("--hfov", type=float, default=None, help="camera horizontal field of view (deg)")
+    add_pan_args(r, None)
     r.add_argument("--option", action="append", default=[], metavar="KEY=VALUE", help="engine option")
     r.add_argument("--models", default="models", help="checkpoint folder")
     r.add_argument("--preview", action="store_true", help="also write an mp4 with the take muxed")
@@ -78,6 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--sr", type=int, default=48000, choices=[44100, 48000, 96000])
     x.add_argument("--bits", type=int, default=24, choices=[16, 24, 32])
     x.add_argument("--preview", action="store_true")
+    x.add_argument("--daw", default="", metavar="FORMATS",
+                   help="also write DAW sessions beside the stems: reaper, aaf (comma-separated)")
+    x.add_argument("--loudness", default=None, metavar="LUFS",
+                   help="normalise each stem to this integrated loudness (e.g. -23) under a -1 dBTP ceiling")
+    x.add_argument("--reverb-stem", action=argparse.BooleanOptionalAction, default=None,
+                   help="deliver each take's Space as its own <stem>_reverb.wav, or mixed in "
+                        "(default: as each take was set)")
+    x.add_argument("--timecode", default=None, metavar="HH:MM:SS:FF",
+                   help="timeline start (default: the clip's own timecode, else 00:00:00:00)")
 
     try:
         from .train import add_train_parser
@@ -85,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_train_parser(sub)
     except ImportError:
         pass
+    from .batch import add_batch_parser
+
+    add_batch_parser(sub)
     try:
         from .mapper import add_mapper_parser
 
@@ -133,9 +148,12 @@ def cmd_analyze(args, progress, cancel) -> int:
     from .. import jobs
 
     box = jobs.parse_box(args.box) if args.box else None
+    pan_mode, pan_width = pan_settings(args)
     project = jobs.analyze_clip(args.clip, box, envelope=_auto_envelope(args.clip, args.envelope),
                                 hfov_deg=args.hfov, subjects=args.subjects, max_subjects=args.max_subjects,
-                                models_dir=args.models, progress=progress, cancel=cancel)
+                                models_dir=args.models, progress=progress, cancel=cancel,
+                                pan_mode=pan_mode, pan_width=pan_width)
+    print_guide_note(project, args.quiet)
     times = _frame_times(args.clip, project.clip.n_frames, project.clip.fps)
     per_source = [{"name": s.name, "frames": _frames_json(s, times), "envelope": s.envelope.to_dict()}
                   for s in project.sources]
@@ -179,7 +197,7 @@ def _auto_envelope(clip: str, mode: str | None) -> str:
 
 def cmd_render(args, progress, cancel) -> int:
     from .. import jobs
-    from ..core.project import Project, Reference
+    from ..core.project import Project
     from ..core.progress import sub_progress
 
     options = _parse_options(args.option)
@@ -191,22 +209,21 @@ def cmd_render(args, progress, cancel) -> int:
         project = Project.load(args.project)
         if args.sr:
             project.sample_rate = args.sr
+        apply_pan(project, args)
         analysis_part = 0.0
     else:
         if not args.clip:
             raise StereoSyncError("render needs a CLIP or --project")
         box = jobs.parse_box(args.box) if args.box else None
+        pan_mode, pan_width = pan_settings(args)
         project = jobs.analyze_clip(args.clip, box, envelope=_auto_envelope(args.clip, args.envelope),
                                     hfov_deg=args.hfov or 90.0, sample_rate=args.sr, subjects=args.subjects,
                                     max_subjects=args.max_subjects, models_dir=args.models,
-                                    progress=sub_progress(progress, 0.0, 0.5), cancel=cancel)
+                                    progress=sub_progress(progress, 0.0, 0.5), cancel=cancel,
+                                    pan_mode=pan_mode, pan_width=pan_width)
+        print_guide_note(project, args.quiet)
         analysis_part = 0.5
-    if args.hfov:
-        for s in project.sources:
-            s.trajectory.hfov_deg = args.hfov
-    if args.reference:
-        for s in project.sources:
-            s.reference = Reference(str(Path(args.reference).resolve()))
+    apply_references(project, args.reference)
     for s in project.sources:
         if not s.reference.path and not s.reference.files:
             raise StereoSyncError(f"source {s.name!r} has no reference sound: pass --reference FILE_OR_DIR")
@@ -246,9 +263,24 @@ def cmd_export(args, progress, cancel) -> int:
     takes = [(s.name, t) for s in project.sources for t in s.takes if not t.muted]
     if not takes:
         raise StereoSyncError(f"{args.project}: project has no takes to export")
-    jobs.export_stems(project, takes, args.output, args.sr, args.bits, args.preview, progress=progress,
-                      cancel=cancel)
+    if args.timecode:
+        project.settings["start_timecode"] = args.timecode
+        _check_timecode(args.timecode, project.clip.fps)
+    result = jobs.export_stems(project, takes, args.output, args.sr, args.bits, args.preview,
+                               loudness=args.loudness, daw=args.daw, reverb_stem=args.reverb_stem,
+                               progress=progress, cancel=cancel)
+    for warning in result.warnings:
+        print(f"stereosync: warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _check_timecode(text: str, fps: float) -> None:
+    from ..media.timecode import parse_timecode
+
+    try:
+        parse_timecode(text, fps)
+    except ValueError as exc:
+        raise StereoSyncError(f"bad --timecode: {exc}") from None
 
 
 COMMANDS = {"analyze": cmd_analyze, "render": cmd_render, "eval": cmd_eval, "export": cmd_export}

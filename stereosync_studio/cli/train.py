@@ -14,6 +14,7 @@ A face: it parses the arguments and reports; the work is `jobs.train.train_adapt
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -43,6 +44,10 @@ def add_train_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--save-every", type=int, default=500, help="checkpoint every N steps")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda", "mps"], default="auto")
+    p.add_argument("--devices", type=int, default=1,
+                   help="processes to train with: one per GPU (or CPU processes, gloo); the command re-runs itself per rank")
+    p.add_argument("--strategy", choices=["auto", "ddp", "fsdp"], default="auto",
+                   help="multi-device strategy (auto = ddp when --devices > 1)")
     g = p.add_argument_group("adapter shape (new adapters only; a resumed one keeps its own)")
     g.add_argument("--depth-factor", type=float, default=0.2, help="fraction of DiT blocks in the ControlNet")
     g.add_argument("--chunk-seconds", type=float, default=2.0, help="training chunk length (paper: 2 s)")
@@ -80,7 +85,7 @@ def run_train(args: argparse.Namespace, progress: ProgressFn | None = None,
     the adapter first). `progress`/`cancel` come from the main CLI when it dispatches here."""
     base = Path(args.base)
     out = Path(args.out) if args.out else default_adapter_path(base)
-    quiet = bool(getattr(args, "quiet", False))
+    quiet = bool(getattr(args, "quiet", False)) or os.environ.get("LOCAL_RANK", "0") != "0"  # rank 0 reports
     progress = (lambda f, m="": None) if quiet else (progress or _printer())
     cancel = cancel or CancelToken()
     previous = None
@@ -94,7 +99,7 @@ def run_train(args: argparse.Namespace, progress: ProgressFn | None = None,
                    "depth_source": args.depth_source}
         settings = {"steps": args.steps, "batch_size": args.batch_size, "lr": args.lr,
                     "cfg_dropout": args.cfg_dropout, "save_every": args.save_every, "seed": args.seed,
-                    "device": args.device}
+                    "device": args.device, "devices": args.devices, "strategy": args.strategy}
         result = train_adapter(args.clips, base, out, args.clap, settings, adapter, args.cache,
                                fresh=args.fresh, prepare_only=args.prepare_only, progress=progress,
                                cancel=cancel)
@@ -110,6 +115,8 @@ def run_train(args: argparse.Namespace, progress: ProgressFn | None = None,
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+    if getattr(result, "rank", 0):
+        return 0  # another rank of a multi-device run: rank 0 reports
     if args.prepare_only:
         print(f"prepared {result.chunks} chunks")
     elif result.steps_run == 0:

@@ -3,7 +3,10 @@
 The hop is the papers' one (librosa rms, frame 512, hop 128 at 44.1 kHz), so an envelope
 computed from audio and one drawn in the Studio share a grid: ENVELOPE_RATE frames per second.
 Step events (seconds) are optional: when set (by the user or by video analysis) the sampler
-places one grain per event; when None, the engine finds events as envelope peaks.
+places one grain per event; when None, the steps an analysis found (`found`: the footsteps
+of the guide track) are placed, and without those the engine finds steps at envelope peaks.
+`found` steps are the analysis' proposal, not the designer's: the Studio shows them as the
+planned steps, and setting `events` overrides them.
 """
 
 from __future__ import annotations
@@ -25,13 +28,20 @@ class Envelope:
     values: np.ndarray
     rate: float = ENVELOPE_RATE
     events: list[float] | None = None
-    origin: str = "drawn"  # audio | video | csv | drawn | mapper
+    origin: str = "drawn"  # audio | video | csv | drawn | mapper | performed
+    found: list[float] | None = None  # steps an analysis found (used when `events` is None)
 
     def __post_init__(self) -> None:
         v = np.asarray(self.values, dtype=np.float32).reshape(-1)
         self.values = np.clip(np.nan_to_num(v, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
         if self.events is not None:
             self.events = sorted(float(t) for t in self.events)
+        if self.found is not None:
+            self.found = sorted(float(t) for t in self.found)
+
+    def steps(self) -> list[float] | None:
+        """The steps to place: the designer's `events`, else the `found` ones (None: neither)."""
+        return self.events if self.events is not None else self.found
 
     @property
     def duration(self) -> float:
@@ -59,7 +69,8 @@ class Envelope:
         m = min(n, len(self.values))
         v[:m] = self.values[:m]
         ev = None if self.events is None else [t for t in self.events if t <= seconds]
-        return Envelope(v, self.rate, ev, self.origin)
+        found = None if self.found is None else [t for t in self.found if t <= seconds]
+        return Envelope(v, self.rate, ev, self.origin, found)
 
     @classmethod
     def silent(cls, seconds: float, rate: float = ENVELOPE_RATE) -> "Envelope":
@@ -75,21 +86,24 @@ class Envelope:
         return cls(v.astype(np.float32), rate, None, origin)
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "rate": self.rate,
             "values": [round(float(x), 5) for x in self.values],
             "events": self.events,
             "origin": self.origin,
         }
+        if self.found is not None:
+            d["found"] = [round(float(t), 5) for t in self.found]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "Envelope":
         return cls(np.asarray(d.get("values", []), np.float32), float(d.get("rate", ENVELOPE_RATE)),
-                   d.get("events"), d.get("origin", "drawn"))
+                   d.get("events"), d.get("origin", "drawn"), d.get("found"))
 
     def copy(self) -> "Envelope":
         return Envelope(self.values.copy(), self.rate, None if self.events is None else list(self.events),
-                        self.origin)
+                        self.origin, None if self.found is None else list(self.found))
 
 
 

@@ -15,7 +15,9 @@ from typing import Any
 
 from .envelope import Envelope
 from .fileio import atomic_write_text
+from .guide import GuideReport
 from .project_schema import project_problem
+from .surfaces import region_label
 from .errors import InputError
 from .timebase import TimeBase
 from .track import Track
@@ -65,6 +67,28 @@ class Reference:
 
 
 @dataclass
+class SurfaceRegion:
+    """A stretch of the clip [start, end) s where the subject walks on `reference`'s surface
+    (`core.surfaces`: steps draw from the region their onset falls in)."""
+
+    start: float
+    end: float
+    reference: Reference = field(default_factory=Reference)
+
+    @property
+    def label(self) -> str:
+        return region_label(self.reference.path or (self.reference.files[0] if self.reference.files else "?"),
+                            self.start, self.end)
+
+    def to_dict(self) -> dict:
+        return {"start": float(self.start), "end": float(self.end), "reference": self.reference.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SurfaceRegion":
+        return cls(float(d["start"]), float(d["end"]), Reference.from_dict(d.get("reference", {})))
+
+
+@dataclass
 class TakeInfo:
     """A generated take on disk with how it was made and how it scored."""
 
@@ -78,6 +102,8 @@ class TakeInfo:
     options: dict[str, Any] = field(default_factory=dict)
     muted: bool = False
     solo: bool = False
+    made_from: dict[str, str] = field(default_factory=dict)  # core.fingerprint of its source at render time
+    metrics_at_render: dict[str, float] = field(default_factory=dict)  # its scores when it was made
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -101,6 +127,7 @@ class Source:
     engine: str = "sampler"
     engine_options: dict[str, Any] = field(default_factory=dict)
     features: dict[str, list] = field(default_factory=dict)  # per-frame extras (depth, box stats)
+    surfaces: list[SurfaceRegion] = field(default_factory=list)  # the Surface lane: regions of the clip
 
     def to_dict(self) -> dict:
         return {
@@ -108,6 +135,7 @@ class Source:
             "trajectory": self.trajectory.to_dict(), "reference": self.reference.to_dict(),
             "takes": [t.to_dict() for t in self.takes], "engine": self.engine,
             "engine_options": dict(self.engine_options), "features": dict(self.features),
+            "surfaces": [r.to_dict() for r in self.surfaces],
         }
 
     def copy(self) -> "Source":
@@ -119,7 +147,8 @@ class Source:
         return cls(d["name"], Track.from_dict(d["track"]), Envelope.from_dict(d["envelope"]),
                    Trajectory.from_dict(d["trajectory"]), Reference.from_dict(d.get("reference", {})),
                    [TakeInfo.from_dict(t) for t in d.get("takes", [])], d.get("engine", "sampler"),
-                   dict(d.get("engine_options", {})), dict(d.get("features", {})))
+                   dict(d.get("engine_options", {})), dict(d.get("features", {})),
+                   [SurfaceRegion.from_dict(r) for r in d.get("surfaces", [])])
 
 
 @dataclass
@@ -130,9 +159,10 @@ class Project:
     clip: ClipInfo
     sources: list[Source] = field(default_factory=list)
     sample_rate: int = 48000
-    guide_envelope: Envelope | None = None  # RMS of the clip's own audio, for display and eval
+    guide_envelope: Envelope | None = None  # the footsteps isolated from the clip's own audio (display, eval)
     path: str | None = None  # where it was last saved (not serialised)
     settings: dict[str, Any] = field(default_factory=dict)
+    guide_report: GuideReport | None = None  # the guide's kept steps and rejected transients, with reasons
 
     @property
     def timebase(self) -> TimeBase:
@@ -154,10 +184,10 @@ class Project:
         sources = []
         for s in self.sources:
             d = s.to_dict()
-            ref = d["reference"]
-            ref["path_abs"], ref["files_abs"] = _absolute(ref["path"]), [_absolute(f) for f in ref["files"]]
-            ref["path"] = _rel(ref["path"], relative_to)
-            ref["files"] = [_rel(f, relative_to) for f in ref["files"]]
+            for ref in [d["reference"]] + [r["reference"] for r in d["surfaces"]]:
+                ref["path_abs"], ref["files_abs"] = _absolute(ref["path"]), [_absolute(f) for f in ref["files"]]
+                ref["path"] = _rel(ref["path"], relative_to)
+                ref["files"] = [_rel(f, relative_to) for f in ref["files"]]
             for t in d["takes"]:
                 t["path"], t["path_abs"] = _rel(t["path"], relative_to), _absolute(t["path"])
             sources.append(d)
@@ -165,6 +195,7 @@ class Project:
             "schema": "stereosync-project", "schema_version": SCHEMA_VERSION, "name": self.name,
             "sample_rate": self.sample_rate, "clip": clip, "sources": sources,
             "guide_envelope": None if self.guide_envelope is None else self.guide_envelope.to_dict(),
+            "guide_report": None if self.guide_report is None else self.guide_report.to_dict(),
             "settings": dict(self.settings),
         }
 
@@ -182,16 +213,18 @@ class Project:
         clip.path = _locate(clip.path, d["clip"].get("path_abs"), relative_to)
         sources = [Source.from_dict(s) for s in d.get("sources", [])]
         for s, raw in zip(sources, d.get("sources", [])):
-            ref = raw.get("reference") or {}
-            s.reference.path = _locate(s.reference.path, ref.get("path_abs"), relative_to)
-            backups = ref.get("files_abs") or []
-            s.reference.files = [_locate(f, backups[i] if i < len(backups) else None, relative_to)
-                                 for i, f in enumerate(s.reference.files)]
+            raw_refs = [raw.get("reference") or {}] + [r.get("reference") or {} for r in raw.get("surfaces", [])]
+            for reference, ref in zip([s.reference] + [r.reference for r in s.surfaces], raw_refs):
+                reference.path = _locate(reference.path, ref.get("path_abs"), relative_to)
+                backups = ref.get("files_abs") or []
+                reference.files = [_locate(f, backups[i] if i < len(backups) else None, relative_to)
+                                   for i, f in enumerate(reference.files)]
             for t, raw_take in zip(s.takes, raw.get("takes", [])):
                 t.path = _locate(t.path, raw_take.get("path_abs"), relative_to)
-        ge = d.get("guide_envelope")
+        ge, gr = d.get("guide_envelope"), d.get("guide_report")
         return cls(d.get("name", "untitled"), clip, sources, int(d.get("sample_rate", 48000)),
-                   None if ge is None else Envelope.from_dict(ge), None, dict(d.get("settings", {})))
+                   None if ge is None else Envelope.from_dict(ge), None, dict(d.get("settings", {})),
+                   None if gr is None else GuideReport.from_dict(gr))
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the project JSON atomically (temp file + rename) and remember the path."""

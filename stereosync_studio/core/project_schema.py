@@ -20,6 +20,7 @@ _ENVELOPE = {
         "rate": {"type": "number", "exclusiveMinimum": 0},
         "events": {"anyOf": [{"type": "null"}, _NUM_LIST]},
         "origin": {"type": "string"},
+        "found": {"anyOf": [{"type": "null"}, _NUM_LIST]},
     },
 }
 
@@ -31,6 +32,33 @@ _TAKE = {
         "seed": {"type": "integer"}, "sample_rate": {"type": "integer", "minimum": 8000, "maximum": 768000},
         "created": {"type": "string"}, "metrics": {"type": "object"}, "options": {"type": "object"},
         "muted": {"type": "boolean"}, "solo": {"type": "boolean"},
+        "made_from": {"type": "object", "additionalProperties": {"type": "string"}},
+        "metrics_at_render": {"type": "object"},
+    },
+}
+
+_REFERENCE = {
+    "type": "object",
+    "properties": {"path": {"type": ["string", "null"]}, "files": {"type": "array", "items": {"type": "string"}},
+                   "text": {"type": "string"}},
+}
+
+_SURFACE = {
+    "type": "object",
+    "required": ["start", "end", "reference"],
+    "properties": {"start": {"type": "number"}, "end": {"type": "number"}, "reference": _REFERENCE},
+}
+
+_GUIDE_REPORT = {
+    "type": "object",
+    "properties": {
+        "steps": {"type": "array", "items": {"type": "object", "required": ["time"],
+                                             "properties": {"time": {"type": "number"}, "confidence": {"type": "number"},
+                                                            "source": {"enum": ["audio+picture", "picture", "audio"]}}}},
+        "rejected": {"type": "array", "items": {"type": "object", "required": ["time", "reason"],
+                                                "properties": {"time": {"type": "number"}, "strength": {"type": "number"},
+                                                               "reason": {"type": "string"}}}},
+        "message": {"type": "string"}, "has_footsteps": {"type": "boolean"},
     },
 }
 
@@ -49,13 +77,11 @@ _SOURCE = {
             "type": "object", "required": ["pan", "distance", "fps"],
             "properties": {"pan": _NUM_LIST, "distance": _NUM_LIST, "fps": {"type": "number", "exclusiveMinimum": 0},
                            "hfov_deg": {"type": "number", "exclusiveMinimum": 0, "maximum": 180},
-                           "follow_box": {"type": "boolean"}},
+                           "follow_box": {"type": "boolean"}, "pan_mode": {"enum": ["screen", "lens"]},
+                           "pan_width": {"type": "number", "minimum": 0, "maximum": 1}},
         },
-        "reference": {
-            "type": "object",
-            "properties": {"path": {"type": ["string", "null"]}, "files": {"type": "array", "items": {"type": "string"}},
-                           "text": {"type": "string"}},
-        },
+        "reference": _REFERENCE,
+        "surfaces": {"type": "array", "items": _SURFACE},
         "takes": {"type": "array", "items": _TAKE},
         "engine": {"type": "string"},
         "engine_options": {"type": "object"},
@@ -84,6 +110,7 @@ PROJECT_SCHEMA: dict[str, Any] = {
         },
         "sources": {"type": "array", "items": _SOURCE},
         "guide_envelope": {"anyOf": [{"type": "null"}, _ENVELOPE]},
+        "guide_report": {"anyOf": [{"type": "null"}, _GUIDE_REPORT]},
         "settings": {"type": "object"},
     },
 }
@@ -130,8 +157,9 @@ def _numeric_problem(data: dict) -> str | None:
     for k, src in enumerate(data["sources"]):
         at = ["sources", k]
         checks.append((src["envelope"]["values"], at + ["envelope", "values"], None))
-        if src["envelope"].get("events") is not None:
-            checks.append((src["envelope"]["events"], at + ["envelope", "events"], None))
+        for key in ("events", "found"):
+            if src["envelope"].get(key) is not None:
+                checks.append((src["envelope"][key], at + ["envelope", key], None))
         checks.append((src["trajectory"]["pan"], at + ["trajectory", "pan"], None))
         checks.append((src["trajectory"]["distance"], at + ["trajectory", "distance"], None))
         checks.append((src["track"]["boxes"], at + ["track", "boxes"], 4))
@@ -141,6 +169,25 @@ def _numeric_problem(data: dict) -> str | None:
         problem = _numbers(values, where, width)
         if problem:
             return problem
+    return _surfaces_problem(data)
+
+
+def _surfaces_problem(data: dict) -> str | None:
+    """'sources[k].surfaces: ...' when a subject's surface regions overlap or leave the clip."""
+    from .surfaces import region_label, region_problem
+
+    duration = data["clip"].get("duration")
+    for k, src in enumerate(data["sources"]):
+        regions = src.get("surfaces") or []
+        for i, r in enumerate(regions):
+            problem = _numbers([r["start"], r["end"]], ["sources", k, "surfaces", i], None)
+            if problem:
+                return problem
+        named = [(region_label(str((r.get("reference") or {}).get("path") or f"surfaces[{i}]"), r["start"], r["end"]),
+                  float(r["start"]), float(r["end"])) for i, r in enumerate(regions)]
+        problem = region_problem(named, float(duration) if duration else None)
+        if problem:
+            return f"sources[{k}].surfaces: {problem}"
     return None
 
 

@@ -1,10 +1,19 @@
-"""Per-frame boxes of one subject, with the user's keyframes that always win over the tracker."""
+"""Per-frame boxes of one subject, with the user's keyframes that always win over the tracker.
+
+Confidence per frame (what the Studio's confidence strip draws): 1 a keyframe; 0.6-1 seen
+and verified; 0.35-0.6 doubtful or interpolated; below 0.35 the subject is hidden and the
+box is predicted (coasting); 0 nothing (NaN box). `uncertain_frames` / `next_uncertain` list
+the frames a designer should look at (confidence below `UNCERTAIN`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+
+UNCERTAIN = 0.5  # below this a frame is worth a look
+INTERPOLATED = 0.5  # the confidence of a box interpolated between two keyframes
 
 
 @dataclass
@@ -70,6 +79,65 @@ class Track:
         conf = d.get("confidence")
         return cls(boxes, None if conf is None else np.asarray(conf, np.float64),
                    {int(k): v for k, v in d.get("keyframes", {}).items()})
+
+    # -- where to look ------------------------------------------------------------------------
+    def uncertain_frames(self, threshold: float = UNCERTAIN) -> np.ndarray:
+        """Indices of frames whose confidence is below `threshold` (keyframes never are)."""
+        low = self.confidence < threshold
+        for k in self.keyframes:
+            if 0 <= k < len(low):
+                low[k] = False
+        return np.flatnonzero(low)
+
+    def uncertain_spans(self, threshold: float = UNCERTAIN) -> list[tuple[int, int]]:
+        """Runs of uncertain frames as (first, last + 1), in order."""
+        idx = self.uncertain_frames(threshold)
+        if len(idx) == 0:
+            return []
+        cuts = np.flatnonzero(np.diff(idx) > 1)
+        starts = np.r_[idx[0], idx[cuts + 1]]
+        ends = np.r_[idx[cuts], idx[-1]] + 1
+        return [(int(a), int(b)) for a, b in zip(starts, ends)]
+
+    def next_uncertain(self, frame: int, direction: int = 1, threshold: float = UNCERTAIN) -> int | None:
+        """The first frame of the next (direction > 0) or previous uncertain run from `frame`,
+        or None. Jumps over the run `frame` is in, so repeated calls walk run by run."""
+        spans = self.uncertain_spans(threshold)
+        if direction >= 0:
+            return next((a for a, _ in spans if a > frame), None)
+        return next((a for a, b in reversed(spans) if a < frame and not a <= frame < b), None)
+
+    # -- keyframes -------------------------------------------------------------------------------
+    def interpolate_keyframes(self, start: int, end: int) -> "Track":
+        """A copy with the frames strictly between keyframes `start` and `end` linearly
+        interpolated (confidence `INTERPOLATED`); other frames and keyframes untouched."""
+        if start not in self.keyframes or end not in self.keyframes:
+            raise ValueError(f"frames {start} and {end} must both be keyframes (have {sorted(self.keyframes)})")
+        a, b = sorted((int(start), int(end)))
+        out = self.copy()
+        if b - a < 2:
+            return out
+        t = (np.arange(a + 1, b) - a)[:, None] / float(b - a)
+        ba, bb = np.asarray(self.keyframes[a]), np.asarray(self.keyframes[b])
+        out.boxes[a + 1:b] = ba + t * (bb - ba)
+        out.confidence[a + 1:b] = INTERPOLATED
+        return out
+
+    def interpolate_all_keyframes(self) -> "Track":
+        """Every gap between consecutive keyframes interpolated (a hand-keyed track)."""
+        out = self
+        keys = sorted(self.keyframes)
+        for a, b in zip(keys, keys[1:]):
+            out = out.interpolate_keyframes(a, b)
+        return out if out is not self else self.copy()
+
+    @classmethod
+    def centred_default(cls, n_frames: int, width: int, height: int) -> "Track":
+        """A box in the middle of the frame on every frame (confidence 0): where a designer starts
+        when no person was found. Not a keyframe, so the first edit re-tracks from there."""
+        bw, bh = 0.25 * width, 0.6 * height
+        box = [0.5 * (width - bw), 0.5 * (height - bh), 0.5 * (width + bw), 0.5 * (height + bh)]
+        return cls(np.tile(box, (n_frames, 1)), np.zeros(n_frames))
 
     def copy(self) -> "Track":
         return Track(self.boxes.copy(), self.confidence.copy(), {k: list(v) for k, v in self.keyframes.items()})

@@ -55,6 +55,10 @@ class UndoStack:
     def __len__(self) -> int:
         return len(self._commands)
 
+    def commands(self) -> list[SnapshotCommand]:
+        """Every command in the history, oldest first (to fix up the snapshots, e.g. moved files)."""
+        return list(self._commands)
+
     def can_undo(self) -> bool:
         return self._index > 0
 

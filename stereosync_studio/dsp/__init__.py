@@ -5,7 +5,8 @@ the RMS envelope the same way, and the renderer's pan law and the metric that in
 must be the same law. Written once here, below engines/, metrics/ and analysis/, so those
 never import each other. This package depends only on numpy/scipy/librosa/soxr and `core`.
 
-Modules: `rms` (paper-grid RMS envelope, its fast block-energy variant, E-L1 distance),
+Modules: `rms` (paper-grid RMS envelope, its fast block-energy variant, E-L1 distance), `spectral`
+(short-time spectra: stationary floor, onset rise per band, voicing),
 `onsets` (step onset detection), `panning` (pan law, ITD <-> azimuth), `interaural`
 (ILD / ITD / IACC estimates), `control_rate` (control-grid curves to audio rate),
 `filters` (one-pole filters and fractional delays), `peaks` (waveform peaks for drawing).

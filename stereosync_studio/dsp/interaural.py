@@ -53,17 +53,46 @@ def _xcorr(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float, phat:
     return lags, cc
 
 
+_LONG = 1 << 22  # samples (87 s at 48 kHz): longer 1-D signals are correlated segment by segment
+_SEGMENT = 1 << 20
+
+
+def _segmented_xcorr(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float, phat: bool,
+                     upsample: int) -> tuple[np.ndarray, np.ndarray]:
+    """`_xcorr` of a long pair as the sum over 2^20-sample segments (Welch-style): plain
+    correlations add up exactly but for the few lags that straddle a segment edge; with PHAT
+    each segment is whitened on its own. Memory stays at one segment's FFTs, not gigabytes."""
+    total = None
+    for i in range(0, left.shape[-1], _SEGMENT):
+        seg_l = np.asarray(left[i:i + _SEGMENT], np.float64)
+        seg_r = np.asarray(right[i:i + _SEGMENT], np.float64)
+        lags, cc = _xcorr(seg_l, seg_r, sr, max_lag_s, phat, upsample)
+        total = cc if total is None else total + cc
+    return lags, total
+
+
 def gcc_phat(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float = 1e-3,
              upsample: int = 8) -> np.ndarray | float:
     """ITD (seconds, + = right leads) from the GCC-PHAT peak within +-max_lag_s; 0 where a
-    channel is silent (no peak to read: argmax of a flat correlation would say -max_lag_s)."""
-    lags, cc = _xcorr(np.asarray(left, np.float64), np.asarray(right, np.float64), sr, max_lag_s, True, upsample)
+    channel is silent (no peak to read: argmax of a flat correlation would say -max_lag_s).
+    A 1-D pair longer than `_LONG` samples is correlated segment by segment."""
+    if np.ndim(left) == 1 and np.shape(left)[0] > _LONG:
+        lags, cc = _segmented_xcorr(left, right, sr, max_lag_s, True, upsample)
+    else:
+        lags, cc = _xcorr(np.asarray(left, np.float64), np.asarray(right, np.float64), sr, max_lag_s, True, upsample)
     itd = np.where(np.ptp(cc, axis=-1) > 0, lags[np.argmax(cc, axis=-1)], 0.0)
     return float(itd) if itd.ndim == 0 else itd
 
 
 def iacc(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float = 1e-3) -> np.ndarray | float:
     """Max |normalised cross-correlation| within +-max_lag_s (1 = identical up to a delay)."""
+    if np.ndim(left) == 1 and np.shape(left)[0] > _LONG:
+        _, cc = _segmented_xcorr(left, right, sr, max_lag_s, False, 1)
+        el = sum(float(np.dot(np.asarray(left[i:i + _SEGMENT], np.float64), np.asarray(left[i:i + _SEGMENT], np.float64)))
+                 for i in range(0, len(left), _SEGMENT))
+        er = sum(float(np.dot(np.asarray(right[i:i + _SEGMENT], np.float64), np.asarray(right[i:i + _SEGMENT], np.float64)))
+                 for i in range(0, len(right), _SEGMENT))
+        return float(np.max(np.abs(cc)) / (np.sqrt(el * er) + _EPS))
     left = np.asarray(left, np.float64)
     right = np.asarray(right, np.float64)
     _, cc = _xcorr(left, right, sr, max_lag_s, False, 1)
@@ -107,13 +136,26 @@ def active_windows(level_db: np.ndarray, active_db: float = -40.0, floor_dbfs: f
 
 
 def interaural_windows(audio: np.ndarray, sr: int, window_s: float = 0.1,
-                       active_db: float = -40.0) -> InterauralWindows:
-    """ILD, ITD and IACC per `window_s` window (SpatialV2A-style cues over time)."""
-    wl, wr, times = frame_pairs(audio, sr, window_s)
-    if len(times) == 0:
+                       active_db: float = -40.0, batch: int = 128) -> InterauralWindows:
+    """ILD, ITD and IACC per `window_s` window (SpatialV2A-style cues over time).
+
+    Windows are measured `batch` at a time (the same numbers): the batched FFTs of a whole
+    10-minute take at once would need gigabytes."""
+    a = np.asarray(audio)
+    if a.ndim != 2 or a.shape[0] != 2:
+        raise ValueError(f"interaural cues need (2, N) audio, got shape {a.shape}")
+    size = max(1, int(round(window_s * sr)))
+    n = a.shape[-1]
+    count = n // size + (1 if n % size >= size // 2 and n % size > 0 else 0)
+    if count == 0:
         z = np.zeros(0)
         return InterauralWindows(z, z, z, z, z, np.zeros(0, bool))
-    energy = (np.sum(wl ** 2, axis=1) + np.sum(wr ** 2, axis=1)) / (2 * wl.shape[1])
-    level = 10 * np.log10(energy + _EPS)
-    return InterauralWindows(times, ild_db(wl, wr), gcc_phat(wl, wr, sr) * 1e3, iacc(wl, wr, sr), level,
-                             active_windows(level, active_db))
+    times = (np.arange(count) + 0.5) * size / float(sr)
+    parts: list[tuple[np.ndarray, ...]] = []
+    for w0 in range(0, count, batch):
+        w1 = min(count, w0 + batch)
+        wl, wr, _ = frame_pairs(a[:, w0 * size:w1 * size], sr, window_s)
+        energy = (np.sum(wl ** 2, axis=1) + np.sum(wr ** 2, axis=1)) / (2 * wl.shape[1])
+        parts.append((ild_db(wl, wr), gcc_phat(wl, wr, sr) * 1e3, iacc(wl, wr, sr), 10 * np.log10(energy + _EPS)))
+    ild, itd, ia, level = (np.concatenate([np.atleast_1d(p[i]) for p in parts]) for i in range(4))
+    return InterauralWindows(times, ild, itd, ia, level, active_windows(level, active_db))

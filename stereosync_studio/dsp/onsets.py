@@ -15,6 +15,33 @@ import numpy as np
 
 __all__ = ["detect_step_onsets"]
 
+_LONG_S = 60.0  # longer signals are analysed in ~30 s chunks (the STFT of 10 minutes is gigabytes)
+
+
+def _strength_and_rms(y: np.ndarray, sr: int, hop: int, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
+    """librosa's onset strength and frame RMS on the hop grid; chunked (with margins, so each
+    kept frame sees the same samples) for signals over `_LONG_S` seconds."""
+    import librosa
+
+    if y.size <= _LONG_S * sr:
+        return (librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop, n_fft=n_fft),
+                librosa.feature.rms(y=y, frame_length=2 * hop, hop_length=hop)[0])
+    n_frames = 1 + y.size // hop
+    env, rms = np.zeros(n_frames, np.float32), np.zeros(n_frames, np.float32)
+    step = hop * 6000
+    margin = hop * (-(-2 * n_fft // hop) + 2)
+    for g0 in range(0, y.size, step):
+        g1 = min(g0 + step, y.size)
+        lo, hi = max(g0 - margin, 0), min(g1 + margin, y.size)
+        seg = np.ascontiguousarray(y[lo:hi])
+        e = librosa.onset.onset_strength(y=seg, sr=sr, hop_length=hop, n_fft=n_fft)
+        r = librosa.feature.rms(y=seg, frame_length=2 * hop, hop_length=hop)[0]
+        f0, f1 = g0 // hop, (n_frames if g1 == y.size else g1 // hop)
+        k0 = f0 - lo // hop
+        env[f0:f1] = e[k0:k0 + f1 - f0]
+        rms[f0:f1] = r[k0:k0 + f1 - f0]
+    return env, rms
+
 
 def detect_step_onsets(audio: np.ndarray, sr: int, min_spacing: float = 0.15, delta: float = 0.05,
                        min_rise_db: float = 10.0, floor_db: float = -45.0) -> np.ndarray:
@@ -34,8 +61,7 @@ def detect_step_onsets(audio: np.ndarray, sr: int, min_spacing: float = 0.15, de
     n_fft = 2048 if sr > 30000 else 1024
     if y.size < n_fft:  # shorter than one analysis frame (~20-40 ms): no step to find
         return np.zeros(0)
-    env = librosa.onset.onset_strength(y=y, sr=sr, hop_length=hop, n_fft=n_fft)
-    rms = librosa.feature.rms(y=y, frame_length=2 * hop, hop_length=hop)[0]
+    env, rms = _strength_and_rms(y, sr, hop, n_fft)
     n = min(len(env), len(rms))
     env, rms = env[:n], rms[:n]
     wait = max(1, int(round(min_spacing * sr / hop)))

@@ -2,12 +2,13 @@
 
 Why here: the renderer places a sound with these laws and the spatial-alignment metric
 reads the position back by inverting them; defining law and inverse side by side keeps
-them exact inverses. Pan is in [-1, 1] (azimuth / 90 deg, + = right); the camera mapping
-from pixels to pan is `core.trajectory` (pan_from_x / x_from_pan), not repeated here.
+them exact inverses. Pan is in [-1, 1] (azimuth / 90 deg, + = right); the mapping from
+pixels to pan (screen width or a lens) is `core.trajectory.PanMapping`, not repeated here.
 
 Stereo pan law (constant power, -3 dB at centre), p = pan:
     gL = cos((p + 1) pi / 4),  gR = sin((p + 1) pi / 4)
-so a source at the frame edge of a 90 deg lens (p = +-0.5) has an ILD of +-7.7 dB.
+so a source at the frame edge is hard left/right with screen-width panning (p = +-1), and has
+an ILD of +-7.7 dB with a 90 deg lens mapping (p = +-0.5).
 
 Binaural ITD: Woodworth's ray-tracing formula for a spherical head of radius r,
     ITD(theta) = r / c (theta + sin theta),  theta = azimuth in [-90, 90] deg,

@@ -39,8 +39,33 @@ def rms_envelope(audio: np.ndarray, sr: int) -> np.ndarray:
         mono = _resample_mono(mono, int(sr), ENVELOPE_SR)
     if mono.size == 0:
         return np.zeros(1, np.float32)
-    return librosa.feature.rms(y=np.ascontiguousarray(mono, np.float32), frame_length=ENVELOPE_FRAME,
-                               hop_length=ENVELOPE_HOP, center=True)[0].astype(np.float32)
+    if mono.size <= _RMS_CHUNK:
+        return librosa.feature.rms(y=np.ascontiguousarray(mono, np.float32), frame_length=ENVELOPE_FRAME,
+                                   hop_length=ENVELOPE_HOP, center=True)[0].astype(np.float32)
+    return _rms_chunked(np.asarray(mono, np.float32))
+
+
+_RMS_CHUNK = 1 << 21  # samples; librosa frames the whole signal at once (4x its size in memory)
+
+
+def _rms_chunked(mono: np.ndarray) -> np.ndarray:
+    """librosa's centred RMS, the same frames computed a chunk at a time: long clips (a 10-minute
+    guide track) stay within a few MB of working memory instead of four times the signal."""
+    import librosa
+
+    half, hop = ENVELOPE_FRAME // 2, ENVELOPE_HOP
+    n = len(mono)
+    n_frames = 1 + n // hop
+    out = np.empty(n_frames, np.float32)
+    per = _RMS_CHUNK // hop
+    for f0 in range(0, n_frames, per):
+        f1 = min(n_frames, f0 + per)
+        lo, hi = f0 * hop - half, (f1 - 1) * hop + half  # frame f covers [f*hop - half, f*hop + half)
+        seg = np.zeros(hi - lo, np.float32)
+        a, b = max(lo, 0), min(hi, n)
+        seg[a - lo:b - lo] = mono[a:b]
+        out[f0:f1] = librosa.feature.rms(y=seg, frame_length=ENVELOPE_FRAME, hop_length=hop, center=False)[0]
+    return out
 
 
 def _resample_mono(mono: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:

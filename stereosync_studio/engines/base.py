@@ -40,6 +40,9 @@ class GenerationRequest:
     features: dict[str, list] = field(default_factory=dict)  # per-frame depth/box features
     reference_text: str = ""
     models_dir: str = "models"
+    # surfaces along the clip: (start s, end s, files); a step whose onset falls in a region draws
+    # its sound from that region's files, any other step from `reference_files`
+    reference_regions: list[tuple[float, float, list[str]]] = field(default_factory=list)
 
     @property
     def n_samples(self) -> int:

@@ -1,6 +1,7 @@
 """Step events from a loudness envelope: where each footstep starts and how loud it peaks.
 
-Explicit events (set by the user or by video analysis) win. Otherwise steps are the
+Explicit events (set by the user or by video analysis) win, then the steps an analysis
+found (`Envelope.found`: the guide track's footsteps). Otherwise steps are the
 envelope's peaks (scipy find_peaks) with a minimum spacing and a height/prominence relative
 to the envelope's noise floor and robust maximum (so one loud stomp does not hide the quiet
 steps and background noise does not make steps). Each peak is refined back to the onset:
@@ -24,6 +25,7 @@ from scipy.signal import find_peaks
 from ..core.envelope import ENVELOPE_RATE, Envelope
 from .grains import RISE_FRACTION
 
+DIP_S, DIP_DB = 0.012, 12.0  # s before each step held this far below its peak (one onset per step)
 _UNIT_GRID = np.linspace(0.0, 1.0, 32)  # fit_gain's candidate gains, evenly spaced in log
 
 
@@ -83,8 +85,8 @@ def find_events(envelope: Envelope, min_spacing: float = 0.22, rel_height: float
     v = np.asarray(envelope.values, np.float64)
     rate = float(envelope.rate)
     floor, top = envelope_floor_and_max(v)
-    if envelope.events is not None:
-        times = [t for t in envelope.events if 0.0 <= t < envelope.duration + 1e-9]
+    if envelope.steps() is not None:  # the designer's steps, or the ones an analysis found
+        times = [t for t in envelope.steps() if 0.0 <= t < envelope.duration + 1e-9]
         nxt = times[1:] + [np.inf]
         return [_explicit(v, rate, t, min(0.15, max(0.03, n - t))) for t, n in zip(times, nxt)]
     span = top - floor
@@ -132,13 +134,23 @@ def _refine(v: np.ndarray, rate: float, p: int, prev: int, floor: float, rise_fr
     return StepEvent(float(t), p / rate, float(peak), False)
 
 
-def _explicit(v: np.ndarray, rate: float, t: float, look: float) -> StepEvent:
-    """An explicit step: its level is the envelope's peak within `look` seconds after it."""
+def _explicit(v: np.ndarray, rate: float, t: float, look: float, snap: float = 0.03) -> StepEvent:
+    """An explicit step: its level is the envelope's peak within `look` seconds after it.
+
+    Where the envelope clearly rises within `snap` s of the step (the peak at least 4x the
+    quietest point just before), the step is placed on that rise, as a derived step is (a
+    step time from the picture or a detector may be a few ms off the sound's own attack)."""
     i0 = max(0, int(np.floor((t - 0.02) * rate)))
     i1 = min(len(v), int(np.ceil((t + look) * rate)) + 1)
     if i1 <= i0:
         return StepEvent(float(t), float(t), 0.0, True)
     k = i0 + int(np.argmax(v[i0:i1]))
+    start = max(0, int(np.floor((t - snap) * rate)))
+    low = float(np.min(v[start:k + 1]))
+    if v[k] > 4.0 * low and v[k] > 0:
+        rise = _refine(v, rate, k, start, low, RISE_FRACTION, snap + look)
+        if abs(rise.time - t) <= snap:
+            return StepEvent(rise.time, k / rate, float(v[k]), False)
     return StepEvent(float(t), k / rate, float(v[k]), True)
 
 
@@ -151,13 +163,53 @@ def events_for_options(envelope: Envelope, options: dict | None = None) -> list[
     sens = min(max(float(opt.get("sensitivity", 0.5)), 0.0), 1.0)
     spacing = float(opt.get("min_spacing", 0.22))
     v = np.asarray(envelope.values)
-    key = ("events", v.dtype.str, v.tobytes(), float(envelope.rate),
-           None if envelope.events is None else tuple(envelope.events), sens, spacing)
+    steps = envelope.steps()
+    key = ("events", v.dtype.str, v.tobytes(), float(envelope.rate), None if steps is None else tuple(steps),
+           sens, spacing)
     hit = _memo_get(key)
     if hit is None:
         hit = find_events(envelope, spacing, rel_height=0.16 - 0.14 * sens, rel_prominence=0.24 - 0.2 * sens)
         _memo_put(key, hit)
     return [StepEvent(e.time, e.peak_time, e.peak, e.explicit) for e in hit]  # type: ignore[union-attr]  # own copies
+
+
+def one_rise_per_step(target: np.ndarray, events: list[StepEvent], rate: float = ENVELOPE_RATE,
+                      max_rise_db: float = 8.0, look: float = 0.05, keep: float = 0.12) -> np.ndarray:
+    """`target` with each step's later dips filled so nothing inside a step rises more than
+    `max_rise_db` within `look` seconds: a scuff or a long crunch still shapes the step's
+    level, but the take it drives has one onset per step (the onset detector, `dsp.onsets`,
+    counts a new step from a 10 dB rise at least 0.15 s after the last).
+
+    The first `keep` seconds of a step keep their shape (a heel-toe double that close is one
+    onset anyway); the fill never exceeds the step's own peak and looks no further than
+    10 ms before the next event (whose rise is a new step). Just before each step (DIP_S)
+    the level is held DIP_DB below the step's peak: a tail still ringing from the step before
+    would otherwise swallow the new step's onset."""
+    v = np.asarray(target, np.float64)
+    if not events or len(v) < 3:
+        return v
+    out = v.copy()
+    w = max(1, int(round(look * rate)))
+    scale = 10.0 ** (-max_rise_db / 20.0)
+    times = [e.time for e in events]
+    dip = 10.0 ** (-DIP_DB / 20.0)
+    for k, t in enumerate(times):
+        i0 = max(0, int(round(t * rate)))
+        a = max(0, int(round((t - DIP_S) * rate)))
+        if k > 0 and a < i0 and a > int(round(times[k - 1] * rate)):  # a dip before the step: its onset stands out
+            peak = float(v[i0:i0 + max(1, int(round(0.03 * rate)))].max(initial=0.0))
+            np.minimum(out[a:i0], dip * peak, out=out[a:i0])
+        start = min(len(v), int(round((t + keep) * rate)))
+        stop = min(len(v), int((times[k + 1] - 0.01) * rate)) if k + 1 < len(times) else len(v)
+        if stop - start < 2 or start <= i0:
+            continue
+        cap = float(v[i0:start].max())
+        seg = out[start:stop]  # filled from the end backwards, so the fill itself rises no faster
+        for i in range(len(seg) - 2, -1, -1):
+            need = min(scale * float(seg[i + 1:i + w].max()), cap)
+            if seg[i] < need:
+                seg[i] = need
+    return out
 
 
 # ------------------------------------------------------------------ step levels

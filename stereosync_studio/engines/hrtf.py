@@ -13,7 +13,8 @@ The ear delay is Woodworth's ITD split between the ears (`dsp.panning.woodworth_
 difference); first-order filters run by doubling and the ear delays vary per sample through
 a 4-tap Lagrange fractional delay (both in `dsp.filters`).
 
-SOFA files (AES69, HDF5) are read with h5py; the horizontal-plane HRIRs are interpolated
+SOFA files (AES69) are read with `sofar`; the MIT KEMAR set is the default HRTF
+(`default_sofa`), diffuse-field equalised. The horizontal-plane HRIRs are interpolated
 by weighting the input per direction (weights sum to one) and convolving each used direction
 once, which is a sample-accurate crossfade between neighbouring measurements.
 """
@@ -161,16 +162,34 @@ class SofaHRTF:
         return used, w
 
     def render(self, mono: np.ndarray, azimuth_deg: np.ndarray) -> np.ndarray:
-        """(2, N): each used direction convolves only the span where its weight is non-zero."""
+        """(2, N): each used direction convolves only the span where its weight is non-zero.
+
+        The per-direction weights are gathered by sorting the samples by direction (no dense
+        directions x samples matrix: a moving source crosses dozens of measured directions)."""
         n = len(mono)
         out = np.zeros((2, n), np.float32)
-        used, w = self.weights(azimuth_deg)
-        for k, m in enumerate(used):
-            nz = np.flatnonzero(w[k] > 1e-6)
-            if len(nz) == 0:
+        az = np.asarray(azimuth_deg, np.float64)
+        grid = np.concatenate([self.azimuths, [self.azimuths[0] + 360.0]])
+        pos = np.interp(((az - grid[0]) % 360.0) + grid[0], grid, np.arange(len(grid)))
+        lo = np.floor(pos).astype(np.int64)
+        frac = (pos - lo).astype(np.float32)
+        m_count = len(self.azimuths)
+        idx = np.concatenate([lo % m_count, (lo + 1) % m_count])
+        wts = np.concatenate([1.0 - frac, frac])
+        at = np.concatenate([np.arange(n), np.arange(n)])
+        keep = wts > 1e-6
+        idx, wts, at = idx[keep], wts[keep], at[keep]
+        order = np.argsort(idx, kind="stable")
+        idx, wts, at = idx[order], wts[order], at[order]
+        bounds = np.flatnonzero(np.diff(idx)) + 1
+        x = np.asarray(mono, np.float32)
+        for a, b in zip(np.concatenate([[0], bounds]), np.concatenate([bounds, [len(idx)]])):
+            if b <= a:
                 continue
-            s, e = int(nz[0]), int(nz[-1]) + 1
-            seg = mono[s:e] * w[k, s:e]
+            m, p, w = int(idx[a]), at[a:b], wts[a:b]
+            s, e = int(p.min()), int(p.max()) + 1
+            seg = np.zeros(e - s, np.float32)
+            seg[p - s] = x[p] * w  # a sample has one weight per direction (its two neighbours differ)
             for ch in range(2):
                 y = signal.oaconvolve(seg, self.hrirs[m, ch])
                 stop = min(n, s + len(y))
@@ -178,23 +197,44 @@ class SofaHRTF:
         return out
 
 
+# Where the default HRTF is looked for: a user override, a copy bundled with the app, then
+# Debian's libmysofa1 data (installed by the Makefile). MIT KEMAR, "normal" pinna: Gardner &
+# Martin, MIT Media Lab 1994, free for any use provided the authors are cited.
+KEMAR_NAME = "MIT_KEMAR_normal_pinna.sofa"
+KEMAR_CITATION = "MIT KEMAR HRTF (normal pinna), Bill Gardner and Keith Martin, MIT Media Lab, 1994"
+_SEARCH = (Path(__file__).resolve().parents[2] / "resources" / "hrtf" / KEMAR_NAME,
+           Path("/usr/share/libmysofa") / KEMAR_NAME, Path("/usr/local/share/libmysofa") / KEMAR_NAME)
+
+
+def default_sofa() -> str | None:
+    """The default measured HRTF: $STEREOSYNC_HRTF, else the MIT KEMAR set if installed; None
+    when there is none (binaural rendering then falls back to the spherical-head model)."""
+    env = os.environ.get("STEREOSYNC_HRTF", "")
+    for p in ([Path(env)] if env else []) + list(_SEARCH):
+        if p.is_file():
+            return str(p)
+    return None
+
+
 @functools.lru_cache(maxsize=4)
 def _load_sofa_cached(path: str, mtime: float, sample_rate: int) -> SofaHRTF:
+    """Read with `sofar` (the AES69 reference reader): any convention with Data.IR and
+    SourcePosition; the horizontal plane (the elevation nearest 0) is kept."""
+    import sofar
+
     try:
-        import h5py
-    except ImportError:  # pragma: no cover - h5py is in requirements/app.txt
-        raise InputError(path, "reading SOFA files needs the h5py package") from None
-    try:
-        with h5py.File(path, "r") as f:
-            ir = np.asarray(f["Data.IR"], np.float64)
-            pos = np.asarray(f["SourcePosition"], np.float64)
-            sr = float(np.asarray(f["Data.SamplingRate"]).reshape(-1)[0])
-            units = str(f["SourcePosition"].attrs.get("Units", b"degree")).lower()
-    except (OSError, KeyError, ValueError) as exc:
+        sofa = sofar.read_sofa(path, verify=False, verbose=False)
+        ir = np.asarray(sofa.Data_IR, np.float64)
+        pos = np.asarray(sofa.SourcePosition, np.float64)
+        sr = float(np.asarray(sofa.Data_SamplingRate).reshape(-1)[0])
+        kind = str(getattr(sofa, "SourcePosition_Type", "spherical")).lower()
+    except (OSError, ValueError, KeyError, AttributeError, TypeError, IndexError, RuntimeError) as exc:
         raise InputError(path, f"not a readable SOFA HRTF file ({exc.__class__.__name__}: {exc})") from None
     if ir.ndim != 3 or ir.shape[1] != 2 or pos.ndim != 2 or pos.shape[0] != ir.shape[0]:
         raise InputError(path, f"SOFA file has unexpected shapes (Data.IR {ir.shape}, SourcePosition {pos.shape})")
-    if "cartesian" in units:
+    if not np.isfinite(ir).all() or not np.isfinite(sr) or sr <= 0:
+        raise InputError(path, "SOFA file holds NaN/inf impulse responses or no sampling rate")
+    if "cartesian" in kind:
         az_sofa = np.degrees(np.arctan2(pos[:, 1], pos[:, 0]))
         el = np.degrees(np.arctan2(pos[:, 2], np.hypot(pos[:, 0], pos[:, 1])))
     else:
@@ -211,11 +251,38 @@ def _load_sofa_cached(path: str, mtime: float, sample_rate: int) -> SofaHRTF:
         flat = hrirs.reshape(-1, hrirs.shape[-1]).astype(np.float32)
         flat = resample(flat, int(round(sr)), sample_rate)
         hrirs = flat.reshape(hrirs.shape[0], 2, -1)
+    hrirs = diffuse_field_equalised(hrirs)
     front = int(np.argmin(np.abs(az)))
     level = np.sqrt(np.mean(np.sum(hrirs[front] ** 2, axis=-1)))
     if not np.isfinite(level) or level <= 0:
         raise InputError(path, "SOFA file's frontal HRIR is silent or invalid")
     return SofaHRTF(az, hrirs / level, sample_rate, path)
+
+
+def diffuse_field_equalised(hrirs: np.ndarray, max_boost_db: float = 15.0, smooth_bins: int = 9) -> np.ndarray:
+    """HRIRs (M, 2, taps) divided by their average (diffuse-field) magnitude, minimum phase.
+
+    Why: measured sets carry the loudspeaker's and the ear canal's response (raw MIT KEMAR:
+    -14 dB below 200 Hz, +7 dB at 1-3 kHz), which would colour every binaural take and its
+    room. What differs between directions and ears (ITD, ILD, pinna cues) is kept: one filter
+    for all. The boost is limited to `max_boost_db` above the median (no bass the speaker
+    never played is invented)."""
+    from scipy.ndimage import uniform_filter1d
+
+    taps = hrirs.shape[-1]
+    nfft = 1 << int(np.ceil(np.log2(2 * taps)))
+    power = np.mean(np.abs(np.fft.rfft(hrirs, nfft, axis=-1)) ** 2, axis=(0, 1))
+    power = uniform_filter1d(power, smooth_bins, mode="nearest")
+    inverse = 1.0 / np.sqrt(np.maximum(power, 1e-20))
+    inverse = np.minimum(inverse, np.median(inverse) * 10.0 ** (max_boost_db / 20.0))
+    cep = np.fft.irfft(np.log(inverse), nfft)  # real cepstrum -> minimum phase (homomorphic)
+    fold = np.zeros(nfft)
+    fold[0], fold[nfft // 2] = cep[0], cep[nfft // 2]
+    fold[1:nfft // 2] = 2.0 * cep[1:nfft // 2]
+    eq = np.fft.irfft(np.exp(np.fft.rfft(fold, nfft)), nfft)[:nfft // 2]
+    eq[-nfft // 8:] *= np.linspace(1.0, 0.0, nfft // 8)  # the filter's tail fades out
+    out = signal.oaconvolve(hrirs, eq[None, None, :], axes=-1)
+    return out[..., : taps + nfft // 8].astype(np.float32)
 
 
 def load_sofa(path: str | Path, sample_rate: int) -> SofaHRTF:

@@ -2,8 +2,11 @@
 
 Pipeline (each stage is what a Foley editor would do by hand, done per step):
 1. reference -> grains (engines.grains: slice, trim, fade, measure; cached);
-2. step events from the envelope (engines.events: explicit, or peaks refined to onsets);
-3. one grain per event, shuffled bags (every grain before any repeats, never the same grain
+2. step events from the envelope (engines.events: explicit, found by analysis, or peaks refined
+   to onsets);
+3. one grain per event (dips inside a step are filled so a heel-toe double or a crunch shapes
+   the level but adds no onset: `events.one_rise_per_step`), from the surface region the step
+   falls in; shuffled bags (every grain before any repeats, never the same grain
    twice in a row), a few cents of pitch (resampled) and a dB or two of level per step, its
    rise aligned on the event's rise, its length matched to the envelope's step (a short
    sound's texture is continued, a long ring faded out where the step has died away), its
@@ -33,7 +36,8 @@ from ..dsp.control_rate import upsample
 from ..dsp.rms import block_energy, frame_matrix, target_values
 from . import spatial
 from .base import GenerationRequest, OptionSpec, Take
-from .events import StepEvent, envelope_floor_and_max, events_for_options, fit_gains, step_end
+from .events import (StepEvent, envelope_floor_and_max, events_for_options, fit_gains, one_rise_per_step,
+                     step_end)
 from .limiter import LIMIT_CEILING, peak_limit as _peak_limit
 from .grains import Grain, apply_fades, extend_tail, extend_tails, load_grains  # noqa: F401 (extend_tail: API)
 from .grains import _ramp as _fade_ramp
@@ -100,12 +104,13 @@ class SamplerEngine:
             raise InputError(None, f"cannot make a take of {request.duration:.3f} s at {sr} Hz")
         cancel.check()
         grains = load_grains(request.reference_files, sr, sub_progress(progress, 0.0, 0.3), cancel)
+        pools = [grains] + [load_grains(files, sr, cancel=cancel) for _, _, files in request.reference_regions]
         env = _on_grid(request.envelope, request.duration)
-        target = target_values(env)
         events = events_for_options(env, opt)
+        target = one_rise_per_step(target_values(env), events)  # one onset per step in the take
         progress(0.35, f"{len(events)} steps")
         info: dict[str, Any] = {"n_events": len(events), "event_times": [round(e.time, 4) for e in events],
-                                "n_grains": len(grains), "warnings": []}
+                                "n_grains": sum(len(p) for p in pools), "warnings": []}
         floor, top = envelope_floor_and_max(target)
         flat = top - floor < 1e-4
         if not events:
@@ -113,7 +118,7 @@ class SamplerEngine:
             progress(1.0, "done (no steps)")
             return Take(np.zeros((2, n), np.float32), sr, request.seed, self.name, info)
 
-        mono, used, spans = self._place(grains, events, target, request, opt, flat,
+        mono, used, spans = self._place(pools, events, target, request, opt, flat,
                                         sub_progress(progress, 0.35, 0.75), cancel)
         info["grains_used"] = used
         cancel.check()
@@ -152,13 +157,15 @@ class SamplerEngine:
         return Take(out, sr, request.seed, self.name, info)
 
     # ------------------------------------------------------------------ placement
-    def _place(self, grains: list[Grain], events: list[StepEvent], target: np.ndarray, request: GenerationRequest,
-               opt: dict[str, Any], flat: bool, progress: ProgressFn,
+    def _place(self, pools: list[list[Grain]], events: list[StepEvent], target: np.ndarray,
+               request: GenerationRequest, opt: dict[str, Any], flat: bool, progress: ProgressFn,
                cancel: CancelToken) -> tuple[np.ndarray, list[str], list[tuple[int, int]]]:
-        """The mono track of all steps, the grains used, and the ranges the steps cover."""
+        """The mono track of all steps, the grains used, and the ranges the steps cover.
+
+        `pools`: the source's grains, then one list per surface region of the request."""
         sr, n = int(request.sample_rate), request.n_samples
         rng = np.random.default_rng(int(request.seed))
-        order = _grain_order(len(grains), len(events), rng, str(opt["order"]))
+        chosen = _choose_grains(pools, request.reference_regions, events, rng, str(opt["order"]))
         cents = np.round(rng.uniform(-1, 1, len(events)) * float(opt["pitch_cents"]) / PITCH_STEP) * PITCH_STEP
         gains_db = rng.uniform(-1, 1, len(events)) * float(opt["gain_db"])
         if opt["envelope_level"] == "source":
@@ -176,7 +183,7 @@ class SamplerEngine:
             if k % 8 == 0:
                 cancel.check()
                 progress(0.5 * k / len(events), f"step {k + 1}/{len(events)}")
-            grain = grains[order[k]]
+            grain = chosen[k]
             ratio = 2.0 ** (cents[k] / 1200.0)
             t0 = ev.time - (grain.onset if ev.explicit else grain.rise) / ratio
             audio = self._pitched_audio(grain, float(cents[k]))
@@ -238,9 +245,9 @@ def _on_grid(envelope: Envelope, duration: float) -> Envelope:
     if abs(envelope.rate - ENVELOPE_RATE) > 1e-6:
         nfr = int(round(duration * ENVELOPE_RATE)) + 1
         envelope = Envelope(envelope.at(np.arange(nfr) / ENVELOPE_RATE), ENVELOPE_RATE, envelope.events,
-                            envelope.origin)
-    if len(envelope.values) == int(round(duration * envelope.rate)) + 1 and (
-            envelope.events is None or all(t <= duration for t in envelope.events)):
+                            envelope.origin, envelope.found)
+    if len(envelope.values) == int(round(duration * envelope.rate)) + 1 and all(
+            t <= duration for t in (envelope.events or []) + (envelope.found or [])):
         return envelope  # already exactly what with_duration would make (nothing here modifies it)
     return envelope.with_duration(duration)
 
@@ -308,6 +315,23 @@ def _mix_plan(plan: list[tuple[int, np.ndarray, float, str, int | None]], n: int
         if spans is not None:
             spans.append((s0, s1))
     return mono
+
+
+def _choose_grains(pools: list[list[Grain]], regions: list[tuple[float, float, list[str]]],
+                   events: list[StepEvent], rng: np.random.Generator, mode: str) -> list[Grain]:
+    """The grain of each step: from the surface region its onset falls in (`pools[1:]`, in the
+    order of `regions`), else from the source's own grains (`pools[0]`), each pool in its own
+    shuffled bags. A boundary only changes where the next step's sound comes from: every step
+    keeps its whole grain with its own fades, so a change of surface adds no click."""
+    if not regions:
+        return [pools[0][i] for i in _grain_order(len(pools[0]), len(events), rng, mode)]
+    which = [next((j + 1 for j, (a, b, _) in enumerate(regions) if a <= ev.time < b), 0) for ev in events]
+    out: list[Grain | None] = [None] * len(events)
+    for p, pool in enumerate(pools):
+        idx = [k for k, w in enumerate(which) if w == p]
+        for k, g in zip(idx, _grain_order(len(pool), len(idx), rng, mode)):
+            out[k] = pool[int(g)]
+    return out  # type: ignore[return-value]
 
 
 def _grain_order(n_grains: int, n_events: int, rng: np.random.Generator, mode: str) -> np.ndarray:

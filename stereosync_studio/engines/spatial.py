@@ -5,9 +5,11 @@ with a zero-phase Gaussian (~15 ms, no lag against picture) and interpolated lin
 rate, so gains never step (no zipper noise). Every stage is a vectorised per-sample gain on
 at most one fixed filter's output, which keeps stereo rendering far faster than real time.
 
-Stereo: the constant-power pan law of `dsp.panning` (-3 dB at centre; +-7.7 dB ILD at the
-frame edge of a 90 deg lens), which `metrics.spatial_alignment` inverts through the same
-module. Binaural: the head model of `engines.hrtf` (or a SOFA HRTF).
+Stereo: the constant-power pan law of `dsp.panning` (-3 dB at centre; the frame's edges are
+full left/right with the default screen-width mapping, +-7.7 dB ILD with a 90 deg lens
+mapping), which `metrics.spatial_alignment` inverts through the same module. Binaural: the measured MIT KEMAR HRTF by default (`engines.hrtf`, read with sofar), the
+source's own SOFA file, or the spherical-head model. The Space options are listed here (the
+engine panel shows them with the others) and rendered by `engines.acoustics` after the engine.
 """
 
 from __future__ import annotations
@@ -34,14 +36,17 @@ DIST_GAIN_MIN_DB = -24.0
 DIST_GAIN_MAX_DB = 12.0
 AIR_CUTOFF_HZ = 4000.0
 AIR_SPAN_GAP = 16384  # samples: silent gaps shorter than this are filtered through
+# The Space setting (rendered by engines.acoustics after the engine, so a reverb stem exists):
+SPACE_CHOICES = {"dry": "Dry", "small-room": "Small room", "living-room": "Living room",
+                 "hall": "Hall", "outdoor": "Outdoor", "ir": "Impulse response file"}
 
 SPATIAL_OPTIONS: list[OptionSpec] = [
     OptionSpec("mode", "Output", "choice", "stereo", choices=["stereo", "binaural"],
                help="stereo: constant-power pan for speakers; binaural: spherical-head model "
                     "(or a SOFA HRTF) for headphones"),
     OptionSpec("hfov_deg", "Lens field of view (deg)", "float", 0.0, 0.0, 170.0,
-               help="0 = the trajectory's own lens; another value re-maps the on-screen "
-                    "position to a wider or narrower lens"),
+               help="lens-mapped trajectories only: 0 = the trajectory's own lens; another value "
+                    "re-maps the on-screen position to a wider or narrower lens"),
     OptionSpec("width", "Stereo width", "float", 1.0, 0.0, 2.0,
                help="scales the pan: 0 = mono centre, 1 = as seen, 2 = exaggerated"),
     OptionSpec("distance_gain", "Distance gain", "bool", True,
@@ -56,8 +61,21 @@ SPATIAL_OPTIONS: list[OptionSpec] = [
     OptionSpec("pinna", "Pinna echoes (binaural)", "bool", False,
                help="binaural head model: add Brown-Duda pinna reflections (more outside-the-head, "
                     "slightly coloured)"),
+    OptionSpec("hrtf", "HRTF (binaural)", "choice", "kemar", choices=["kemar", "head-model"],
+               help="kemar: the measured MIT KEMAR set (the spherical-head model when it is not "
+                    "installed); head-model: Brown-Duda spherical head. A SOFA file below wins"),
     OptionSpec("sofa_path", "HRTF file (SOFA, binaural)", "path", "",
-               help="optional measured HRTF (.sofa); empty = spherical-head model"),
+               help="another measured HRTF (.sofa) instead of the default KEMAR set"),
+    OptionSpec("space", "Space", "choice", "dry", choices=list(SPACE_CHOICES),
+               help="the scene's acoustics added to each take: dry (none), a simulated room, "
+                    "outdoors, or your own impulse response (ir)"),
+    OptionSpec("space_ir", "Impulse response (WAV)", "path", "",
+               help="space = ir: a measured room response, mono or stereo, taken as heard at "
+                    "the reference distance"),
+    OptionSpec("space_mix_db", "Reverb level (dB)", "float", 0.0, -30.0, 12.0,
+               help="0 = the room's physical level (direct = reverberant at its critical distance)"),
+    OptionSpec("reverb_stem", "Reverb as its own stem", "bool", False,
+               help="export: the take without its room, plus the room as <stem>_reverb.wav"),
     OptionSpec("smoothing_ms", "Motion smoothing (ms)", "float", 15.0, 2.0, 200.0,
                help="smoothing of the per-frame trajectory before it moves the sound"),
 ]
@@ -156,7 +174,8 @@ def control_curves(trajectory: Trajectory, n: int, sample_rate: int, options: di
 def _curves_entry(trajectory: Trajectory, n: int, sample_rate: int, opt: dict[str, Any],
                   hop: int = CONTROL_HOP) -> _CurvesEntry:
     """The shared cache entry (`opt` already through spatial_defaults); never modify its arrays."""
-    key = (trajectory.pan.tobytes(), trajectory.distance.tobytes(), trajectory.fps, trajectory.hfov_deg, n,
+    key = (trajectory.pan.tobytes(), trajectory.distance.tobytes(), trajectory.fps, trajectory.hfov_deg,
+           trajectory.pan_mode, n,
            sample_rate, hop, opt.get("hfov_deg"), opt.get("width"), opt.get("smoothing_ms"), opt.get("distance_gain"))
     with _CURVES_LOCK:
         hit = _CURVES.get(key)
@@ -198,8 +217,8 @@ def _control_curves(trajectory: Trajectory, n: int, sample_rate: int, opt: dict[
     else:
         pan, dist = trajectory.pan_at(t), trajectory.distance_at(t)
     hfov = float(opt.get("hfov_deg") or 0.0)
-    if hfov > 0 and abs(hfov - trajectory.hfov_deg) > 1e-6:
-        pan = pan_from_x(x_from_pan(pan, 1.0, trajectory.hfov_deg), 1.0, hfov)
+    if hfov > 0 and trajectory.pan_mode == "lens" and abs(hfov - trajectory.hfov_deg) > 1e-6:
+        pan = pan_from_x(x_from_pan(pan, 1.0, trajectory.hfov_deg), 1.0, hfov)  # another lens
     pan = np.clip(pan * float(opt.get("width", 1.0)), -1.0, 1.0)
     sigma = float(opt.get("smoothing_ms", 15.0)) / 1000.0 * sample_rate / hop / 2.355  # FWHM -> sigma
     if sigma > 0.3 and k > 1:
@@ -261,14 +280,39 @@ def render(mono: np.ndarray, sample_rate: int, trajectory: Trajectory,
         own, x = filtered is not x, filtered
     if opt.get("mode") == "binaural":
         x = np.multiply(x, upsample(dist_gain, cc.hop, n), out=x if own else None)
-        sofa = str(opt.get("sofa_path") or "")
-        if sofa:
-            out = hrtf.load_sofa(sofa, sample_rate).render(x, upsample(cc.pan * PAN_DEG, cc.hop, n))
-        else:
-            out = hrtf.brown_duda(x, sample_rate, cc.pan * PAN_DEG, pinna=bool(opt.get("pinna", False)),
-                                  hop=cc.hop)
+        out = binaural_renderer(opt, sample_rate)(x, cc.pan * PAN_DEG, cc.hop)
         return out.astype(np.float32, copy=False)
     return _stereo(x, sample_rate, entry, dist_gain, bool(opt.get("itd")), bool(opt.get("head_shadow")))
+
+
+def hrtf_path(options: dict[str, Any] | None) -> str | None:
+    """The SOFA file a binaural render uses: the source's own file, else the default KEMAR
+    set (hrtf = kemar), else None (the spherical-head model)."""
+    opt = spatial_defaults(options)
+    if str(opt.get("sofa_path") or ""):
+        return str(opt["sofa_path"])
+    return hrtf.default_sofa() if opt.get("hrtf", "kemar") != "head-model" else None
+
+
+def binaural_renderer(options: dict[str, Any] | None, sample_rate: int):
+    """`render(mono, azimuth_deg, hop) -> (2, N)` for the source's HRTF choice: one function so
+    the direct sound and its room reflections are heard through the same ears."""
+    opt = spatial_defaults(options)
+    sofa = hrtf_path(opt)
+    if sofa:
+        measured = hrtf.load_sofa(sofa, sample_rate)
+
+        def render_sofa(mono: np.ndarray, azimuth_deg: np.ndarray, hop: int = 1) -> np.ndarray:
+            az = upsample(azimuth_deg, hop, len(mono)) if hop > 1 else np.asarray(azimuth_deg)
+            return measured.render(mono, az)
+
+        return render_sofa
+    pinna = bool(opt.get("pinna", False))
+
+    def render_head(mono: np.ndarray, azimuth_deg: np.ndarray, hop: int = 1) -> np.ndarray:
+        return hrtf.brown_duda(mono, sample_rate, azimuth_deg, pinna=pinna, hop=hop)
+
+    return render_head
 
 
 def air_absorption(mono: np.ndarray, sample_rate: int, trajectory: Trajectory,

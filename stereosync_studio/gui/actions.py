@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QMenuBar, QMessageBox, QSizePo
 
 from .autosave import recent_files
 from .icons import icon
+from .lanes.edit_tools import DELETE_STEPS, RANGE_ACTIONS
 
 USER_JOBS = ("generate", "export", "analyze", "retrack", "envelope", "subjects")  # what Esc cancels
 
@@ -29,6 +30,8 @@ class StudioActions:
         self._build_menus(window.menuBar())
         self._build_toolbar()
         window.doc.undoStateChanged.connect(self.update_undo)
+        for sig in (window.lanes.ctx.toolChanged, window.lanes.ctx.activeLaneChanged):
+            sig.connect(lambda *_: self.update_delete())
         window.doc.changed.connect(lambda _part: self.update_subjects())
         self.update_undo()
         self.update_subjects()
@@ -56,6 +59,8 @@ class StudioActions:
         self.open = A("&Open…", pc.open_dialog, QKeySequence.Open, "open", "Open a project or clip (Ctrl+O)")
         self.save = A("&Save", pc.save, QKeySequence.Save, "save", "Save the project (Ctrl+S)")
         self.save_as = A("Save &As…", pc.save_as_dialog, "Ctrl+Shift+S")
+        self.locate_clip = A("&Locate clip…", pc.locate_clip, None, "open",
+                             "The clip was moved or renamed: show the project where it is now")
         self.export = A("&Export stems…", self.export_dialog, "Ctrl+E", "export", "Export takes as WAV stems")
         self.quit = A("&Quit", w.close, QKeySequence.Quit)
         self.undo = A("&Undo", pc.undo, QKeySequence.Undo, "undo", "Undo (Ctrl+Z)")
@@ -78,10 +83,11 @@ class StudioActions:
         self.ab = A("A/B previous take", w.playback.ab_switch, "B")
         self.tools = [A(n, lambda k=k: lanes.ctx.set_tool(k), s) for n, k, s in
                       (("Select tool", "select", "1"), ("Draw tool", "draw", "2"), ("Step tool", "step", "3"))]
-        self.edits = [A("Delete selection", self.delete_selection, [QKeySequence.Delete, "Backspace"]),
-                      A("Scale selection up", lambda: lanes.range_action("up"), "Ctrl+Up"),
-                      A("Scale selection down", lambda: lanes.range_action("down"), "Ctrl+Down"),
-                      A("Smooth selection", lambda: lanes.range_action("smooth"), "Ctrl+M")]
+        names = RANGE_ACTIONS  # one name per range action: tool bar, menus and undo say the same
+        self.clear_range = A(names["clear"], self.delete_selection, [QKeySequence.Delete, "Backspace"])
+        self.edits = [A(names["up"], lambda: lanes.range_action("up"), "Ctrl+Up"),
+                      A(names["down"], lambda: lanes.range_action("down"), "Ctrl+Down"),
+                      A(names["smooth"], lambda: lanes.range_action("smooth"), "Ctrl+M"), self.clear_range]
         self.keys = A("Keyboard shortcuts", self.show_shortcuts, "F1")
         self.find_subjects = A("&Find all subjects", sub.find_subjects, "Ctrl+Shift+F", "box",
                                "Find every person in the clip, one subject each (replaces the subjects)")
@@ -97,11 +103,11 @@ class StudioActions:
             menu.addSeparator() if a is None else menu.addAction(a)
 
     def _build_menus(self, mb: QMenuBar) -> None:
-        m = mb.addMenu("&File")
+        m = self.file_menu = mb.addMenu("&File")
         self._fill(m, (self.new, self.open))
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._fill(m, (None, self.save, self.save_as, None, self.export, None, self.quit))
+        self._fill(m, (None, self.save, self.save_as, None, self.locate_clip, None, self.export, None, self.quit))
         self._fill(mb.addMenu("&Edit"), (self.undo, self.redo, None, *self.tools, None, *self.edits))
         self._fill(mb.addMenu("&Transport"), self.transport_actions)
         self.subjects_menu = mb.addMenu("S&ubjects")
@@ -154,10 +160,22 @@ class StudioActions:
             if src is not None and name != src.name:
                 self.merge_menu.addAction(name, lambda n=name: self.w.subjects.merge_into(n))
 
+    def update_delete(self) -> None:
+        """The Delete key's entry says what it does: with the step tool on the envelope it deletes
+        the steps in the range, else it clears the range."""
+        lanes = self.w.lanes
+        steps = lanes.ctx.tool == "step" and lanes.active_curve_lane() is lanes.envelope
+        self.clear_range.setText(DELETE_STEPS if steps else RANGE_ACTIONS["clear"])
+
     def update_undo(self) -> None:
+        """Undo and Redo name what they undo and redo, in the menu and in their tooltips."""
         st = self.w.doc.undo_stack
         self.undo.setEnabled(st.can_undo())
         self.redo.setEnabled(st.can_redo())
+        self.undo.setText(f"&Undo {st.undo_label()}" if st.can_undo() else "&Undo")
+        self.redo.setText(f"&Redo {st.redo_label()}" if st.can_redo() else "&Redo")
+        self.undo.setIconText("Undo")
+        self.redo.setIconText("Redo")
         self.undo.setToolTip(f"Undo {st.undo_label()} (Ctrl+Z)" if st.can_undo() else "Nothing to undo")
         self.redo.setToolTip(f"Redo {st.redo_label()} (Ctrl+Shift+Z)" if st.can_redo() else "Nothing to redo")
 
@@ -165,6 +183,7 @@ class StudioActions:
         proj, src = self.w.doc.project, self.w.doc.source
         several = proj is not None and len(proj.sources) > 1
         self.find_subjects.setEnabled(proj is not None)
+        self.locate_clip.setEnabled(proj is not None)
         self.merge_menu.setEnabled(several)
         self.delete_subject.setEnabled(several)
         self.split_subject.setEnabled(src is not None)
@@ -184,9 +203,9 @@ class StudioActions:
             self.w.prompts.status(f"cancelling {key}…")
 
     def delete_selection(self) -> None:
-        """Delete: steps in the range (step tool), else the lane range, else the selected takes."""
+        """Delete: steps in the range (step tool), else Clear range, else the selected takes."""
         lanes, w = self.w.lanes, self.w
-        if lanes.ctx.active_lane is lanes.envelope and lanes.ctx.tool == "step":
+        if lanes.active_curve_lane() is lanes.envelope and lanes.ctx.tool == "step":
             lanes.envelope.delete_selection()
         elif lanes.ctx.selection is not None:
             lanes.range_action("clear")

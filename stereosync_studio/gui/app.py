@@ -2,12 +2,22 @@
 
 With --screenshot the window opens the clip or project at 1600x1000, waits until the
 background work (analysis, audio, metrics) is done, saves a picture of itself and exits;
-it works headless with QT_QPA_PLATFORM=offscreen.
+it works headless with QT_QPA_PLATFORM=offscreen. Such a run writes no autosave and removes
+none (unsaved edits a crashed session left are shown, as the default answer, and kept).
+
+Every start looks for unsaved edits a crashed session left: of the clip or project given,
+or, with nothing given, the newest of all; the designer recovers, discards or keeps them.
+
+For tests, `STEREOSYNC_STUDIO_TEST_HOOK=module:function` calls `function(app, window)` right
+after the window is shown, before the clip or project opens (the function drives the real
+widgets, e.g. answers the recovery question or draws on a lane); `--autosave-interval`
+shortens the autosave period.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
@@ -16,13 +26,24 @@ import traceback
 from pathlib import Path
 
 log = logging.getLogger("stereosync_studio.gui")
+_T0 = time.monotonic()
+
+
+def _tidy() -> None:
+    from .autosave import tidy_scratch
+
+    try:
+        tidy_scratch()
+    except OSError as exc:
+        log.warning("scratch takes not tidied: %s", exc)
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="stereosync-studio", description="StereoSync Studio: spatial Foley from video")
     ap.add_argument("path", nargs="?", help="a clip (mp4/mov/mkv) or a project (.stereosync.json)")
     ap.add_argument("--screenshot", metavar="OUT.png", help="save a screenshot of the window and exit")
-    ap.add_argument("--size", default="1600x1000", help="window size WxH (default 1600x1000)")
+    ap.add_argument("--size", default=None,
+                    help="window size WxH (default 1600x1000, or the whole screen when it is smaller)")
     ap.add_argument("--at", type=float, default=None, metavar="SECONDS", help="put the playhead here first")
     ap.add_argument("--subject", default=None, metavar="NAME", help="show this subject of the project first")
     ap.add_argument("--models", default=os.environ.get("STEREOSYNC_MODELS", "models"),
@@ -30,6 +51,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--generate", type=int, default=0, metavar="N",
                     help="generate N takes once the clip or project is open")
     ap.add_argument("--timeout", type=float, default=180.0, help="--screenshot: longest wait for background work")
+    ap.add_argument("--autosave-interval", type=float, default=5.0, metavar="SECONDS",
+                    help="seconds between autosaves while there are unsaved changes (default 5)")
     return ap.parse_args(argv)
 
 
@@ -126,15 +149,23 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("StereoSync")
     apply_style(app)
     _setup_logging()
-    win = MainWindow(models_dir=args.models, interactive=not args.screenshot)
+    win = MainWindow(models_dir=args.models, interactive=not args.screenshot,
+                     autosave_interval_s=max(0.1, args.autosave_interval))
+    if args.screenshot:
+        win.autosaver.timer.stop()  # a picture is not an edit: no autosave is written or removed
     install_excepthook(win)
     try:
-        w, h = (int(v) for v in args.size.lower().split("x"))
+        w, h = (int(v) for v in (args.size or "1600x1000").lower().split("x"))
     except ValueError:
         print(f"bad --size {args.size!r}: expected WxH", file=sys.stderr)
         return 2
-    win.resize(w, h)
-    win.show()
+    win.show_sized(w, h, exact=bool(args.size or args.screenshot))
+    app.processEvents()  # the window is on screen before anything is opened or asked
+    log.info("window shown %.2f s after start", time.monotonic() - _T0)
+    hook = os.environ.get("STEREOSYNC_STUDIO_TEST_HOOK")
+    if hook:
+        module, _, name = hook.partition(":")
+        getattr(importlib.import_module(module), name)(app, win)
     if args.path:
         win.projects.open_path(args.path)
     elif not args.screenshot:
@@ -142,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate > 0:
         _generate_when_ready(app, win, args.generate, args.timeout if args.screenshot else None)
     if not args.screenshot:
-        return app.exec()
+        code = app.exec()
+        _tidy()
+        return code
 
     _wait_ready(app, win, args.timeout)
     if args.subject is not None:
@@ -156,14 +189,9 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     ok = win.grab().save(str(out))
     err = win.prompts.last_error
-    win.doc.undo_stack.set_clean()  # a screenshot run never asks to save and leaves no autosave
-    win.autosaver.flush()
-    proj = win.doc.project
-    if proj is not None:
-        from .autosave import remove_autosave
-
-        remove_autosave(proj.path, proj.name, proj.clip.path)
+    win.doc.undo_stack.set_clean()  # a screenshot run never asks to save
     win.close()
+    _tidy()
     if not ok:
         print(f"could not write {out}", file=sys.stderr)
         return 1

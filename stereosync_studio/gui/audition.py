@@ -4,6 +4,12 @@ Playback uses sounddevice (PortAudio). When it is missing or no output device ex
 Studio still plays the picture from a wall clock and says once, in the status bar, why there is
 no sound. The mixer is plain numpy and thread-safe, so the PortAudio callback only slices
 arrays that were loaded beforehand (in a worker) and never touches Qt.
+
+The clock the picture follows is the audio device's: each callback notes which sample starts
+its buffer and when PortAudio says that buffer reaches the DAC (`outputBufferDacTime`, which
+through PulseAudio/PipeWire includes the server's latency), and `Player.position()` runs on
+from the newest such note. tests/test_audition_real.py plays through a PulseAudio null sink
+and checks it against what the sink's monitor records: the picture is within one frame.
 """
 
 from __future__ import annotations
@@ -33,21 +39,23 @@ class Mixer:
         self.tracks: dict[str, MixTrack] = {}
         self.position = 0  # samples
         self.loop: tuple[int, int] | None = None
+        self.block_start = 0  # the sample the last rendered block started at (after a loop wrap)
         self._lock = threading.Lock()
 
     def set_track(self, name: str, audio: np.ndarray | None, gain: float = 1.0) -> None:
-        with self._lock:
-            if audio is None:
+        if audio is None:
+            with self._lock:
                 self.tracks.pop(name, None)
-                return
-            a = np.asarray(audio, np.float32)
-            if a.ndim == 1:
-                a = a[None, :]
-            if a.shape[0] == 1:
-                a = np.repeat(a, 2, axis=0)
+            return
+        a = np.asarray(audio, np.float32)  # converted outside the lock: the callback never waits on a copy
+        if a.ndim == 1:
+            a = a[None, :]
+        if a.shape[0] == 1:
+            a = np.repeat(a, 2, axis=0)
+        frames = np.ascontiguousarray(a[:2].T)
+        with self._lock:
             old = self.tracks.get(name)
-            self.tracks[name] = MixTrack(np.ascontiguousarray(a[:2].T), gain,
-                                         old.muted if old else False, old.solo if old else False)
+            self.tracks[name] = MixTrack(frames, gain, old.muted if old else False, old.solo if old else False)
 
     def set_gain(self, name: str, gain: float) -> None:
         with self._lock:
@@ -78,6 +86,8 @@ class Mixer:
                     if self.position >= self.loop[1] or self.position < self.loop[0]:
                         self.position = self.loop[0]
                     stop = min(stop, self.loop[1] - self.position)
+                if done == 0:
+                    self.block_start = self.position
                 self._mix_into(out[done:done + stop], self.position)
                 self.position += stop
                 done += stop
@@ -109,11 +119,16 @@ def output_status() -> tuple[bool, str]:
     return True, str(dev.get("name", "default output"))
 
 
+OUTPUT_LATENCY_S = 0.1  # PortAudio's "low" (~9 ms) underruns through a sound server on a busy machine
+
+
 class Player:
     """Plays a Mixer through sounddevice, or keeps time with a wall clock when it cannot.
 
-    `position()` is the clock the video follows: while audio plays it counts the samples the
-    callback has consumed (minus the device latency); otherwise it is monotonic time × rate.
+    `position()` is the clock the video follows. While sound goes out it is the audio clock:
+    the newest callback's first sample, heard at the DAC time PortAudio gave for it, plus the
+    monotonic time since (wrapped at the loop). Until the first buffer is heard it stays at the
+    start. Without sound it is monotonic time x rate.
     """
 
     def __init__(self, mixer: Mixer) -> None:
@@ -125,6 +140,10 @@ class Player:
         self._t0 = 0.0
         self._p0 = 0.0
         self._latency = 0.0
+        self._anchor: tuple[int, float] | None = None  # (first sample of a buffer, monotonic time it is heard)
+        self._first_heard = 0.0
+        self.callbacks = 0  # buffers the device asked for since play (the audio callback ran)
+        self.underruns = 0  # times the device ran dry since play (a gap was heard)
         self.audible = False  # True while sound actually goes out
 
     def play(self, position_s: float, rate: float = 1.0) -> None:
@@ -139,29 +158,42 @@ class Player:
                 self._open_stream()
                 self.audible = True
             except Exception as exc:  # device vanished, busy, ...
+                self._stream = None
                 self.available, self.reason = False, f"audio output failed: {exc}"
 
     def _open_stream(self) -> None:
         import sounddevice as sd
 
-        def callback(outdata, frames, _time, _status):  # PortAudio thread: numpy only
+        self._anchor, self.callbacks, self.underruns = None, 0, 0
+
+        def callback(outdata, frames, t, status):  # PortAudio thread: numpy only
+            now = time.monotonic()
+            if status.output_underflow:
+                self.underruns += 1
             outdata[:] = self.mixer.render(frames)
+            delay = t.outputBufferDacTime - t.currentTime if t.outputBufferDacTime > 0 else -1.0
+            if not 0.0 <= delay < 2.0:  # a host API without timestamps: its nominal latency
+                delay = self._latency
+            if self._anchor is None:
+                self._first_heard = now + delay
+            self._anchor = (self.mixer.block_start, now + delay)
+            self.callbacks += 1
 
         self._stream = sd.OutputStream(samplerate=self.mixer.sample_rate, channels=2, dtype="float32",
-                                       callback=callback, latency="low")
+                                       callback=callback, latency=OUTPUT_LATENCY_S)
         self._latency = float(self._stream.latency or 0.0)
         self._stream.start()
 
     def stop(self) -> None:
+        if self.playing:
+            self._p0 = self.position()  # where the designer stopped it (what was heard)
         if self._stream is not None:
             try:
-                self._stream.stop()
+                self._stream.abort()
                 self._stream.close()
             except Exception:
                 pass
             self._stream = None
-        if self.playing:
-            self._p0 = self.position()
         self.playing = False
         self.audible = False
 
@@ -173,12 +205,23 @@ class Player:
     def position(self) -> float:
         if not self.playing:
             return self._p0
-        if self.audible:
-            return max(0.0, self.mixer.position / self.mixer.sample_rate - self._latency)
-        pos = self._p0 + (time.monotonic() - self._t0) * self.rate
+        sr = self.mixer.sample_rate
         loop = self.mixer.loop
+        if self.audible:
+            anchor, now = self._anchor, time.monotonic()
+            if anchor is None or now < self._first_heard:
+                return self._p0  # nothing heard yet: the picture waits for the sound
+            pos = anchor[0] / sr + (now - anchor[1])
+            if loop is not None and loop[1] > loop[0]:
+                a, b = loop[0] / sr, loop[1] / sr
+                if pos < a <= anchor[0] / sr:
+                    pos += b - a  # still hearing the end of the loop before the wrap
+                elif pos >= b:
+                    pos = a + (pos - a) % (b - a)
+            return max(0.0, pos)
+        pos = self._p0 + (time.monotonic() - self._t0) * self.rate
         if loop is not None and loop[1] > loop[0] and self.rate > 0:
-            a, b = loop[0] / self.mixer.sample_rate, loop[1] / self.mixer.sample_rate
+            a, b = loop[0] / sr, loop[1] / sr
             if pos >= b:
                 pos = a + (pos - a) % (b - a)
         return max(0.0, pos)

@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from .. import jobs
 from ..core.project import Project, Reference, Source, TakeInfo
 from ..core.undo import SnapshotCommand, UndoStack
 
@@ -60,6 +61,20 @@ def _set_part(source: Source, part: str, value: Any) -> None:
         raise KeyError(part)
 
 
+def _move_takes(state: Any, moved: dict[str, str]) -> None:
+    """Give every take held in an undo snapshot its new path (lists, tuples, sources, takes)."""
+    if isinstance(state, TakeInfo):
+        state.path = moved.get(state.path, state.path)
+    elif isinstance(state, Source):
+        _move_takes(state.takes, moved)
+    elif isinstance(state, (list, tuple)):
+        for item in state:
+            _move_takes(item, moved)
+    elif isinstance(state, dict):
+        for item in state.values():
+            _move_takes(item, moved)
+
+
 class ProjectDocument(QObject):
     """Owns the Project being edited; emits `changed(part)` after every edit, undo and redo."""
 
@@ -67,6 +82,7 @@ class ProjectDocument(QObject):
     undoStateChanged = Signal()
     dirtyChanged = Signal(bool)
     pathChanged = Signal(str)
+    takesMoved = Signal(dict)  # {old path: new path} when saving gathered takes into `<name>_takes/`
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -218,11 +234,38 @@ class ProjectDocument(QObject):
         self.pathChanged.emit(str(path))
 
     def save(self, path: str | Path | None = None) -> Path:
+        """Write the project (`jobs.save_project`): its takes move into `<name>_takes/` beside it
+        first, and the history follows them, so undo never brings back a path that moved."""
         if self.project is None:
             raise RuntimeError("no project to save")
-        target = self.project.save(path)
+        takes = [t for s in self.project.sources for t in s.takes]
+        before = [t.path for t in takes]
+        try:
+            target = jobs.save_project(self.project, path)
+        finally:  # also when a later move or the write failed: the takes already moved stay found
+            moved = {old: t.path for old, t in zip(before, takes) if t.path != old}
+            if moved:
+                for cmd in self.undo_stack.commands():
+                    _move_takes(cmd.before, moved)
+                    _move_takes(cmd.after, moved)
+                self.takesMoved.emit(moved)
+                self.changed.emit("takes")
         self.mark_saved(target)
         return target
+
+    def relink_clip(self, path: str) -> None:
+        """Point the project at its clip found elsewhere (Locate…), as one undoable step."""
+        if self.project is None:
+            return
+
+        def apply(p: str) -> None:
+            self.project.clip.path = p
+            self.revision += 1
+            self.changed.emit("clip")
+
+        before = self.project.clip.path
+        apply(str(path))
+        self.undo_stack.push(SnapshotCommand("Locate clip", apply, before, str(path)))
 
     def source_named(self, name: str) -> Source | None:
         if self.project is None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea,
-                               QSpinBox, QToolButton, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from ..jobs import EngineInfo, OptionSpec
 from .document import ProjectDocument
+from .elided_label import ElidedLabel
 from .icons import icon
 from .view_state import ViewState
 
@@ -36,10 +37,13 @@ class EnginePanel(QGroupBox):
         lay.setSpacing(4)
         self.combo = QComboBox()
         self.combo.addItem("checking engines…", "")
-        lay.addWidget(self.combo)
-        self.reason = QLabel("")
+        self.combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(12)
+        top = QHBoxLayout()  # engine and the Options toggle on one row; takes and seed below
+        top.addWidget(self.combo, 1)
+        lay.addLayout(top)
+        self.reason = ElidedLabel("")  # one line; the whole reason in its tooltip
         self.reason.setObjectName("dim")
-        self.reason.setWordWrap(True)
         self.reason.setVisible(False)
         lay.addWidget(self.reason)
         row = QHBoxLayout()
@@ -58,17 +62,20 @@ class EnginePanel(QGroupBox):
         self.b_options.setText("Options ▾")
         self.b_options.setCheckable(True)
         self.b_options.setChecked(True)
-        row.addWidget(self.b_options)
+        self.b_options.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Preferred)  # as tall as the combo
+        top.addWidget(self.b_options)
         lay.addLayout(row)
         self.form_host = QWidget()
         self.form = QFormLayout(self.form_host)
         self.form.setContentsMargins(2, 2, 6, 2)
         self.form.setVerticalSpacing(3)
         self.form.setLabelAlignment(Qt.AlignRight)
+        self.form.setRowWrapPolicy(QFormLayout.WrapLongRows)  # a narrow panel puts long labels above
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # options scroll down, never sideways
         self.scroll.setWidget(self.form_host)
-        self.scroll.setMinimumHeight(60)
+        self.scroll.setMinimumHeight(56)  # two option rows; the rest scrolls
         lay.addWidget(self.scroll, 1)
         self.b_options.toggled.connect(self.scroll.setVisible)
         row = QHBoxLayout()
@@ -90,8 +97,9 @@ class EnginePanel(QGroupBox):
         self.progress.setFormat("")
         self.progress.setTextVisible(True)
         lay.addWidget(self.progress)
-        self.status = QLabel("")
+        self.status = ElidedLabel("")  # the last failure, shown only when there is one
         self.status.setObjectName("dim")
+        self.status.setVisible(False)
         lay.addWidget(self.status)
         self.widgets: dict[str, QWidget] = {}
         self._form_engine = ""
@@ -103,6 +111,12 @@ class EnginePanel(QGroupBox):
         self.seed.valueChanged.connect(lambda v: setattr(view, "seed", int(v)))
         doc.changed.connect(self._on_doc)
         view.subscribe(self._on_view, "n_takes", "seed", "engines")
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """Tall enough to show every option of the engine without scrolling."""
+        hint = self.minimumSizeHint()
+        form = self.form_host.sizeHint().height() + 2 * self.scroll.frameWidth()
+        return QSize(hint.width(), hint.height() + max(form - self.scroll.minimumHeight(), 0))
 
     def _on_view(self, name: str) -> None:
         if name == "engines":
@@ -174,9 +188,7 @@ class EnginePanel(QGroupBox):
         info = self.engines.get(self.current_engine())
         unavailable = [i for i in self.engines.values() if not i.ok]
         if unavailable:
-            short = "; ".join(f"\u26A0 {i.name}: {i.why}" for i in unavailable)
-            short = short if len(short) <= 96 else short[:95] + "…"
-            self.reason.setText(short)
+            self.reason.setText("; ".join(f"\u26A0 {i.name} unavailable: {i.why}" for i in unavailable))
             self.reason.setToolTip("\n\n".join(f"{i.name}: {i.why}" for i in unavailable))
             self.reason.setVisible(True)
         if info is None:
@@ -285,12 +297,20 @@ class EnginePanel(QGroupBox):
 
     # -- job state -------------------------------------------------------------------------------
     def set_busy(self, busy: bool) -> None:
+        if busy:
+            self.show_failure("")
         self.b_cancel.setEnabled(busy)
         self.b_generate.setEnabled(not busy and self.doc.source is not None and self.engine_ok())
         self.b_generate_all.setEnabled(not busy and self.doc.project is not None and len(self.doc.project.sources) > 1)
         if not busy:
             self.progress.setValue(0)
             self.progress.setFormat("")
+
+    def show_failure(self, message: str) -> None:
+        """The last generation failure under the progress bar (hidden again by an empty message)."""
+        self.status.setText(message)
+        self.status.setToolTip(message)
+        self.status.setVisible(bool(message))
 
     def set_progress(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 1000))

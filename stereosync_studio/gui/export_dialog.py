@@ -6,15 +6,42 @@ The dialog lists the takes of every subject and only collects choices; the main 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QStandardPaths, Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
                                QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QToolButton, QVBoxLayout, QWidget)
 
-from ..core.project import TakeInfo
+from .. import jobs
+from ..core.project import Project, TakeInfo
+
+APP_TREE = Path(__file__).resolve().parents[2]  # the Studio's own files (a source checkout or the install)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def default_export_dir(project: Project) -> Path:
+    """Where Export suggests writing the stems: `<name>_stems/` next to the project file; for a
+    project not saved yet, next to its clip, unless the clip sits inside the Studio's own folder
+    (the bundled demo) or a read-only one: then in the designer's documents, `StereoSync/`."""
+    name = f"{project.name}_stems"
+    candidates = [Path(project.path).resolve().parent] if project.path else [Path(project.clip.path).resolve().parent]
+    frozen = getattr(sys, "_MEIPASS", None)
+    for folder in candidates:
+        own = _inside(folder, APP_TREE) or (frozen is not None and _inside(folder, Path(frozen)))
+        if not own and jobs.can_write_in(folder / name):
+            return folder / name
+    docs = QStandardPaths.writableLocation(QStandardPaths.DocumentsLocation) or str(Path.home())
+    return Path(docs) / "StereoSync" / name
 
 
 @dataclass
@@ -109,4 +136,4 @@ class ExportDialog(QDialog):
                             self.preview.isChecked())
 
 
-__all__ = ["ExportChoice", "ExportDialog"]
+__all__ = ["ExportChoice", "ExportDialog", "default_export_dir"]

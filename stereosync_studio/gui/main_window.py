@@ -11,22 +11,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QProgressBar, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from . import style
 from .actions import StudioActions
 from .audition import Mixer
 from .autosave import Autosaver
 from .controllers import (EditingController, GenerationController, PlaybackController, ProjectController,
-                          SubjectsController)
+                          SubjectsController, ViewSettingsController)
 from .document import ProjectDocument
+from .elided_label import ElidedLabel
 from .engine_panel import EnginePanel
 from .icons import icon
 from .job_runner import JobRunner
 from .lanes.stack import LaneStack
 from .prompts import APP_NAME, WindowPrompts
 from .reference_panel import ReferencePanel
+from .splitters import PanelSplitter
 from .subjects_bar import SubjectsBar
 from .takes_panel import TakesPanel
 from .transport import Transport
@@ -58,6 +61,7 @@ class MainWindow(QMainWindow):
         self.subjects = SubjectsController(doc, view, runner, prompts, lambda: self.transport.frame, models_dir)
         self.editing = EditingController(doc, view, runner, prompts, self)
         self.playback = PlaybackController(doc, view, runner, self.transport, prompts)
+        self.view_settings = ViewSettingsController(doc, view, self)  # last: restores after the widgets
         self.commands = StudioActions(self)
         self._wire()
         self._shut_down = False
@@ -78,21 +82,21 @@ class MainWindow(QMainWindow):
         tl.addWidget(self.video, 1)
         tl.addWidget(self.transport_bar)
         self.lanes = LaneStack(doc, view, self.transport)
-        self.left = self._splitter(Qt.Vertical, [top, self.lanes], [455, 465])
-        self.left.setStretchFactor(0, 1)
-        self.left.setStretchFactor(1, 1)
+        self.left = PanelSplitter(Qt.Vertical, [top, self.lanes])
         self.reference_panel = ReferencePanel(doc, view)
         self.engine_panel = EnginePanel(doc, view)
         self.takes_panel = TakesPanel(doc, view)
-        self.right = self._splitter(Qt.Vertical, [self.reference_panel, self.engine_panel, self.takes_panel],
-                                    [215, 320, 385])
-        self.right.setMinimumWidth(340)
-        self.main_split = self._splitter(Qt.Horizontal, [self.left, self.right], [1190, 410])
-        self.main_split.setStretchFactor(0, 1)
-        self.main_split.setStretchFactor(1, 0)
+        self.right = PanelSplitter(Qt.Vertical, [self.reference_panel, self.engine_panel, self.takes_panel])
+        self.main_split = PanelSplitter(Qt.Horizontal, [self.left, self.right])
         self.setCentralWidget(self.main_split)
+        self._refit_timer = QTimer(self)
+        self._refit_timer.setSingleShot(True)
+        self._refit_timer.setInterval(0)
+        self._refit_timer.timeout.connect(self.fit_panels)
         self.subjects_bar = SubjectsBar(doc)
-        self.project_label = QLabel("")
+        self.project_label = ElidedLabel("")
+        self.project_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.project_label.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         self.project_label.setStyleSheet(f"color:{style.TEXT_DIM}; padding-right: 10px;")
 
         sb = self.statusBar()
@@ -105,15 +109,41 @@ class MainWindow(QMainWindow):
         self.job_bar.setVisible(False)
         sb.addPermanentWidget(self.job_label)
         sb.addPermanentWidget(self.job_bar)
+        sb.addPermanentWidget(self.transport_bar.audio_label)  # the audio output, beside the job
 
-    @staticmethod
-    def _splitter(orientation, widgets: list[QWidget], sizes: list[int]) -> QSplitter:
-        split = QSplitter(orientation)
-        for w in widgets:
-            split.addWidget(w)
-        split.setSizes(sizes)
-        split.setChildrenCollapsible(False)
-        return split
+    def show_sized(self, width: int, height: int, exact: bool = False) -> None:
+        """Show the window at `width` x `height`; unless `exact`, never bigger than the screen's free
+        area, and maximised when the screen is smaller than that (a 1280x720 laptop)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        virtual = QApplication.platformName() in ("offscreen", "minimal")  # no real screen to fit
+        free = screen.availableGeometry() if screen is not None and not exact and not virtual else None
+        if free is not None and (free.width() < width or free.height() < height):
+            self.resize(min(width, free.width()), min(height, free.height()))
+            self.showMaximized()
+            return
+        self.resize(width, height)
+        self.show()
+
+    def fit_panels(self) -> None:
+        """Lay the panels out for the window's size, each splitter until the designer drags it:
+        the side panel ~22 % of the width + 100 px (at most 620), the lanes half the height,
+        the reference list as tall as its sounds, the takes list 4-8 rows, the engine the rest."""
+        width = self.main_split.length()
+        side = max(min(int(0.22 * width) + 100, 620), 0)
+        self.main_split.fit([width - side, side], [1], 0)
+        left = self.left.length()
+        self.left.fit([0, left // 2], [1], 0)
+        takes = self.takes_panel.minimumSizeHint().height() + 4 * self.takes_panel.tree.fontMetrics().height()
+        self.right.fit([self.reference_panel.sizeHint().height(), self.engine_panel.sizeHint().height(), takes],
+                       [0, 2, 1], 2)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.fit_panels()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.fit_panels()
 
     # -- wiring ----------------------------------------------------------------------------------
     def _wire(self) -> None:
@@ -122,6 +152,9 @@ class MainWindow(QMainWindow):
         doc.dirtyChanged.connect(lambda _d: self.update_title())
         doc.pathChanged.connect(lambda _p: self.update_title())
         self.autosaver.saved.connect(lambda p: self.prompts.status(f"autosaved {p}", 2000))
+        doc.changed.connect(lambda part: self._refit_later() if part in ("project", "source", "reference",
+                                                                         "engine") else None)
+        view.subscribe(self._refit_later, "engines")
         self.runner.progressed.connect(self._job_progress)
         self.runner.activityChanged.connect(self._job_activity)
         self.video.boxEdited.connect(ed.box_edited)
@@ -134,13 +167,19 @@ class MainWindow(QMainWindow):
         panel.cancelRequested.connect(gen.cancel)
         gen.busyChanged.connect(panel.set_busy)
         gen.progressChanged.connect(panel.set_progress)
-        gen.failed.connect(panel.status.setText)
+        gen.failed.connect(panel.show_failure)
         self.takes_panel.playRequested.connect(pb.play_take)
         self.takes_panel.abRequested.connect(pb.ab_switch)
         self.takes_panel.exportRequested.connect(self.commands.export_dialog)
         self.reference_panel.previewRequested.connect(pb.preview_reference)
         self.reference_panel.currentChanged.connect(pb.load_reference)
         self.reference_panel.message.connect(self.prompts.status)
+        self.lanes.message.connect(self.prompts.status)
+
+    def _refit_later(self, *_args) -> None:
+        """Panels changed what they would like to show (engine options, reference sounds): refit
+        once their layouts have settled (a timer owned by the window: it dies with it)."""
+        self._refit_timer.start()
 
     def _job_progress(self, label: str, fraction: float, message: str) -> None:
         self.job_bar.setValue(int(fraction * 1000))
@@ -159,12 +198,11 @@ class MainWindow(QMainWindow):
             self.project_label.setText("")
             return
         dirty = "*" if self.doc.is_dirty() else ""
-        where = Path(proj.path).name if proj.path else "unsaved"
+        where = Path(proj.path).name if proj.path else f"{proj.name} (unsaved)"
         self.setWindowTitle(f"{proj.name}{dirty} — {APP_NAME}")
-        src = self.doc.source
         clip = proj.clip
-        self.project_label.setText(f"{proj.name}{dirty}  ·  {src.name if src else ''}  ·  {clip.width}x"
-                                   f"{clip.height}  {clip.fps:g} fps  {clip.duration:.2f} s  ·  {where}")
+        self.project_label.setText(f"{where}{dirty}  ·  {clip.width}x{clip.height}  ·  {clip.fps:g} fps  ·  "
+                                   f"{clip.duration:.2f} s  ·  {Path(clip.path).name}")
 
     # -- events ----------------------------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: N802

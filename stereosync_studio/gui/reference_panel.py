@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QFileDialog, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout)
 
@@ -22,6 +22,10 @@ from . import style
 from .document import ProjectDocument
 from .icons import icon
 from .view_state import ViewState
+
+
+TEXT_ENGINES = ("diffusion",)  # engines that read the text prompt (shown only for them)
+MIN_ROWS, WANT_ROWS = 3, 8  # the sound list shows at least 3 sounds, and all of them up to 8 when there is room
 
 
 class ReferencePanel(QGroupBox):
@@ -50,10 +54,10 @@ class ReferencePanel(QGroupBox):
         lay.addWidget(self.path_label)
         self.list = QListWidget()
         self.list.setAlternatingRowColors(True)
-        self.list.setMinimumHeight(60)
+        self.list.setMinimumHeight(self._list_height(MIN_ROWS))
         lay.addWidget(self.list, 1)
         self.wave = pg.PlotWidget()
-        self.wave.setFixedHeight(34)
+        self.wave.setFixedHeight(30)
         self.wave.hideAxis("left")
         self.wave.hideAxis("bottom")
         self.wave.setMouseEnabled(False, False)
@@ -80,6 +84,19 @@ class ReferencePanel(QGroupBox):
         doc.changed.connect(self._on_doc)
         view.subscribe(lambda _name: self._show_wave(), "reference_preview")
         self._loading = False
+
+    # -- size ------------------------------------------------------------------------------------
+    def _row_height(self) -> int:
+        return max(self.list.sizeHintForRow(0), self.list.fontMetrics().height() + 4)
+
+    def _list_height(self, rows: int) -> int:
+        return rows * self._row_height() + 2 * self.list.frameWidth() + 2
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """Tall enough to list every sound (up to WANT_ROWS; the list scrolls beyond)."""
+        hint = self.minimumSizeHint()
+        rows = min(max(self.list.count(), MIN_ROWS), WANT_ROWS)
+        return QSize(hint.width(), hint.height() + self._list_height(rows) - self.list.minimumHeight())
 
     # -- choosing --------------------------------------------------------------------------------
     def pick_file(self) -> None:
@@ -117,7 +134,7 @@ class ReferencePanel(QGroupBox):
 
     # -- document --------------------------------------------------------------------------------
     def _on_doc(self, part: str) -> None:
-        if part in ("project", "source", "reference"):
+        if part in ("project", "source", "reference", "engine"):
             self.refresh()
 
     def all_files(self, ref: Reference) -> list[str]:
@@ -159,6 +176,7 @@ class ReferencePanel(QGroupBox):
             self.path_label.setText(f"{where}  ·  {used}/{len(files)} sounds used" if files
                                     else "drop a sound or a folder here")
             self.text.setText(ref.text)
+            self.text.setVisible(src.engine in TEXT_ENGINES or bool(ref.text))  # the sampler reads no prompt
         finally:
             self._loading = False
 

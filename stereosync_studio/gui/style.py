@@ -4,7 +4,12 @@ per lane so the eye finds the envelope, pan and distance curves at once.
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont, QPalette
+import os
+import tempfile
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QApplication
 
 # Surfaces
@@ -55,12 +60,27 @@ QPushButton#primary {{ background: #2f6fd6; border-color: #4a8bf0; color: white;
 QPushButton#primary:hover {{ background: #3a7de8; }}
 QPushButton#primary:disabled {{ background: #2b3444; color: #7d8696; border-color: #3a4456; }}
 QPushButton#danger {{ background: #5a2a2a; border-color: #8a3a3a; }}
-QGroupBox {{ background: {PANEL}; border: 1px solid {BORDER}; border-radius: 6px; margin-top: 18px; padding: 6px; padding-top: 10px; }}
+QGroupBox {{ background: {PANEL}; border: 1px solid {BORDER}; border-radius: 6px; margin-top: 16px; padding: 6px; padding-top: 6px; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 8px; top: 2px; padding: 0 4px; color: {TEXT_DIM};
                     font-weight: bold; letter-spacing: 1px; }}
 QLineEdit, QSpinBox, QDoubleSpinBox, QComboBox {{ background: {SUNKEN}; border: 1px solid {BORDER}; border-radius: 3px;
                     padding: 2px 4px; selection-background-color: {ACCENT}; min-height: 18px; }}
-QComboBox::drop-down {{ border: none; width: 16px; }}
+QAbstractSpinBox {{ padding-right: 18px; }}
+QAbstractSpinBox::up-button, QAbstractSpinBox::down-button {{ subcontrol-origin: border; width: 16px;
+                    background: {PANEL_HI}; border-left: 1px solid {BORDER}; }}
+QAbstractSpinBox::up-button {{ subcontrol-position: top right; border-top-right-radius: 3px;
+                    border-bottom: 1px solid {BORDER}; }}
+QAbstractSpinBox::down-button {{ subcontrol-position: bottom right; border-bottom-right-radius: 3px; }}
+QAbstractSpinBox::up-button:hover, QAbstractSpinBox::down-button:hover {{ background: #3a3e46; }}
+QAbstractSpinBox::up-button:pressed, QAbstractSpinBox::down-button:pressed {{ background: #2f4a73; }}
+QAbstractSpinBox::up-arrow {{ image: url(@ARROWS@/up.png); width: 9px; height: 5px; }}
+QAbstractSpinBox::down-arrow {{ image: url(@ARROWS@/down.png); width: 9px; height: 5px; }}
+QAbstractSpinBox::up-arrow:disabled, QAbstractSpinBox::up-arrow:off {{ image: url(@ARROWS@/up_off.png); }}
+QAbstractSpinBox::down-arrow:disabled, QAbstractSpinBox::down-arrow:off {{ image: url(@ARROWS@/down_off.png); }}
+QComboBox {{ padding-right: 20px; }}
+QComboBox::drop-down {{ subcontrol-origin: padding; subcontrol-position: center right; border: none; width: 18px; }}
+QComboBox::down-arrow {{ image: url(@ARROWS@/down.png); width: 9px; height: 5px; }}
+QComboBox::down-arrow:disabled {{ image: url(@ARROWS@/down_off.png); }}
 QComboBox QAbstractItemView {{ background: {PANEL}; border: 1px solid {BORDER}; selection-background-color: #2f4a73; }}
 QTreeWidget, QListWidget, QTableWidget, QTreeView, QListView {{ background: {SUNKEN}; border: 1px solid {BORDER};
                     border-radius: 3px; alternate-background-color: #191a1d; outline: none; }}
@@ -93,12 +113,67 @@ QLabel#laneTitle {{ font-weight: bold; }}
 QFrame#laneHeader {{ background: {PANEL}; border-right: 1px solid {BORDER}; border-bottom: 1px solid {BORDER}; }}
 QFrame#transport {{ background: {PANEL}; border-top: 1px solid {BORDER}; border-bottom: 1px solid {BORDER}; }}
 QFrame#videoFrame {{ background: #0d0d0f; }}
-QCheckBox::indicator {{ width: 13px; height: 13px; }}
+QCheckBox::indicator {{ width: 13px; height: 13px; border: 1px solid #5d626b; border-radius: 2px; background: {SUNKEN}; }}
+QCheckBox::indicator:hover {{ border-color: {TEXT}; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: #7fb0ff; image: url(@ARROWS@/check.png); }}
+QCheckBox::indicator:disabled {{ border-color: #3a3d44; }}
 QTreeView::indicator, QListView::indicator {{ width: 11px; height: 11px; border: 1px solid #5d626b;
                     border-radius: 2px; background: {SUNKEN}; }}
 QTreeView::indicator:checked, QListView::indicator:checked {{ background: {ACCENT}; border-color: #7fb0ff; }}
 QTreeView::indicator:hover, QListView::indicator:hover {{ border-color: {TEXT}; }}
 """
+
+
+def _user() -> str:
+    name = os.environ.get("USER") or os.environ.get("USERNAME") or "user"
+    return "".join(c for c in name if c.isalnum() or c in "-_") or "user"
+
+
+def arrow_images(folder: Path | None = None) -> Path:
+    """The spin-box and combo arrows as small PNGs (1x and @2x), light on the dark buttons.
+
+    Style sheets take images only from files; these are painted here, so nothing ships."""
+    folder = folder or Path(tempfile.gettempdir()) / f"stereosync-studio-{_user()}" / "arrows-v2"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, colour in (("up", TEXT), ("down", TEXT), ("up_off", "#5a5e66"), ("down_off", "#5a5e66")):
+        for scale, suffix in ((1, ""), (2, "@2x")):
+            target = folder / f"{name}{suffix}.png"
+            if target.is_file():
+                continue
+            img = QImage(9 * scale, 5 * scale, QImage.Format_ARGB32)
+            img.fill(Qt.transparent)
+            p = QPainter(img)
+            p.setRenderHint(QPainter.Antialiasing)
+            p.setPen(Qt.NoPen)
+            p.setBrush(QColor(colour))
+            w, h = 9.0 * scale, 5.0 * scale
+            pts = [(0, h), (w / 2, 0), (w, h)] if name.startswith("up") else [(0, 0), (w / 2, h), (w, 0)]
+            p.drawPolygon(QPolygonF([QPointF(x, y) for x, y in pts]))
+            p.end()
+            _save(img, target)
+    for scale, suffix in ((1, ""), (2, "@2x")):  # the tick of a checked box
+        target = folder / f"check{suffix}.png"
+        if not target.is_file():
+            img = QImage(11 * scale, 11 * scale, QImage.Format_ARGB32)
+            img.fill(Qt.transparent)
+            p = QPainter(img)
+            p.setRenderHint(QPainter.Antialiasing)
+            p.setPen(QPen(QColor("#ffffff"), 1.8 * scale, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
+            p.drawPolyline(QPolygonF([QPointF(2.2 * scale, 5.8 * scale), QPointF(4.6 * scale, 8.2 * scale),
+                                      QPointF(8.8 * scale, 3.0 * scale)]))
+            p.end()
+            _save(img, target)
+    return folder
+
+
+def _save(img: QImage, target: Path) -> None:
+    tmp = target.with_name(f"{target.stem}.{os.getpid()}.tmp.png")  # two Studios starting at once
+    img.save(str(tmp))
+    os.replace(tmp, target)
+
+
+def style_sheet(arrows: Path) -> str:
+    return QSS.replace("@ARROWS@", arrows.as_posix())
 
 
 def apply_style(app: QApplication) -> None:
@@ -122,7 +197,11 @@ def apply_style(app: QApplication) -> None:
     font = QFont("DejaVu Sans")
     font.setPointSizeF(9.0)
     app.setFont(font)
-    app.setStyleSheet(QSS)
+    try:
+        arrows = arrow_images()
+    except OSError:  # no writable temp folder: Qt's own arrows
+        arrows = Path("/nonexistent")
+    app.setStyleSheet(style_sheet(arrows))
     pg.setConfigOptions(imageAxisOrder="row-major", antialias=True, background=SUNKEN, foreground=TEXT_DIM)
 
 
@@ -138,4 +217,4 @@ def source_color(index: int) -> str:
     return SOURCE_COLORS[index % len(SOURCE_COLORS)]
 
 
-__all__ = ["apply_style", "qcolor", "source_color", "SOURCE_COLORS"]
+__all__ = ["apply_style", "arrow_images", "style_sheet", "qcolor", "source_color", "SOURCE_COLORS"]

@@ -6,7 +6,7 @@ so undo can bring it back). Which take is selected is view state: the list shows
 
 from __future__ import annotations
 
-import math
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeade
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout)
 
 from ..core.project import TakeInfo
-from . import style
+from . import style, take_marks
 from .document import ProjectDocument
 from .icons import icon
 from .view_state import ViewState
@@ -25,12 +25,17 @@ E_L1_KEYS = ("e_l1", "E-L1", "el1", "e_l1_normalized")
 ALIGN_KEYS = ("spatial_av_align", "spatial_alignment", "av_align")
 
 
+MIN_ROWS = 4  # the list always shows at least this many takes
+
+
+def rows_height(tree: QTreeWidget, rows: int) -> int:
+    """Height of `tree` showing its header and `rows` rows (one line of text each)."""
+    row = max(tree.sizeHintForRow(0), tree.fontMetrics().height() + 8)  # text, padding, the S/M boxes
+    return tree.header().sizeHint().height() + rows * row + 2 * tree.frameWidth() + 4
+
+
 def metric(take: TakeInfo, keys: tuple[str, ...]) -> float | None:
-    for k in keys:
-        v = take.metrics.get(k)
-        if isinstance(v, (int, float)) and math.isfinite(v):
-            return float(v)
-    return None
+    return take_marks.value(take.metrics, keys)
 
 
 class TakesPanel(QGroupBox):
@@ -53,9 +58,10 @@ class TakesPanel(QGroupBox):
         self.tree.setEditTriggers(QAbstractItemView.DoubleClicked | QAbstractItemView.EditKeyPressed)
         hdr = self.tree.header()
         hdr.setStretchLastSection(False)
-        hdr.setSectionResizeMode(C_NAME, QHeaderView.Stretch)
-        for c in range(1, len(COLUMNS)):
-            hdr.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        for c in range(len(COLUMNS)):  # take names are never cut (see `_fit_name`)
+            hdr.setSectionResizeMode(c, QHeaderView.Interactive if c == C_NAME else QHeaderView.ResizeToContents)
+        hdr.sectionResized.connect(lambda c, _old, _new: self._fit_name() if c != C_NAME else None)
+        self.tree.setMinimumHeight(rows_height(self.tree, MIN_ROWS))
         self.tree.headerItem().setToolTip(C_EL1, "Envelope L1 between target and take (lower is better)")
         self.tree.headerItem().setToolTip(C_ALIGN, "Spatial AV-Align: share of windows heard inside the box")
         self.tree.headerItem().setToolTip(C_SOLO, "Solo")
@@ -80,6 +86,7 @@ class TakesPanel(QGroupBox):
         self.tree.itemChanged.connect(self._item_changed)
         doc.changed.connect(self._on_doc)
         view.subscribe(self._on_view, "selected_take")
+        view.subscribe(lambda _name: self.refresh(), "take_scores")  # stale marks, scores against the lanes now
         self._update_buttons()
 
     # -- access ----------------------------------------------------------------------------------
@@ -148,6 +155,9 @@ class TakesPanel(QGroupBox):
                     self.tree.addTopLevelItem(it)
         finally:
             self._loading = False
+        self.tree.setMinimumHeight(rows_height(self.tree, MIN_ROWS))  # measured on real rows when there are
+        self.tree.setColumnHidden(C_ENGINE, len({t.engine for t in takes}) <= 1)  # room for names: one engine
+        self._fit_name()
         paths = [t.path for t in takes]
         if keep in paths:
             self.select_path(keep)
@@ -157,20 +167,40 @@ class TakesPanel(QGroupBox):
             self._current_changed(None, None)
         self._update_buttons()
 
-    @staticmethod
-    def _fill(it: QTreeWidgetItem, t: TakeInfo) -> None:
+    def _fit_name(self) -> None:
+        """The name column takes the room the other columns leave, and never less than its longest name
+        (the list scrolls sideways instead of cutting a name)."""
+        hdr = self.tree.header()
+        others = sum(hdr.sectionSize(c) for c in range(hdr.count()) if c != C_NAME and not hdr.isSectionHidden(c))
+        need = max(self.tree.sizeHintForColumn(C_NAME), hdr.sectionSizeHint(C_NAME))
+        hdr.resizeSection(C_NAME, max(need, self.tree.viewport().width() - others))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_name()
+
+    def _fill(self, it: QTreeWidgetItem, t: TakeInfo) -> None:
         it.setText(C_NAME, t.name)
         it.setToolTip(C_NAME, f"{t.path}\n{t.created}")
         it.setText(C_ENGINE, t.engine)
         it.setText(C_SEED, str(t.seed))
-        el1, al = metric(t, E_L1_KEYS), metric(t, ALIGN_KEYS)
-        it.setText(C_EL1, "–" if el1 is None else f"{el1:.4f}")
+        score = self.view.take_scores.get(t.path)  # against the lanes now (take_marks)
+        shown = take_marks.shown_metrics(t, score) or {}
+        el1, al = take_marks.value(shown, E_L1_KEYS), take_marks.value(shown, ALIGN_KEYS)
+        missing = not Path(t.path).is_file()  # moved or deleted: greyed, its scores not shown
+        if missing:
+            el1 = al = None
+            it.setToolTip(C_NAME, f"file not found: {t.path}")
+        for c in range(len(COLUMNS)):
+            it.setData(c, Qt.ForegroundRole, QBrush(QColor(style.TEXT_DIM)) if missing else None)
+        it.setText(C_EL1, "missing" if missing else "–" if el1 is None else f"{el1:.4f}")
         it.setText(C_ALIGN, "–" if al is None else f"{al:.2f}")
         if al is not None:
             it.setForeground(C_ALIGN, QBrush(QColor(style.OK if al >= 0.7 else style.WARN if al >= 0.4
                                                     else style.ERROR)))
         it.setCheckState(C_SOLO, Qt.Checked if t.solo else Qt.Unchecked)
         it.setCheckState(C_MUTE, Qt.Checked if t.muted else Qt.Unchecked)
+        take_marks.apply(it, t, score, C_NAME, (C_EL1, C_ALIGN), (E_L1_KEYS, ALIGN_KEYS), missing)
 
     def _current_changed(self, cur, _prev) -> None:
         if self._loading:
@@ -217,4 +247,4 @@ class TakesPanel(QGroupBox):
         self.b_export.setEnabled(bool(self.takes()))
 
 
-__all__ = ["TakesPanel", "metric", "E_L1_KEYS", "ALIGN_KEYS"]
+__all__ = ["TakesPanel", "metric", "rows_height", "E_L1_KEYS", "ALIGN_KEYS", "MIN_ROWS"]

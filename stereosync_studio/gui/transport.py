@@ -3,6 +3,10 @@
 While playing, a ~60 Hz timer reads the Player's clock (the audio device's sample count when
 sound is going out) and publishes `positionChanged`; the picture and the lanes only follow it,
 so audio and video cannot drift apart.
+
+Frames are numbered from 0 to `last_frame`, as in the project file. The playhead never parks
+past the start of the last frame: End, a click beyond the clip and the end of playback all
+land on it, so the frame shown and the time shown agree.
 """
 
 from __future__ import annotations
@@ -58,16 +62,28 @@ class Transport(QObject):
     def frame(self) -> int:
         return self.frame_of(self.position)
 
+    @property
+    def last_frame(self) -> int:
+        """The number of the clip's last frame (frames count from 0)."""
+        return max(int(math.ceil(self.duration * self.fps - 1e-6)) - 1, 0)
+
+    @property
+    def last_frame_time(self) -> float:
+        """Where the last frame starts: the latest place the playhead parks."""
+        return min(self.time_of_frame(self.last_frame), self.duration)
+
+    def time_of_frame(self, frame: int) -> float:
+        return (int(frame) + 1e-3) / self.fps
+
     def frame_of(self, seconds: float) -> int:
-        n_last = max(int(math.ceil(self.duration * self.fps)) - 1, 0)
-        return min(max(int(math.floor(seconds * self.fps + 1e-6)), 0), n_last)
+        return min(max(int(math.floor(seconds * self.fps + 1e-6)), 0), self.last_frame)
 
     def timecode(self) -> str:
         return timecode(self.position, self.fps)
 
     # -- motion ----------------------------------------------------------------------------------
     def seek(self, seconds: float) -> None:
-        t = min(max(float(seconds), 0.0), self.duration)
+        t = min(max(float(seconds), 0.0), self.last_frame_time)
         if self.playing:
             self.player.play(t, self.player.rate)
         else:
@@ -76,13 +92,13 @@ class Transport(QObject):
         self.positionChanged.emit(t)
 
     def seek_frame(self, frame: int) -> None:
-        self.seek((int(frame) + 1e-3) / self.fps)
+        self.seek(self.time_of_frame(frame))
 
     def play(self, rate: float = 1.0) -> None:
         if self.duration <= 0:
             return
         start = self.position
-        if rate > 0 and start >= self.duration - 1e-3:
+        if rate > 0 and start >= self.last_frame_time - 1e-3:  # at the end: play from the start
             start = self.loop_in if self.loop_enabled and self.loop_in is not None else 0.0
         self.player.play(start, rate)
         self._timer.start()
@@ -94,7 +110,7 @@ class Transport(QObject):
             return
         self._timer.stop()
         self.player.stop()
-        self.position = min(max(self.player.position(), 0.0), self.duration)
+        self.position = min(max(self.player.position(), 0.0), self.last_frame_time)
         self.positionChanged.emit(self.position)
         self.playingChanged.emit(False)
         self.rateChanged.emit(0.0)
@@ -125,8 +141,9 @@ class Transport(QObject):
         self.seek(0.0)
 
     def end(self) -> None:
+        """The last frame (not one past it)."""
         self.stop()
-        self.seek(self.duration)
+        self.seek_frame(self.last_frame)
 
     # -- loop ------------------------------------------------------------------------------------
     def set_in(self, seconds: float | None = None) -> None:
@@ -172,7 +189,7 @@ class Transport(QObject):
             pos = self.loop_out or self.duration
             self.player.play(pos, self.player.rate)
         if pos >= self.duration or pos <= 0.0 and self.player.rate < 0:
-            self.position = min(max(pos, 0.0), self.duration)
+            self.position = min(max(pos, 0.0), self.last_frame_time)  # parked on the last frame
             self._timer.stop()
             self.player.stop()
             self.player.park(self.position)

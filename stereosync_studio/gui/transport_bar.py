@@ -1,7 +1,10 @@
-"""The transport bar under the picture: buttons, timecode, loop in/out, mix gains, audio status.
+"""The transport bar under the picture: buttons, timecode, frame, loop in/out, mix gains.
 
 The gain sliders and the guide button show and set the view state's `guide_gain`,
-`take_gain` and `guide_muted`; the playback controller applies them to the mixer.
+`take_gain` and `guide_muted`; the playback controller applies them to the mixer. The audio
+output status (`audio_label`) is made here and shown by the window in its status bar, so the
+bar fits under a picture 900 px wide. Frames are numbered from 0, as in the project file and
+the CLI: the label reads `frame 100 / 199` on a 200-frame clip, and End shows the last frame.
 """
 
 from __future__ import annotations
@@ -52,8 +55,9 @@ class TransportBar(QFrame):
         h.addWidget(self.tc)
         info = QVBoxLayout()
         info.setSpacing(0)
-        self.frame_label = QLabel("frame 0")
+        self.frame_label = QLabel("frame 0 / 0")
         self.frame_label.setObjectName("dim")
+        self.frame_label.setToolTip("Frames are numbered from 0, as in the project file and the CLI")
         self.loop_label = QLabel("in –  out –")
         self.loop_label.setObjectName("dim")
         info.addWidget(self.frame_label)
@@ -78,10 +82,8 @@ class TransportBar(QFrame):
         h.addWidget(take_label)
         self.take_gain = self._slider("take")
         h.addWidget(self.take_gain)
-        h.addSpacing(8)
-        self.audio_label = QLabel("")
+        self.audio_label = QLabel("")  # placed in the window's status bar
         self.audio_label.setObjectName("dim")
-        h.addWidget(self.audio_label)
 
         self.b_start.clicked.connect(transport.home)
         self.b_end.clicked.connect(transport.end)
@@ -131,8 +133,11 @@ class TransportBar(QFrame):
 
     def _on_position(self, t: float) -> None:
         self.tc.setText(self.t.timecode())
-        n = max(int(round(self.t.duration * self.t.fps)), 1)
-        self.frame_label.setText(f"frame {self.t.frame + 1} / {n}   {t:6.2f} s")
+        last = self.t.last_frame
+        self.frame_label.setText(f"frame {self.t.frame} / {last}   {t:.2f} s")
+        widest = self.frame_label.fontMetrics().horizontalAdvance(f"frame {last} / {last}   {self.t.duration:.2f} s")
+        if self.frame_label.minimumWidth() != widest:  # the label does not jitter as the digits change
+            self.frame_label.setMinimumWidth(widest)
 
     def _on_playing(self, playing: bool) -> None:
         self.b_play.setIcon(icon("pause" if playing else "play"))

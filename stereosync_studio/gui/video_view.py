@@ -8,7 +8,9 @@ colours (`subject_boxes`); clicking one emits `sourceClicked(name)`.
 
 Given the document, the view state and the transport, the view follows them itself: a new
 project sets the clip, a change of subject or track redraws the boxes, the playhead picks the
-frame, and the view state's `busy_text` is the label in the corner.
+frame, and the view state's `busy_text` is the label in the corner. While a clip is analysed
+into a new project (the view state's `analysing`), the clip's first frame is shown at once
+with the analysis progress over it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from . import style
 from .document import ProjectDocument
@@ -30,6 +32,7 @@ from .transport import Transport
 from .view_state import ViewState
 
 log = logging.getLogger(__name__)
+EMPTY_TEXT = "Open a clip (Ctrl+O) or drop one here"
 
 
 class FrameFetcher(QObject):
@@ -185,10 +188,11 @@ class VideoView(QWidget):
         self.busy.setFont(hf)
         self.busy.setVisible(False)  # shown while the view state's busy_text says something runs
         self.vb.addItem(self.busy)
-        self.placeholder = pg.TextItem("Open a clip (Ctrl+O) or drop one here", color=style.TEXT_DIM,
-                                       anchor=(0.5, 0.5))
+        self.placeholder = pg.TextItem(EMPTY_TEXT, color=style.TEXT_DIM, anchor=(0.5, 0.5))
         self.vb.addItem(self.placeholder)
 
+        self.overlay = self._build_overlay()
+        self.preview: str | None = None  # the clip shown while it is analysed (no project yet)
         self.fetcher = FrameFetcher()
         self.fetcher.frameReady.connect(self._on_frame)
         self.width_px, self.height_px = 16, 9
@@ -205,18 +209,80 @@ class VideoView(QWidget):
             doc.changed.connect(self._on_doc)
         if view is not None:
             view.subscribe(lambda _name: self.set_busy(view.busy_text), "busy_text")
+            view.subscribe(lambda _name: self.show_analysis(view.analysing), "analysing")
         if transport is not None:
             transport.positionChanged.connect(lambda _t: self.set_frame(transport.frame))
+
+    def _build_overlay(self) -> QFrame:
+        box = QFrame(self)
+        box.setObjectName("analysisOverlay")
+        box.setStyleSheet(f"#analysisOverlay {{ background: rgba(10, 10, 12, 200); border-radius: 6px; }}"
+                          f"QLabel {{ color: {style.TEXT}; background: transparent; }}")
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(16, 12, 16, 12)
+        self.overlay_title = QLabel("")
+        self.overlay_title.setStyleSheet("font-weight: bold;")
+        self.overlay_text = QLabel("")
+        self.overlay_bar = QProgressBar()
+        self.overlay_bar.setRange(0, 1000)
+        self.overlay_bar.setTextVisible(False)
+        self.overlay_bar.setFixedHeight(8)
+        for w in (self.overlay_title, self.overlay_text, self.overlay_bar):
+            lay.addWidget(w)
+        box.setVisible(False)
+        return box
+
+    def show_analysis(self, state) -> None:
+        """(clip, fraction, message): the clip's first frame with the progress over it; None: done."""
+        if state is None:
+            self.overlay.setVisible(False)
+            if self.preview is not None:
+                self.preview = None
+                self._on_doc("project")  # the analysis failed or was cancelled: back to what is open
+            return
+        clip, fraction, message = state
+        if self.preview != clip:
+            self.preview = clip
+            self.set_clip(clip, 16, 9, 25.0)  # the real size comes with the first frame
+            for item in (self.roi, self.label, self.trail):
+                item.setVisible(False)
+            self.others.visible = False
+            self.others.place(self.frame)
+            self.hud.setText("")  # placed with the first frame, when the clip's size is known
+            self.fetcher.request(0)
+        self.overlay_title.setText(f"Analysing {Path(clip).name}")
+        self.overlay_text.setText(message or "")
+        self.overlay_bar.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
+        self.overlay.setVisible(True)
+        self._place_overlay()
+
+    def _place_overlay(self) -> None:
+        w = min(460, max(200, self.width() - 40))
+        self.overlay.setFixedWidth(w)
+        self.overlay.adjustSize()
+        self.overlay.move((self.width() - w) // 2, int(self.height() * 0.62))
+        self.overlay.raise_()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self.overlay.isVisible():
+            self._place_overlay()
 
     # -- following the document ------------------------------------------------------------------
     def _on_doc(self, part: str) -> None:
         proj = self.doc.project
-        if part == "project":
+        if part == "project" or (part == "clip" and proj is not None):
+            self.preview = None
+            self.trail.setVisible(True)
             if proj is None:
+                self.placeholder.setText(EMPTY_TEXT)
                 self.set_clip(None, 16, 9, 25)
             else:
                 clip = proj.clip
-                self.set_clip(clip.path if Path(clip.path).is_file() else None, clip.width, clip.height, clip.fps)
+                found = Path(clip.path).is_file()
+                self.placeholder.setText(EMPTY_TEXT if found else f"{Path(clip.path).name} not found: "
+                                         "File ▸ Locate clip…")
+                self.set_clip(clip.path if found else None, clip.width, clip.height, clip.fps)
         if part in ("project", "source", "track"):
             src = self.doc.source
             entries = [] if proj is None else [(s.name, s.track, style.source_color(i))
@@ -230,6 +296,7 @@ class VideoView(QWidget):
         self.image.clear()
         self.vb.setRange(QRectF(0, 0, self.width_px, self.height_px), padding=0.01)
         self.placeholder.setVisible(path is None)
+        self.placeholder.setPos(self.width_px / 2, self.height_px / 2)
         self.roi.setVisible(path is not None)
         self.label.setVisible(path is not None)
         self.others.visible = path is not None
@@ -238,6 +305,7 @@ class VideoView(QWidget):
         if path:
             self.fetcher.request(self.frame)
         self.hud.setPos(8, 6)
+        self.hud.setVisible(bool(path))
         self.hud.setText(f"{Path(path).name}  {self.width_px}x{self.height_px}  {self.fps:g} fps" if path else "")
         self.busy.setPos(self.width_px - 8, 6)
 
@@ -246,6 +314,7 @@ class VideoView(QWidget):
         self.placeholder.setPos(8, 4.5)
         self.roi.setVisible(False)
         self.label.setVisible(False)
+        self.hud.setVisible(False)
 
     def set_sources(self, entries: list[tuple[str, object, str]], selected: int) -> None:
         """Every subject as (name, track, colour); `selected` gets the editable box."""
@@ -285,6 +354,10 @@ class VideoView(QWidget):
         self.busy.setVisible(bool(text))
 
     def _on_frame(self, index: int, rgb: np.ndarray) -> None:
+        if self.preview is not None and (rgb.shape[1], rgb.shape[0]) != (self.width_px, self.height_px):
+            self.width_px, self.height_px = rgb.shape[1], rgb.shape[0]  # the clip being analysed: its shape
+            self.vb.setRange(QRectF(0, 0, self.width_px, self.height_px), padding=0.01)
+            self.hud.setText(Path(self.preview).name)
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         self.image.setRect(QRectF(0, 0, self.width_px, self.height_px))
         self.shown_frame = index

@@ -26,6 +26,20 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class TakeScore:
+    """A take's scores against its source's lanes as they are now (controllers.scores).
+
+    `metrics` is None while they are being recomputed; `stale` names the parts the take was made
+    from that have changed since (core.fingerprint.PARTS); `at_render` are its scores when made."""
+
+    metrics: dict[str, float] | None
+    stale: tuple[str, ...] = ()
+    at_render: dict[str, float] = field(default_factory=dict)
+    known: bool = True  # False for takes made before what they were made from was recorded
+    error: str = ""  # why it could not be scored
+
+
 @dataclass(eq=False)
 class ViewState:
     """The Studio's view of the open project; every public field assignment is a change event."""
@@ -43,8 +57,12 @@ class ViewState:
     engines: dict[str, Any] = field(default_factory=dict, repr=False)  # name -> jobs.EngineInfo
     engines_ready: bool = False
     busy_text: str = ""  # what the picture says is running ("re-tracking…")
+    smooth_strength: float = 0.2  # the lane tool bar's Smooth strength, 0.05 .. 1
+    analysing: Any = None  # (clip path, fraction, message) while a clip is analysed into a new project
     reference_preview: Any = field(default=None, repr=False)  # (path, audio, peaks) of the last reference sound
     take_cache: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)  # path -> jobs.analyse_take
+    take_scores: dict[str, "TakeScore"] = field(default_factory=dict, repr=False)  # path -> scores against the lanes now
+    playing: bool = False  # the transport is playing (background scoring waits: the sound never starves)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_listeners", [])
@@ -105,7 +123,8 @@ class ViewState:
         """Forget what belonged to the previous project (its takes, guide sound, steps)."""
         self.forget_takes(set())
         object.__setattr__(self, "previous_take", None)
-        self.update(selected_take=None, guide=None, planned_steps=[], visible_range=None, busy_text="")
+        self.update(selected_take=None, guide=None, planned_steps=[], visible_range=None, busy_text="",
+                    take_scores={})
         if next_seed is not None:
             self.seed = next_seed
 
@@ -117,4 +136,4 @@ class ViewState:
         return values
 
 
-__all__ = ["ViewState"]
+__all__ = ["TakeScore", "ViewState"]

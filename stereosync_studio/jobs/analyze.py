@@ -8,6 +8,7 @@ face opened it. Re-tracking after a user's box edit lives here too.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from ..core.errors import InputError
@@ -16,24 +17,75 @@ from ..core.project import Project, Source
 from ..core.track import Track
 from ..core.trajectory import Trajectory
 from .inputs import default_reference
-from .lanes import guide_envelope, make_envelope, trajectory_from_track
+from .lanes import make_envelope, trajectory_from_track, with_pan_mapping
 from .subjects import analyze_multi
 
-__all__ = ["DEFAULT_ENVELOPE", "analyze_clip", "retrack"]
+__all__ = ["DEFAULT_ENVELOPE", "NO_PERSON_MESSAGE", "analyze_clip", "ensure_reid_model", "interpolate_keyframes",
+           "retrack", "subject_found", "uncertain_frames"]
 
 DEFAULT_ENVELOPE = "auto"
+NO_PERSON_MESSAGE = ("no person found in the clip: a centred default box was placed on every frame; "
+                     "move it onto the subject (a keyframe) and the clip is re-tracked from there")
+log = logging.getLogger(__name__)
+
+
+def ensure_reid_model(progress: ProgressFn = null_progress) -> bool:
+    """Convert the bundled appearance embedder to ONNX once (into the cache); True when it is there.
+
+    Runs the torch export in `learned` only when the file is missing; without torch or the
+    weights, analysis tracks on colour and motion only (and says so in its log)."""
+    from ..core.model_paths import reid_model_path
+
+    if reid_model_path().is_file():
+        return True
+    from ..learned.reid_export import export_reid_onnx, reid_available
+
+    if not reid_available():
+        return False
+    progress(0.0, "preparing the person re-identification model (once)")
+    try:
+        export_reid_onnx()
+    except Exception as exc:  # a failed export must not stop analysis
+        log.warning("could not convert the re-identification model: %s", exc)
+        return False
+    return True
+
+
+def subject_found(track: Track) -> bool:
+    """False for a track with no box anywhere, or the centred default (confidence 0 everywhere)."""
+    import numpy as np
+
+    return bool(np.isfinite(track.boxes[:, 0]).any() and (track.confidence > 0).any())
+
+
+def uncertain_frames(track: Track, threshold: float | None = None) -> list[int]:
+    """Frames a designer should check (what the Studio's next/previous uncertain frame walks)."""
+    return track.uncertain_frames(*(() if threshold is None else (threshold,))).tolist()
+
+
+def interpolate_keyframes(track: Track, start: int, end: int | None = None) -> Track:
+    """Boxes between keyframe `start` and the next keyframe (or `end`) interpolated linearly."""
+    if end is None:
+        end = min((k for k in track.keyframes if k > start), default=None)
+        if end is None:
+            raise InputError(None, f"no keyframe after frame {start} to interpolate to")
+    return track.interpolate_keyframes(start, end)
 
 
 def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = None,
                  envelope: str = DEFAULT_ENVELOPE, hfov_deg: float = 90.0, sample_rate: int = 48000,
                  subjects: str = "one", max_subjects: int = 4, models_dir: str = "models",
-                 progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> Project:
+                 progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
+                 pan_mode: str = "screen", pan_width: float = 1.0) -> Project:
     """Probe, track and derive lanes for a clip; returns a new Project.
 
-    `envelope` is "audio" (the clip's guide track), "video" (steps found in the picture),
-    "auto" (audio when the clip has audible sound, else video), "none" (flat silence, to be
-    drawn), or the path of a CSV file. `subjects="all"` finds every person (one Source each,
-    envelopes from their own steps in the picture). Every source gets the default reference.
+    `envelope` is "audio" (the footsteps of the clip's guide track), "video" (steps found in
+    the picture), "auto" (the guide's footsteps when it holds some, else video), "none" (flat
+    silence, to be drawn), an audio file (a performed envelope) or a CSV file. The guide's
+    footsteps are fused with the subject's foot contacts in the picture (`jobs.guide`); the
+    project keeps them as `guide_envelope` with their `guide_report`. `subjects="all"` finds
+    every person (one Source each, envelopes from their own steps in the picture). Pans follow
+    `pan_mode` / `pan_width` (screen width by default). Every source gets the default reference.
     """
     from ..analysis.box_features import box_features
     from ..analysis.tracking import track_clip
@@ -44,25 +96,33 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     if subjects == "all":
         project = analyze_multi(clip_path, max_subjects, hfov_deg, sample_rate, models_dir, progress=progress,
                                 cancel=cancel)
+        for s in project.sources:
+            s.trajectory = with_pan_mapping(s.trajectory, s.track, project.clip, pan_mode, pan_width, hfov_deg)
     else:
         progress(0.0, f"opening {clip_path.name}")
         info = probe(clip_path)
         if box and not 0 <= box[1] < info.n_frames:
             raise InputError(clip_path, f"box frame {box[1]} is outside the clip's frames 0..{info.n_frames - 1}")
         keyframes = {box[1]: box[0]} if box else None
+        ensure_reid_model()
         track = track_clip(str(clip_path), keyframes=keyframes, progress=sub_progress(progress, 0.02, 0.8),
                            cancel=cancel)
         cancel.check()
-        traj = trajectory_from_track(track, info, hfov_deg)
+        if not subject_found(track):
+            log.warning("%s: %s", clip_path.name, NO_PERSON_MESSAGE)
+            progress(0.8, NO_PERSON_MESSAGE)
+            track = Track.centred_default(info.n_frames, info.width, info.height)
+        traj = trajectory_from_track(track, info, hfov_deg, pan_mode, pan_width)
         progress(0.82, "envelope")
-        guide = guide_envelope(clip_path, info)
-        env = make_envelope(envelope, clip_path, info, guide, track, progress=sub_progress(progress, 0.82, 0.98),
-                            cancel=cancel, models_dir=models_dir)
+        guide, report, motion = _guide_with_picture(clip_path, info, track, envelope,
+                                                    sub_progress(progress, 0.82, 0.93), cancel)
+        env = make_envelope(envelope, clip_path, info, guide, track, progress=sub_progress(progress, 0.93, 0.98),
+                            cancel=cancel, models_dir=models_dir, motion=motion)
         name = clip_path.name.split(".")[0]
         features: dict[str, list] = dict(box_features(track, info.width, info.height))
         features["depth"] = [round(float(x), 4) for x in traj.distance]
         source = Source("subject1", track, env, traj, default_reference(), features=features)
-        project = Project(name, info, [source], sample_rate, guide)
+        project = Project(name, info, [source], sample_rate, guide, guide_report=report)
     for s in project.sources:
         if not s.reference.path and not s.reference.files:
             s.reference = default_reference()
@@ -70,10 +130,32 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     return project
 
 
+def _guide_with_picture(clip_path: Path, info, track: Track, envelope: str, progress: ProgressFn,
+                        cancel: CancelToken):
+    """(footstep guide, its report, the subject's motion) for one subject: the guide's
+    footsteps fused with the subject's foot contacts when the envelope comes from the guide
+    (the motion is kept for the picture's envelope when the guide holds no footsteps)."""
+    from .guide import GUIDE_SR, footstep_guide, read_guide
+
+    audio = read_guide(clip_path, info.has_audio)
+    if audio is None:
+        return None, None, None
+    motion = None
+    if envelope in ("auto", "audio") and subject_found(track):
+        from ..analysis.steps_video import measure
+
+        motion = measure(clip_path, track, progress=sub_progress(progress, 0.0, 0.8), cancel=cancel)
+    guide, report = footstep_guide(audio, GUIDE_SR, info.duration, motion, sub_progress(progress, 0.8, 1.0))
+    if not report.has_footsteps or not report.steps:
+        log.warning("%s: %s", clip_path.name, report.message or "no footsteps in the guide track")
+    return guide, report, motion
+
+
 def retrack(track: Track, project: Project, frame: int, box: list, follow_box: bool, hfov_deg: float,
             progress: ProgressFn = null_progress, cancel: CancelToken | None = None
             ) -> tuple[Track, Trajectory | None]:
-    """Re-track from a user keyframe; when the trajectory follows the box, derive it again."""
+    """Re-track from a user keyframe with the identity model (every keyframe teaches it the
+    subject's look); when the trajectory follows the box, derive it again."""
     from ..analysis.tracking import retrack_from
 
     new = retrack_from(track, project.clip.path, frame, box, progress=progress, cancel=cancel)

@@ -1,5 +1,9 @@
 """Evaluate takes: the papers' measures of a take against its source's lanes, and what the
-Studio draws for a take (waveform, its own RMS envelope, heard position per 100 ms)."""
+Studio draws for a take (waveform, its own RMS envelope, heard position per 100 ms).
+
+`rescore_take` scores a take file against its source's lanes as they are *now*: the Studio
+runs it in the background after an edit, so E-L1 and Align are always against the current
+target (the values a take had when it was rendered stay in `TakeInfo.metrics_at_render`)."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.project import Project, Source
 
-__all__ = ["analyse_take", "evaluate_audio", "evaluate_file"]
+__all__ = ["analyse_take", "evaluate_audio", "evaluate_file", "rescore_take"]
 
 
 def evaluate_audio(audio: np.ndarray, sr: int, project: Project, source: Source,
@@ -65,5 +69,22 @@ def analyse_take(take_path: str, sr: int, project: Project, source_name: str, mo
     out["rms"] = Envelope(rms_envelope(audio, sr), origin="take")  # the E-L1 metric's own envelope
     if audio.shape[0] == 2:
         out["alignment"] = spatial_alignment(audio, sr, src.track, project.clip.width, project.clip.fps,
-                                             src.trajectory.hfov_deg, mode=mode)
+                                             src.trajectory.hfov_deg, mode=mode, mapping=src.trajectory.mapping)
     return out
+
+
+def rescore_take(take_path: str, project: Project, source_name: str, mode: str = "stereo") -> dict[str, Any]:
+    """The take's metrics against `source_name`'s current lanes, with the key of that target.
+
+    Returns {"target": core.fingerprint.target_key of the source now, "metrics": {...}}: the
+    caller keeps the scores for that target and shows them while the lanes stay as they are."""
+    from ..core.fingerprint import source_fingerprint, target_key
+    from ..media.audio import read_audio
+
+    source = project.source(source_name)
+    audio, sr = read_audio(take_path)
+    if audio.shape[0] != 2:
+        raise InputError(take_path, f"take must be stereo, it has {audio.shape[0]} channel(s)")
+    mode = mode if mode in ("stereo", "binaural") else "stereo"
+    return {"target": target_key(source_fingerprint(project, source)),
+            "metrics": evaluate_audio(audio, sr, project, source, spatial_mode=mode)}

@@ -26,7 +26,7 @@ from ..analysis.box_features import box_features
 from ..analysis.motion import SubjectMotion, analyze_subjects
 from ..analysis.multi import merge_tracks, split_track, track_all
 from .inputs import default_reference
-from .lanes import guide_envelope
+from .lanes import guide_envelope, with_pan_mapping
 from .models import video_envelope_predictor
 
 log = logging.getLogger(__name__)
@@ -127,9 +127,11 @@ def _rebuild(project: Project, names: list[str], tracks: list[Track], models_dir
     new = sources_for_tracks(project.clip.path, project.clip, tracks, names, hfov, models_dir, use_pose,
                              progress, cancel)
     for s, old in zip(new, keep_from):
-        if old is not None:  # the user's choices stay: reference, engine, options, takes
+        if old is not None:  # the user's choices stay: reference, surfaces, engine, options, takes, pan mapping
             s.reference, s.engine, s.takes = old.reference, old.engine, old.takes
-            s.engine_options = dict(old.engine_options)
+            s.engine_options, s.surfaces = dict(old.engine_options), list(old.surfaces)
+            s.trajectory = with_pan_mapping(s.trajectory, s.track, project.clip, old.trajectory.pan_mode,
+                                            old.trajectory.pan_width, old.trajectory.hfov_deg)
     return new
 
 

@@ -5,8 +5,9 @@ Audio inside the app is float32 (channels, samples) with an explicit sample rate
 
 from __future__ import annotations
 
-import io
+import errno
 import os
+import shutil
 from pathlib import Path
 
 import av
@@ -15,7 +16,7 @@ import soundfile as sf
 import soxr
 
 from ..core.errors import InputError
-from ..core.fileio import atomic_write_bytes
+from ..core.fileio import atomic_output
 from . import bwf
 
 __all__ = ["read_audio", "check_audio", "resample", "to_mono", "to_stereo", "write_wav",
@@ -134,18 +135,40 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int, bits: int =
         raise ValueError(f"audio must be (channels, samples), got shape {np.shape(audio)}")
     if not np.isfinite(a).all():
         raise InputError(p, "refusing to write NaN/inf samples")
-    if bits != 32:  # float WAV keeps overs; integer PCM would wrap around
-        a = np.clip(a, -1.0, 1.0)
-    buf = io.BytesIO()
-    sf.write(buf, a.T, int(sample_rate), subtype=_SUBTYPES[bits], format="WAV")
     mode = {1: "mono", 2: "stereo"}.get(a.shape[0], f"{a.shape[0]}ch")
     kind = "PCM" if bits != 32 else "PCM_FLOAT"
     coding = f"A={kind},F={int(sample_rate)},W={bits},M={mode},T={originator}\r\n"
-    data = bwf.add_bext(buf.getvalue(), description=description, originator=originator,
-                        time_reference=int(time_reference), coding_history=coding)
     p.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(p, data)
+    with atomic_output(p, suffix=".tmp.wav") as tmp:
+        raw = tmp.with_name(tmp.name + ".raw.wav")
+        try:  # PCM written a block at a time, then the bext chunk spliced in, streaming
+            with sf.SoundFile(str(raw), "w", int(sample_rate), a.shape[0], _SUBTYPES[bits], format="WAV") as f:
+                for i in range(0, a.shape[1], _WAV_BLOCK):
+                    block = a[:, i:i + _WAV_BLOCK].T
+                    f.write(block if bits == 32 else np.clip(block, -1.0, 1.0))  # integer PCM would wrap
+            bwf.add_bext_file(raw, tmp, description=description, originator=originator,
+                              time_reference=int(time_reference), coding_history=coding)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        except sf.SoundFileRuntimeError as exc:  # libsndfile only says "System error": say which
+            raise _write_error(p, exc) from exc
+        finally:
+            raw.unlink(missing_ok=True)
     return p
+
+
+def _write_error(p: Path, exc: Exception) -> OSError:
+    """An OSError naming `p` for a failed libsndfile write: a full disk when little space is left."""
+    try:
+        full = shutil.disk_usage(p.parent).free < (4 << 20)
+    except OSError:
+        full = False
+    if full:
+        return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(p))
+    return OSError(errno.EIO, f"cannot write the audio ({exc})", str(p))
+
+
+_WAV_BLOCK = 1 << 18  # frames per write
 
 
 def decode_av_stream(container, stream) -> tuple[np.ndarray, int, float]:
@@ -173,6 +196,52 @@ def decode_av_stream(container, stream) -> tuple[np.ndarray, int, float]:
         return np.zeros((channels, 0), np.float32), rate, 0.0
     audio = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
     return audio, rate, float(t0 or 0.0)
+
+
+def decode_av_stream_into(container, stream, sample_rate: int, n_out: int, t_origin: float) -> np.ndarray:
+    """Decode one PyAV audio stream straight into stereo float32 (2, n_out) at `sample_rate`,
+    sample 0 at `t_origin` seconds (earlier audio cut, a late start padded with silence).
+
+    Streaming (one decoded frame and a soxr stream at a time), so a long clip costs the
+    output array only, not the decoded stream, its concatenation and its resampled copy."""
+    out = np.zeros((2, max(int(n_out), 0)), np.float32)
+    resampler = soxr_stream = None
+    pos: int | None = None  # where the next output sample goes (may start negative)
+
+    def put(block: np.ndarray) -> None:
+        nonlocal pos
+        a, b = max(pos, 0), min(pos + block.shape[1], out.shape[1])
+        if b > a:
+            out[:, a:b] = block[:, a - pos:b - pos]
+        pos += block.shape[1]
+
+    def feed(chunk: np.ndarray, rate: int, last: bool = False) -> None:
+        nonlocal soxr_stream
+        st = to_stereo(chunk)
+        if rate == int(sample_rate):
+            put(st)
+            return
+        if soxr_stream is None:
+            soxr_stream = soxr.ResampleStream(rate, int(sample_rate), 2, dtype="float32", quality="HQ")
+        put(np.ascontiguousarray(soxr_stream.resample_chunk(np.ascontiguousarray(st.T), last=last).T))
+
+    rate = 0
+    for frame in container.decode(stream):
+        if resampler is None:  # planar float, same layout and rate as the source
+            rate = int(frame.sample_rate)
+            resampler = av.AudioResampler(format="fltp", layout=frame.layout, rate=rate)
+            t0 = float(frame.pts * frame.time_base) if frame.pts is not None and frame.time_base else 0.0
+            pos = int(round((t0 - t_origin) * sample_rate))
+        for o in resampler.resample(frame):
+            feed(o.to_ndarray(), rate)
+        if pos is not None and pos >= out.shape[1] and soxr_stream is None:
+            break
+    if resampler is not None:
+        for o in resampler.resample(None):
+            feed(o.to_ndarray(), rate)
+        if soxr_stream is not None:
+            put(np.ascontiguousarray(soxr_stream.resample_chunk(np.zeros((0, 2), np.float32), last=True).T))
+    return out
 
 
 def _read_with_av(p: Path) -> tuple[np.ndarray, int]:

@@ -78,6 +78,51 @@ def add_bext(wav_bytes: bytes, *, description: str = "", originator: str = "Ster
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
+def add_bext_file(src: str | Path, dst: str | Path, **fields) -> None:
+    """`add_bext` from file to file, streaming the audio data (long takes never sit in memory)."""
+    import shutil
+
+    payload = build_bext(**fields)
+    pad = b"\0" if len(payload) & 1 else b""
+    chunk = b"bext" + struct.pack("<I", len(payload)) + payload + pad
+    size_src = Path(src).stat().st_size
+    with open(src, "rb") as fi:
+        head = fi.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise ValueError("not a RIFF/WAVE file")
+        spans: list[tuple[bytes, int, int]] = []  # (id, offset of the chunk header, total bytes)
+        pos = 12
+        while pos + 8 <= size_src:
+            fi.seek(pos)
+            cid, size = fi.read(4), struct.unpack("<I", fi.read(4))[0]
+            total = min(8 + size + (size & 1), size_src - pos)
+            spans.append((cid, pos, total))
+            pos += 8 + size + (size & 1)
+        if not any(c == b"data" for c, _, _ in spans):
+            raise ValueError("WAVE data has no 'data' chunk")
+        body = 4 + len(chunk) + sum(t for c, _, t in spans if c != b"bext")
+        if body > 0xFFFFFFFF:
+            raise ValueError("WAV larger than 4 GiB cannot carry a RIFF header")
+        with open(dst, "wb") as fo:
+            fo.write(b"RIFF" + struct.pack("<I", body) + b"WAVE")
+            inserted = False
+            for cid, off, total in spans:
+                if cid == b"bext":
+                    continue
+                if cid == b"data" and not inserted:
+                    fo.write(chunk)
+                    inserted = True
+                fi.seek(off)
+                left = total
+                while left > 0:
+                    block = fi.read(min(left, 1 << 22))
+                    if not block:
+                        break
+                    fo.write(block)
+                    left -= len(block)
+            fo.flush()
+
+
 def read_bext(path: str | Path) -> dict | None:
     """The `bext` fields of a WAV file as a dict, or None if it has none (or is not RIFF/WAVE)."""
     p = Path(path)

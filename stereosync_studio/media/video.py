@@ -307,31 +307,23 @@ class VideoReader:
 def read_guide_audio(path: str | Path, sample_rate: int = 48000) -> np.ndarray | None:
     """The clip's own audio as float32 (2, N) at `sample_rate`, aligned to frame 0, or None.
 
-    Mono is duplicated, more than two channels are downmixed; the result is padded/trimmed to
-    round(duration * sample_rate) so it lines up with the picture sample for sample.
-    """
+    Mono is duplicated, more than two channels are downmixed; N is round(duration *
+    sample_rate) so it lines up with the picture sample for sample. Decoded and resampled
+    as a stream into the output array (long clips: no intermediate copies)."""
     p = Path(path)
     index = _scan_cached(p)
     container = _open(p)
     try:
         if not container.streams.audio:
             return None
+        video_t0 = float(index.pts[0] * index.time_base)
+        n_out = int(round(index.info.duration * sample_rate))
         try:
-            audio, sr_in, t0 = _audio.decode_av_stream(container, container.streams.audio[0])
+            return _audio.decode_av_stream_into(container, container.streams.audio[0], sample_rate, n_out, video_t0)
         except av.error.FFmpegError as exc:
             raise InputError(p, f"audio stream cannot be decoded ({exc})") from None
-        video_t0 = float(index.pts[0] * index.time_base)
     finally:
         container.close()
-    n_out = int(round(index.info.duration * sample_rate))
-    audio = _audio.resample(_audio.to_stereo(audio), sr_in, sample_rate)
-    shift = int(round((t0 - video_t0) * sample_rate))  # audio starting later than the picture
-    if shift > 0:
-        audio = np.concatenate([np.zeros((2, shift), np.float32), audio], axis=1)
-    elif shift < 0:
-        audio = audio[:, -shift:]
-    audio = np.pad(audio, ((0, 0), (0, max(0, n_out - audio.shape[1]))))
-    return np.ascontiguousarray(audio[:, :n_out], dtype=np.float32)
 
 
 # ---- scanning ---------------------------------------------------------------------------------

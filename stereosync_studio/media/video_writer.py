@@ -22,22 +22,22 @@ _PTS_TB = Fraction(1, 90000)  # timestamp unit when explicit (VFR) timestamps ar
 def write_video(path: str | Path, frames: Iterable[np.ndarray] | np.ndarray, fps: float,
                 audio: np.ndarray | None = None, sample_rate: int = 48000, crf: int = 18, *,
                 rotation: int = 0, pts_seconds: Sequence[float] | None = None,
-                gop: int | None = None, preset: str = "veryfast") -> Path:
+                gop: int | None = None, preset: str = "veryfast", bframes: int | None = None) -> Path:
     """Encode `frames` (RGB uint8) as H.264/yuv420p mp4 at `fps`, with optional stereo AAC.
 
     `audio` is float (C, N) or (N,) at `sample_rate`; it is written as stereo AAC from time 0.
     `rotation` stores a display rotation (degrees clockwise, like a phone's 'rotate' tag) without
     touching the pixels; `pts_seconds` gives each frame its own timestamp (variable frame rate);
-    `gop` sets the keyframe interval.
+    `gop` sets the keyframe interval, `bframes` the number of B-frames (0: cheap random access).
     """
     target = Path(path)
     with atomic_output(target, suffix=".tmp.mp4") as tmp:
-        _encode(str(tmp), frames, fps, audio, sample_rate, crf, rotation, pts_seconds, gop, preset)
+        _encode(str(tmp), frames, fps, audio, sample_rate, crf, rotation, pts_seconds, gop, preset, bframes)
     return target
 
 
 def _encode(tmp: str, frames, fps, audio, sample_rate, crf, rotation, pts_seconds, gop,
-            preset) -> None:
+            preset, bframes=None) -> None:
     rate = Fraction(fps).limit_denominator(1001)
     out = av.open(tmp, "w", format="mp4")
     try:
@@ -55,6 +55,8 @@ def _encode(tmp: str, frames, fps, audio, sample_rate, crf, rotation, pts_second
                 vs.height, vs.width = rgb.shape[:2]
                 vs.pix_fmt = "yuv420p"
                 vs.options = {"crf": str(int(crf)), "preset": preset}
+                if bframes is not None:
+                    vs.options = {**vs.options, "bframes": str(int(bframes))}
                 if gop:
                     vs.codec_context.gop_size = int(gop)
                     vs.options = {**vs.options, "keyint": str(int(gop)), "scenecut": "0"}

@@ -17,10 +17,11 @@ from ..dsp.onsets import detect_step_onsets
 from ..dsp.rms import rms_envelope, target_values
 from .envelope_l1 import e_l1, e_l1_normalized, e_l1_silence
 from .interaural import interaural_summary
+from .loudness import loudness_report
 from .onsets import onset_f1
 from .spatial_alignment import pan_error, spatial_alignment
 
-__all__ = ["evaluate_take", "e_l1", "e_l1_normalized", "e_l1_silence", "rms_envelope", "spatial_alignment",
+__all__ = ["evaluate_take", "loudness_report", "e_l1", "e_l1_normalized", "e_l1_silence", "rms_envelope", "spatial_alignment",
            "pan_error", "interaural_summary", "detect_step_onsets", "onset_f1"]
 
 
@@ -43,6 +44,7 @@ def evaluate_take(audio: np.ndarray, sr: int, target_envelope: Envelope | np.nda
     - spatial_alignment (the recall, + spatial_alignment_windows counted), pan_error: the heard
       direction against the box / the trajectory (`spatial_mode` "binaural" reads ITD, not ILD);
     - ild_db, itd_ms, iacc (+ per-window means): interaural cues;
+    - lufs_integrated, lufs_short_term_max, true_peak_dbtp: delivery loudness (BS.1770-4);
     - onset_precision/recall/f1 against `step_times` (or the envelope's explicit events);
     - with `reference_audio` (same rate, e.g. the clip's own sound): e_l1_reference,
       onset_f1_reference and the reference's interaural cues (ild_db_reference, ...).
@@ -63,7 +65,8 @@ def evaluate_take(audio: np.ndarray, sr: int, target_envelope: Envelope | np.nda
     if a.shape[0] == 2 and a.shape[1] > 0:
         out.update(interaural_summary(a, sr))
         if track is not None and trajectory is not None and len(track) and frame_width > 0:
-            al = spatial_alignment(a, sr, track, frame_width, trajectory.fps, hfov_deg, spatial_mode)
+            al = spatial_alignment(a, sr, track, frame_width, trajectory.fps, hfov_deg, spatial_mode,
+                                   mapping=trajectory.mapping)
             out["spatial_alignment_windows"] = float(al.n_counted)
             if al.n_counted:
                 out["spatial_alignment"] = al.recall
@@ -71,11 +74,12 @@ def evaluate_take(audio: np.ndarray, sr: int, target_envelope: Envelope | np.nda
             pe = pan_error(a, sr, trajectory, spatial_mode)
             if not math.isnan(pe):
                 out["pan_error"] = pe
+    out.update(loudness_report(a, sr))
     detected = detect_step_onsets(a, sr)
     out["onsets_detected"] = float(len(detected))
     truth = step_times
     if truth is None and isinstance(target_envelope, Envelope):
-        truth = target_envelope.events
+        truth = target_envelope.steps()
     if truth is not None:
         f = onset_f1(detected, np.asarray(truth, float))
         out.update({"onset_precision": f["precision"], "onset_recall": f["recall"], "onset_f1": f["f1"]})

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 
+from . import loudness_long as _long
+
 __all__ = ["FLOOR_LUFS", "LoudnessReport", "integrated_lufs", "loudness_report", "short_term_max", "true_peak_dbtp"]
 
 FLOOR_LUFS = -70.0  # the absolute gate: below this a take counts as silent
@@ -40,11 +42,16 @@ def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
     a = _channels(audio)
     if a.shape[1] < int(0.4 * sample_rate) or not np.any(a):
         return -math.inf
+    if _long.applies(a.shape[1], sample_rate):  # bounded memory, same gating
+        return _long.integrated_lufs_long(np.asarray(audio).reshape(a.shape[0], -1), sample_rate)
     return float(_meter(sample_rate).integrated_loudness(a.T))
 
 
 def short_term_max(audio: np.ndarray, sample_rate: int) -> float:
     """The loudest 3 s window (LUFS, ungated, 100 ms hop; the whole take when shorter)."""
+    if _long.applies(np.shape(audio)[-1], sample_rate):
+        x = np.asarray(audio)
+        return _long.short_term_max_long(x[None, :] if x.ndim == 1 else x, sample_rate)
     a = _channels(audio)
     meter = _meter(sample_rate)
     weighted = a
@@ -65,6 +72,9 @@ def true_peak_dbtp(audio: np.ndarray, sample_rate: int) -> float:
     """True peak (dBTP): the largest magnitude of the 4x oversampled signal."""
     from scipy.signal import resample_poly
 
+    x = np.asarray(audio)
+    if x.size and _long.applies(x.shape[-1], sample_rate):
+        return _long.true_peak_long(x[None, :] if x.ndim == 1 else x, OVERSAMPLE)
     a = _channels(audio)
     if a.shape[1] == 0 or not np.any(a):
         return -math.inf

@@ -12,8 +12,8 @@ a known law:
   head model's ITD is exactly Woodworth's; its level differences depend on frequency and
   are not invertible broadband), pan = azimuth / 90 deg (`dsp.panning.pan_from_itd`).
 
-The pan goes through the camera (`core.trajectory.x_from_pan`) to a pixel column; the
-window is aligned when that column lies inside the box widened by 40/256 of the frame width
+The pan goes back through the trajectory's pan mapping (`core.trajectory.PanMapping`: screen
+width or a lens) to a pixel column; the window is aligned when that column lies inside the box widened by 40/256 of the frame width
 on each side. Windows whose frame has no box (subject unseen) are not counted.
 """
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..core.track import Track
-from ..core.trajectory import Trajectory, x_from_pan
+from ..core.trajectory import PanMapping, Trajectory
 from ..dsp.interaural import InterauralWindows, interaural_windows
 from ..dsp.panning import pan_from_ild, pan_from_itd
 
@@ -81,10 +81,14 @@ class Alignment:
 
 def spatial_alignment(audio: np.ndarray, sr: int, track: Track, frame_width: float, fps: float,
                       hfov_deg: float = 90.0, mode: str = "stereo", margin_fraction: float = SAVG_MARGIN,
-                      window_s: float = 0.1, active_db: float = -40.0) -> Alignment:
-    """Fraction of active windows whose heard position falls inside the (padded) box."""
+                      window_s: float = 0.1, active_db: float = -40.0,
+                      mapping: PanMapping | None = None) -> Alignment:
+    """Fraction of active windows whose heard position falls inside the (padded) box.
+
+    `mapping`: how the take's pans relate to the screen (the trajectory's `mapping`); None is
+    the default, screen-width panning (`hfov_deg` only matters to a lens mapping)."""
     heard = heard_positions(audio, sr, mode, window_s, active_db)
-    heard_x = x_from_pan(heard.pan, frame_width, hfov_deg)
+    heard_x = (mapping or PanMapping("screen", 1.0, hfov_deg)).x(heard.pan, frame_width)
     frames = np.floor(heard.times * fps + 1e-6).astype(np.int64)
     x0 = np.full(len(frames), np.nan)
     x1 = np.full(len(frames), np.nan)

@@ -1,5 +1,6 @@
 """Media speed figures: probe, decode fps, seek latency (random / backward scrub / forward step),
-cache hits, guide audio, preview mux and WAV writing. Prints numbers, asserts nothing.
+cache hits, guide audio, preview mux and WAV writing, and random seeks at 1080p with and without
+the scrubbing proxy (goal: p95 <= 50 ms). Prints numbers, asserts nothing.
 
 Run: .venv/bin/python tests/bench/bench_media.py [--width 1280 --height 720 --frames 300 --gop 60]
 """
@@ -141,6 +142,8 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  mux_preview ({label}):{' ' * (19 - len(label))}{1e3 * dt:7.1f} ms "
                   f"({n / fps / dt:6.1f}x real time)")
 
+        _proxy_seeks(d, args.seeks, fps)
+
         long = np.random.default_rng(3).uniform(-0.5, 0.5, (2, 60 * sr)).astype(np.float32)
         t0 = time.perf_counter()
         wav = maudio.write_wav(d / "long.wav", long, sr, bits=24, time_reference=sr * 3600)
@@ -149,6 +152,31 @@ def main(argv: list[str] | None = None) -> None:
         t0 = time.perf_counter()
         maudio.read_audio(wav, sample_rate=44100)
         print(f"  read_audio + resample to 44.1 kHz:  {1e3 * (time.perf_counter() - t0):7.1f} ms")
+
+
+def _proxy_seeks(d: Path, seeks: int, fps: float) -> None:
+    """Random seeks on a 1080p camera-like clip (keyframe every 2 s): the original, then the proxy."""
+    from stereosync_studio.media.proxy import ScrubReader, make_proxy
+
+    n = 300
+    clip = write_video(d / "cam1080.mp4", _frames(n, 1920, 1080), fps, gop=int(2 * fps), crf=23)
+    t0 = time.perf_counter()
+    proxy = make_proxy(clip, d / "cam1080.proxy.mp4")
+    made = time.perf_counter() - t0
+    print(f"  1080p proxy (540p, GOP 6, no B-frames): made at {n / made:6.1f} fps "
+          f"({n / fps / made:5.1f}x real time, {proxy.stat().st_size / 1e6:.1f} MB)")
+    with ScrubReader(clip, proxy, cache_size=0) as s:
+        for r in (s.original, s.proxy):  # cold: no picture caches, every jump really seeks
+            r._cache_size, r._raw_max = 0, 0
+        rng = random.Random(2)
+        for scrub, label in ((False, "original"), (True, "proxy   ")):
+            lat = []
+            for _ in range(seeks):
+                i = rng.randrange(n)
+                t0 = time.perf_counter()
+                s.frame_at(i, scrubbing=scrub)
+                lat.append(time.perf_counter() - t0)
+            print(f"  1080p random seek, {label}: {_ms(lat)}")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import numpy as np
 
 from ...core.envelope import Envelope
 from ...core.track import Track
-from ...core.trajectory import Trajectory, x_from_pan
+from ...core.trajectory import Trajectory
 
 
 def envelope_signal(env: Envelope, start_s: float, n: int, sample_rate: int) -> np.ndarray:
@@ -33,7 +33,7 @@ def boxes_normalised(track: Track | None, frame_size: tuple[int, int],
         return (b / np.array([w, h, w, h])).astype(np.float32)
     if trajectory is None or len(trajectory) == 0:
         return np.array([[0.4, 0.25, 0.6, 0.75]], np.float32)
-    cx = x_from_pan(trajectory.pan, w, trajectory.hfov_deg) / w
+    cx = trajectory.mapping.x(trajectory.pan, w) / w
     bh = np.clip(0.5 / np.maximum(trajectory.distance, 0.05), 0.02, 1.0)
     bw = bh * 0.4 * h / w
     return np.stack([cx - bw / 2, 0.5 - bh / 2, cx + bw / 2, 0.5 + bh / 2], axis=1).astype(np.float32)

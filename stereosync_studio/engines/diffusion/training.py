@@ -29,8 +29,8 @@ from ...core.errors import Cancelled, InputError
 from ...core.progress import CancelToken, ProgressFn, null_progress
 from .checks import TRAIN_STATE_SUFFIX, ModelFiles, check_base, read_safetensors_header
 from .dataset import ChunkDataset, PrepSettings, collate
-from .loading import build_from_files, pick_device, read_adapter_config, save_adapter
-from .model import AdapterConfig, encode_control, freeze_base
+from .loading import ADAPTER_META_KEY, build_from_files, pick_device, read_adapter_config, save_adapter
+from .model import AdapterConfig, encode_control, freeze_base, is_adapter_key
 from .safetensors_io import load_safetensors, save_safetensors
 
 
@@ -45,6 +45,8 @@ class TrainSettings:
     save_every: int = 500
     seed: int = 0
     device: str = "auto"
+    devices: int = 1  # processes (one per GPU, or CPU processes with gloo)
+    strategy: str = "auto"  # auto (ddp when devices > 1) | ddp | fsdp
 
 
 @dataclass
@@ -55,6 +57,7 @@ class TrainResult:
     losses: list[float] = field(default_factory=list)
     chunks: int = 0
     seconds: float = 0.0
+    rank: int = 0  # this process's rank (only rank 0 writes and reports in a multi-device run)
 
 
 def optim_path(adapter: Path) -> Path:
@@ -137,18 +140,29 @@ class _Checkpointer(L.Callback):
         return self.offset + int(trainer.global_step)
 
     def save(self, trainer, module: AdapterModule) -> None:
+        """Every rank calls this (FSDP gathers the sharded weights collectively); rank 0 writes."""
         step = self.step(trainer)
         if step == self.saved_step:
             return
         loss = module.losses[-1] if module.losses else float("nan")
-        save_adapter(module.model, self.out, step, {**self.meta, "loss": f"{loss:.6g}"})
-        save_safetensors(module.optimizer_state(), optim_path(self.out), {"step": str(step)})
+        sharded = trainer.world_size > 1 and "fsdp" in type(trainer.strategy).__name__.lower()
+        if sharded:
+            state = _adapter_keys(trainer.strategy.lightning_module_state_dict())
+        if trainer.is_global_zero:
+            meta = {**self.meta, "loss": f"{loss:.6g}", "devices": str(trainer.world_size)}
+            if sharded:  # the optimiser state stays sharded: a resumed FSDP run starts AdamW afresh
+                save_safetensors(state, self.out, {ADAPTER_META_KEY: module.model.adapter_config.to_json(),
+                                                   "step": str(step), **meta})
+            else:
+                save_adapter(module.model, self.out, step, meta)
+                save_safetensors(module.optimizer_state(), optim_path(self.out), {"step": str(step)})
         self.saved_step = step
 
     def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:
         step = self.step(trainer)
         loss = module.losses[-1] if module.losses else float("nan")
-        self.progress(step / max(self.total, 1), f"step {step}/{self.total}  loss {loss:.4f}")
+        if trainer.is_global_zero:
+            self.progress(step / max(self.total, 1), f"step {step}/{self.total}  loss {loss:.4f}")
         if step % self.every == 0:
             self.save(trainer, module)
         self.cancel.check()
@@ -157,8 +171,42 @@ class _Checkpointer(L.Callback):
         self.save(trainer, module)
 
     def on_exception(self, trainer, module, exception) -> None:
-        if isinstance(exception, (Cancelled, KeyboardInterrupt)) and trainer.global_step > 0:
+        if isinstance(exception, (Cancelled, KeyboardInterrupt)) and trainer.global_step > 0 \
+                and trainer.world_size == 1:  # several ranks cannot gather after one stopped
             self.save(trainer, module)
+
+
+def _adapter_keys(state: dict) -> dict[str, torch.Tensor]:
+    """The adapter's tensors of a gathered LightningModule state dict (`model.` prefix and FSDP
+    wrapper names removed), on the CPU."""
+    out = {}
+    for k, v in state.items():
+        name = k.replace("_fsdp_wrapped_module.", "")
+        name = name[len("model."):] if name.startswith("model.") else name
+        if is_adapter_key(name):
+            out[name] = v.detach().cpu().contiguous()
+    return out
+
+
+def distributed_strategy(devices: int, strategy: str, accelerator: str):
+    """Lightning's strategy for `devices` processes: DDP (gloo on CPU, NCCL on GPUs) or FSDP
+    (the frozen base and the adapter in one sharded unit; original parameters kept, since only
+    the adapter trains)."""
+    name = (strategy or "auto").lower()
+    if name not in ("auto", "ddp", "fsdp"):
+        raise InputError(None, f"unknown training strategy {strategy!r} (ddp or fsdp)")
+    if devices <= 1 and name == "auto":
+        return "auto"
+    if name == "fsdp":
+        if accelerator != "gpu":
+            raise InputError(None, "--strategy fsdp needs CUDA GPUs (Lightning's FSDP); on the CPU use ddp")
+        from lightning.pytorch.strategies import FSDPStrategy
+
+        return FSDPStrategy(use_orig_params=True)
+    from lightning.pytorch.strategies import DDPStrategy
+
+    return DDPStrategy(process_group_backend="gloo" if accelerator == "cpu" else None,
+                       find_unused_parameters=False)
 
 
 @dataclass
@@ -264,7 +312,9 @@ def fit(run: TrainingRun, chunk_files: list[Path], progress: ProgressFn = null_p
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", module=r"lightning(\.|$)")
             warnings.filterwarnings("ignore", message=".*(LeafSpec|does not have many workers).*")
-            trainer = L.Trainer(accelerator=accel, devices=1, precision=precision,
+            devices = max(1, int(settings.devices))
+            trainer = L.Trainer(accelerator=accel, devices=devices,
+                                strategy=distributed_strategy(devices, settings.strategy, accel), precision=precision,
                                 max_steps=int(settings.steps) - offset, logger=False,
                                 enable_checkpointing=False, enable_progress_bar=False,
                                 enable_model_summary=False, callbacks=[ckpt], num_sanity_val_steps=0,
@@ -276,5 +326,6 @@ def fit(run: TrainingRun, chunk_files: list[Path], progress: ProgressFn = null_p
     result.step = offset + int(trainer.global_step)
     result.steps_run = int(trainer.global_step)
     result.losses = list(module.losses)
+    result.rank = int(trainer.global_rank)
     result.seconds = time.perf_counter() - run.t0
     return result

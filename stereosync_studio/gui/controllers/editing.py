@@ -56,7 +56,7 @@ class EditingController(QObject):
         parts: dict[str, Any] = {"track": track}
         if src.trajectory.follow_box:
             parts["trajectory"] = jobs.trajectory_from_track(track, proj.clip, src.trajectory.hfov_deg)
-        self.doc.edit_parts(parts, f"Move box at frame {frame + 1}", gesture)
+        self.doc.edit_parts(parts, f"Move box at frame {frame}", gesture)
         if not Path(proj.clip.path).is_file():
             return None
         expected = self.doc.source.track
@@ -75,9 +75,9 @@ class EditingController(QObject):
         parts: dict[str, Any] = {"track": track}
         if trajectory is not None and src.trajectory.follow_box:
             parts["trajectory"] = trajectory
-        self.doc.edit_parts(parts, f"Move box at frame {frame + 1}", gesture, source_name=name)
+        self.doc.edit_parts(parts, f"Move box at frame {frame}", gesture, source_name=name)
         self.doc.end_gesture()
-        self.prompts.status(f"re-tracked from frame {frame + 1}")
+        self.prompts.status(f"re-tracked from frame {frame}")
 
     def follow_box(self) -> None:
         """Pan and distance from the boxes again (after they were drawn by hand)."""
@@ -89,9 +89,17 @@ class EditingController(QObject):
 
     # -- envelope sources ------------------------------------------------------------------------
     def envelope_from(self, mode: str) -> Job | None:
-        """The lane's Guide / Video / CSV… buttons (CSV asks for the file)."""
-        if self.doc.source is None:
+        """The lane's Guide / Video / CSV… buttons (CSV asks for the file). A hand-edited envelope
+        (drawn, dragged, range edits, steps) is replaced only when the designer says so."""
+        src = self.doc.source
+        if src is None:
             return None
+        if src.envelope.origin == "drawn":
+            what = {"audio": "the clip's own audio", "video": "the steps seen in the picture"}.get(mode, "a CSV file")
+            if not self.prompts.confirm("Replace the envelope", f"The envelope of {src.name} was edited by hand. "
+                                        f"Replace it with the envelope from {what}? (Undo brings it back.)"):
+                self.prompts.status("envelope kept")
+                return None
         if mode == "csv":
             path = self.prompts.ask_open_file("Envelope CSV", "CSV (*.csv *.txt)")
             if not path:

@@ -4,14 +4,14 @@ Why here: *Generate* runs `jobs.render_takes` on an exact copy of the project (`
 with the view state's seed and number of takes; the new takes come back as one undoable
 edit, and a cancelled run keeps the takes it finished. *Generate all subjects* renders every
 source with its own engine and options. Export runs `jobs.export_stems`. The engines are
-probed here at start (`jobs.probe_and_warm`), and the result goes into the view state.
+probed here at start (`jobs.probe_and_warm`), and the result goes into the view state. The
+takes' scores against the lanes as they are now are kept by `scores.ScoresController`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gc
-import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -20,19 +20,20 @@ from ... import jobs
 from ...core.project import Project, TakeInfo
 from .. import autosave
 from ..document import ProjectDocument
-from ..export_dialog import ExportChoice
+from ..export_dialog import ExportChoice, default_export_dir
 from ..job_runner import JobRunner
 from ..prompts import Prompts
 from ..view_state import ViewState
 from ..workers import Job
+from .scores import ScoresController
 
 
 def takes_dir(project: Project) -> Path:
-    """Where new takes go: `<project dir>/<name>_takes`, or a per-user folder for unsaved projects."""
-    if project.path:
-        return Path(project.path).resolve().parent / f"{project.name}_takes"
-    key = hashlib.sha1(str(Path(project.clip.path).resolve()).encode()).hexdigest()[:10]
-    return autosave.config_dir() / "takes" / f"{project.name}-{key}"
+    """Where new takes go: the project's `<name>_takes/`; for a never-saved project (or one in a
+    read-only folder) this session's scratch folder, whose takes move beside the project on save."""
+    if project.path and jobs.can_write_in(jobs.takes_folder(project.path)):
+        return jobs.takes_folder(project.path)
+    return autosave.scratch_dir(project.name, project.clip.path)
 
 
 def _render(project: Project, source_name: str | None, outdir: str, n_takes: int, seed: int, engine: str | None,
@@ -55,6 +56,7 @@ class GenerationController(QObject):
                  models_dir: str = "models") -> None:
         super().__init__()
         self.doc, self.view, self.runner, self.prompts, self.models_dir = doc, view, runner, prompts, models_dir
+        self.scores = ScoresController(doc, view, runner)  # the takes' scores against the lanes now
 
     # -- engines ---------------------------------------------------------------------------------
     def probe_engines(self) -> Job:
@@ -181,8 +183,7 @@ class GenerationController(QObject):
         if proj is None or src is None or not pairs:
             self.prompts.status("nothing to export: generate a take first")
             return None
-        outdir = str((Path(proj.path).resolve().parent if proj.path else Path(proj.clip.path).resolve().parent)
-                     / f"{proj.name}_stems")
+        outdir = str(default_export_dir(proj))  # next to the project, never inside the app's own folder
         choice = self.prompts.ask_export(pairs, list(selected or []), outdir, proj.name)
         return None if choice is None else self.export(choice)
 

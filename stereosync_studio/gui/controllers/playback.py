@@ -8,6 +8,8 @@ This controller subscribes to all three and is the only code that sets mixer tra
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ... import jobs
 from ...core.project import Project, TakeInfo
 from ..audition import Mixer, Player
@@ -35,6 +37,7 @@ class PlaybackController:
         self.preview_player = preview_player or Player(Mixer(PREVIEW_SR))
         self.mixer.set_gain("guide", view.guide_gain)
         doc.changed.connect(self._on_doc)
+        transport.playingChanged.connect(lambda on: setattr(view, "playing", bool(on)))
         view.subscribe(self._on_view, "selected_take", "guide", "guide_gain", "guide_muted", "take_gain")
 
     # -- reactions -------------------------------------------------------------------------------
@@ -89,6 +92,8 @@ class PlaybackController:
         key = "take:" + take.path
         if take.path in self.view.take_cache or proj is None or src is None or self.runner.running(key):
             return
+        if not Path(take.path).is_file():  # a missing take is listed once when the project opens, never loaded
+            return
         mode = str(take.options.get("mode", "stereo"))
         mode = mode if mode in ("stereo", "binaural") else "stereo"
         owner = self.doc.take_owner(take.path) or src.name  # heard-vs-box against its own subject's box
@@ -108,14 +113,21 @@ class PlaybackController:
         takes = [t for s in (proj.sources if proj else []) for t in s.takes]
         solos = {t.path for t in takes if t.solo}
         current = self.view.selected_take
+        audible = {t.path for t in takes if ((t.path in solos) if solos else t.path == current)}
+        for t in takes:
+            if t.path in audible and t.path not in self.view.take_cache:
+                self.ensure_take_loaded(t)
+        # A/B without a gap: until every take to be heard is loaded, the ones heard now go on
+        # (mutes still apply at once); `_take_loaded` calls this again when the audio is there.
+        waiting = any(take_track(p) not in self.mixer.tracks and Path(p).is_file() for p in audible)
         live = set()
         for t in takes:
             live.add(take_track(t.path))
-            audible = (t.path in solos) if solos else t.path == current
-            if audible and t.path not in self.view.take_cache:
-                self.ensure_take_loaded(t)
-            self.mixer.set_flags(take_track(t.path), muted=not audible or t.muted)
-            self.mixer.set_gain(take_track(t.path), self.view.take_gain)
+            name = take_track(t.path)
+            now_on = name in self.mixer.tracks and not self.mixer.tracks[name].muted
+            on = now_on if waiting else t.path in audible
+            self.mixer.set_flags(name, muted=not on or t.muted)
+            self.mixer.set_gain(name, self.view.take_gain)
         for name in list(self.mixer.tracks):  # takes no longer in the project stay silent
             if name.startswith("take:") and name not in live:
                 self.mixer.set_flags(name, muted=True)

@@ -119,7 +119,7 @@ class SubjectsController:
         proj, src = self.doc.project, self.doc.source
         seen = np.isfinite(src.track.boxes[:, 0])
         if not 0 < frame < len(seen) or not seen[:frame].any() or not seen[frame:].any():
-            self.prompts.error(f"cannot split {src.name} at frame {frame + 1}: it must be seen before and after it")
+            self.prompts.error(f"cannot split {src.name} at frame {frame}: it must be seen before and after it")
             return None
         fp = self._fingerprint([src.name])
         return self._start(jobs.split_source, proj.copy(), src.name, int(frame), models_dir=self.models_dir,
@@ -134,8 +134,8 @@ class SubjectsController:
         sources = []
         for s in project.sources:
             sources += [first, second] if s.name == name else [s]
-        self.doc.replace_sources(sources, f"Split {name} at frame {frame + 1}", select=name)
-        self.prompts.status(f"split {name} at frame {frame + 1}: the rest is {second.name}")
+        self.doc.replace_sources(sources, f"Split {name} at frame {frame}", select=name)
+        self.prompts.status(f"split {name} at frame {frame}: the rest is {second.name}")
 
     # -- quick edits -----------------------------------------------------------------------------
     def delete_subject(self, name: str | None = None) -> bool:

@@ -18,11 +18,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QVBoxLayout, Q
 from ...core.project import TakeInfo
 from .. import style
 from ..document import ProjectDocument
+from ..elided_label import ElidedLabel
 from ..transport import Transport
 from ..view_state import ViewState
 from . import edit_tools as et
 
-HEADER_WIDTH = 156
+HEADER_WIDTH = 176  # fits the envelope's Guide / Video / CSV… buttons and every readout
 AXIS_WIDTH = 38
 
 
@@ -120,6 +121,7 @@ class Lane(QWidget):
     colour = style.TEXT
     y_range = (0.0, 1.0)
     show_axis = True
+    elide_readout = False  # a readout with free text (a take's name) shortens with "…" instead of growing
 
     def __init__(self, ctx: LaneContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,9 +135,10 @@ class Lane(QWidget):
         hl = QVBoxLayout(self.header)
         hl.setContentsMargins(8, 4, 6, 4)
         hl.setSpacing(3)
-        self.title_label = QLabel(f"<span style='color:{self.colour}'>\u25A0</span> {self.title}")
+        self.title_label = QLabel("")
         self.title_label.setObjectName("laneTitle")
-        self.readout = QLabel("")
+        self.set_title_note("")
+        self.readout = ElidedLabel("") if self.elide_readout else QLabel("")
         self.readout.setObjectName("dim")
         hl.addWidget(self.title_label)
         hl.addWidget(self.readout)
@@ -186,6 +189,11 @@ class Lane(QWidget):
         ctx.toolChanged.connect(self._on_tool)
         ctx.activeLaneChanged.connect(self._on_active)
         self._on_tool(ctx.tool)
+
+    def set_title_note(self, note: str) -> None:
+        """A dim word after the lane's name (the envelope's origin: audio, video, csv, drawn)."""
+        extra = f" <span style='color:{style.TEXT_DIM}; font-weight:normal'>· {note}</span>" if note else ""
+        self.title_label.setText(f"<span style='color:{self.colour}'>\u25A0</span> {self.title}{extra}")
 
     # -- shared state ----------------------------------------------------------------------------
     def _on_position(self, t: float) -> None:
@@ -335,21 +343,29 @@ class CurveLane(Lane):
     def _range(self) -> tuple[float, float] | None:
         return self.ctx.selection
 
+    def range_label(self, key: str, detail: str = "") -> str:
+        """The undo entry of a range action: its one name, then the lane (`Smooth (Envelope, 20 %)`)."""
+        return f"{et.RANGE_ACTIONS[key]} ({self.title}{', ' + detail if detail else ''})"
+
     def scale_selection(self, factor: float) -> bool:
         cur, sel = self.curve(), self._range()
         if cur is None or sel is None:
             return False
         times, values = cur
+        key = "up" if factor >= 1.0 else "down"
         self.commit(et.scale_range(values, times, sel[0], sel[1], factor, self.lo, self.hi, self.centre),
-                    f"Scale {self.title} x{factor:g}", None)
+                    self.range_label(key), None)
         return True
 
-    def smooth_selection(self, width_s: float = 0.08) -> bool:
+    def smooth_selection(self, strength: float | None = None) -> bool:
+        """Smooth the range with `strength` in (0, 1] (default: the lane tool bar's, `view.smooth_strength`)."""
         cur, sel = self.curve(), self._range()
         if cur is None or sel is None:
             return False
+        strength = self.ctx.view.smooth_strength if strength is None else float(strength)
         times, values = cur
-        self.commit(et.smooth_range(values, times, sel[0], sel[1], width_s), f"Smooth {self.title}", None)
+        self.commit(et.smooth_range(values, times, sel[0], sel[1], strength),
+                    self.range_label("smooth", f"{strength * 100:.0f} %"), None)
         return True
 
     def clear_selection(self) -> bool:
@@ -357,16 +373,15 @@ class CurveLane(Lane):
         if cur is None or sel is None:
             return False
         times, values = cur
-        self.commit(et.clear_range(values, times, sel[0], sel[1], self.clear_value), f"Clear {self.title}", None)
+        self.commit(et.clear_range(values, times, sel[0], sel[1], self.clear_value), self.range_label("clear"), None)
         return True
 
     def fill_menu(self, menu: QMenu, x: float, y: float) -> None:
         has_sel = self.ctx.selection is not None
-        for text, fn in (("Scale selection up 20%", lambda: self.scale_selection(1.2)),
-                         ("Scale selection down 20%", lambda: self.scale_selection(1 / 1.2)),
-                         ("Smooth selection", self.smooth_selection),
-                         ("Clear selection", self.clear_selection)):
-            act = menu.addAction(text, fn)
+        for key, fn in (("up", lambda: self.scale_selection(et.SCALE_STEP)),
+                        ("down", lambda: self.scale_selection(1 / et.SCALE_STEP)),
+                        ("smooth", self.smooth_selection), ("clear", self.clear_selection)):
+            act = menu.addAction(et.RANGE_ACTIONS[key], fn)
             act.setEnabled(has_sel)
 
 

@@ -101,6 +101,7 @@ class EnvelopeLane(CurveLane):
             return
         new = env.copy()
         new.events = sorted(events)
+        new.origin = "drawn"  # edited by hand: Guide / Video ask before replacing it
         self.ctx.doc.edit("events", new, label, merge_id)
 
     def fit_y(self) -> None:
@@ -124,6 +125,7 @@ class EnvelopeLane(CurveLane):
 
     def refresh_events(self) -> None:
         env = self.envelope()
+        self.set_title_note("" if env is None else env.origin)
         explicit = env is not None and env.events is not None
         ev = np.asarray(self.events(), float)
         top = self.vb.viewRange()[1][1]
@@ -146,7 +148,7 @@ class EnvelopeLane(CurveLane):
             return
         n = len(self.events())
         kind = "steps" if env.events is not None else "auto steps"
-        self.readout.setText(f"{float(env.at(t)):.3f}  ·  {n} {kind}  ·  {env.origin}")
+        self.readout.setText(f"{float(env.at(t)):.3f}  ·  {n} {kind}")
 
     def _show_guide(self) -> None:
         guide = self.ctx.view.guide
@@ -228,7 +230,7 @@ class EnvelopeLane(CurveLane):
         sel = self.ctx.selection
         if sel is None:
             return False
-        self.set_events(et.remove_events_in(self.events(), *sel), "Delete steps")
+        self.set_events(et.remove_events_in(self.events(), *sel), f"{et.DELETE_STEPS} ({self.title})")
         return True
 
     def clear_selection(self) -> bool:
@@ -238,7 +240,7 @@ class EnvelopeLane(CurveLane):
             return False
         values = et.clear_range(env.values, env.times(), sel[0], sel[1], 0.0)
         events = None if env.events is None else et.remove_events_in(env.events, *sel)
-        self.ctx.doc.edit("envelope", Envelope(values, env.rate, events, "drawn"), "Clear envelope")
+        self.ctx.doc.edit("envelope", Envelope(values, env.rate, events, "drawn"), self.range_label("clear"))
         return True
 
     def fill_menu(self, menu: QMenu, x: float, y: float) -> None:
@@ -248,7 +250,7 @@ class EnvelopeLane(CurveLane):
                              lambda: self.set_events(et.remove_event(self.events(), x, self._tolerance() * 2),
                                                      "Delete step"))
         act.setEnabled(i is not None)
-        act = menu.addAction("Delete steps in selection", self.delete_selection)
+        act = menu.addAction(et.DELETE_STEPS, self.delete_selection)
         act.setEnabled(self.ctx.selection is not None)
         menu.addSeparator()
         super().fill_menu(menu, x, y)

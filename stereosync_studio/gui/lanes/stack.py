@@ -6,21 +6,25 @@ and setting it (Fit, a new project) moves the lanes.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QSpinBox, QToolButton, QVBoxLayout,
+                               QWidget)
 
 from .. import style
 from ..document import ProjectDocument
 from ..icons import icon
 from ..transport import Transport
 from ..view_state import ViewState
-from .base import HEADER_WIDTH, LaneContext, RulerLane
+from . import edit_tools as et
+from .base import LaneContext, RulerLane
 from .envelope_lane import EnvelopeLane
 from .trajectory_lane import DistanceLane, HeardLane, PanLane
 
 
 class LaneStack(QWidget):
     """Ruler + envelope + pan + distance + heard-vs-box lanes, x-linked, redrawn from the document."""
+
+    message = Signal(str)  # what a range action did, for the status bar
 
     def __init__(self, doc: ProjectDocument, view: ViewState, transport: Transport,
                  parent: QWidget | None = None) -> None:
@@ -56,13 +60,8 @@ class LaneStack(QWidget):
         bar = QFrame()
         bar.setObjectName("transport")
         h = QHBoxLayout(bar)
-        h.setContentsMargins(HEADER_WIDTH - 150 + 8, 2, 8, 2)
+        h.setContentsMargins(8, 2, 8, 2)
         h.setSpacing(3)
-        lbl = QLabel("LANES")
-        lbl.setObjectName("dim")
-        lbl.setStyleSheet(f"color:{style.TEXT_DIM}; font-weight:bold; letter-spacing:1px;")
-        h.addWidget(lbl)
-        h.addSpacing(8)
         self.tool_group = QButtonGroup(self)
         self.tool_buttons: dict[str, QToolButton] = {}
         for name, text, tip in (("select", "Select", "Select a range, grab and pull a curve (1)"),
@@ -86,19 +85,23 @@ class LaneStack(QWidget):
         h.addWidget(sep)
         h.addSpacing(6)
         self.range_buttons: dict[str, QToolButton] = {}
-        for key, text, tip in (("up", "Scale +", "Scale the selection up 20% (Ctrl+Up)"),
-                               ("down", "Scale −", "Scale the selection down 20% (Ctrl+Down)"),
-                               ("smooth", "Smooth", "Smooth the selection"),
-                               ("clear", "Clear", "Clear the selection (Delete)")):
+        for key, tip in (("up", "Multiply the selected range by 1.2 (Ctrl+Up)"),
+                         ("down", "Divide the selected range by 1.2 (Ctrl+Down)"),
+                         ("smooth", "Smooth the selected range at the strength beside it (Ctrl+M)"),
+                         ("clear", "Clear the selected range: silence, centre or reference distance (Delete)")):
             b = QToolButton()
-            b.setText(text)
+            b.setText(et.RANGE_ACTIONS[key])
             b.setToolTip(tip)
             b.clicked.connect(lambda _=False, k=key: self.range_action(k))
             self.range_buttons[key] = b
             h.addWidget(b)
+            if key == "smooth":
+                h.addWidget(self._strength_box())
         h.addStretch(1)
         self.sel_label = QLabel("")
         self.sel_label.setObjectName("dim")
+        self.sel_label.setMinimumWidth(self.sel_label.fontMetrics().horizontalAdvance("000.00–000.00 s"))
+        self.sel_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         h.addWidget(self.sel_label)
         b = QToolButton()
         b.setText("Fit")
@@ -107,22 +110,45 @@ class LaneStack(QWidget):
         h.addWidget(b)
         return bar
 
+    def _strength_box(self) -> QSpinBox:
+        """Smooth's strength (5-100 %), the view state's `smooth_strength`."""
+        box = QSpinBox()
+        box.setRange(5, 100)
+        box.setSingleStep(5)
+        box.setSuffix(" %")
+        box.setValue(int(round(self.view.smooth_strength * 100)))
+        box.setToolTip("Smooth strength: 20 % (an 8 ms window) keeps footstep peaks within ~1 dB a pass; "
+                       "100 % (100 ms) flattens them into a loudness contour")
+        box.valueChanged.connect(lambda v: setattr(self.view, "smooth_strength", v / 100.0))
+        self.view.subscribe(lambda _n: box.setValue(int(round(self.view.smooth_strength * 100))), "smooth_strength")
+        self.strength = box
+        return box
+
     # -- actions ---------------------------------------------------------------------------------
     def active_curve_lane(self):
         lane = self.ctx.active_lane
         return lane if lane in (self.envelope, self.pan, self.distance) else self.envelope
 
     def range_action(self, key: str) -> bool:
-        lane = self.active_curve_lane()
+        """Scale up / Scale down / Smooth / Clear range on the active lane's selected range."""
+        lane, sel = self.active_curve_lane(), self.ctx.selection
+        cur = lane.curve()
         if key == "up":
-            return lane.scale_selection(1.2)
-        if key == "down":
-            return lane.scale_selection(1 / 1.2)
-        if key == "smooth":
-            return lane.smooth_selection()
-        if key == "clear":
-            return lane.clear_selection()
-        return False
+            done = lane.scale_selection(et.SCALE_STEP)
+        elif key == "down":
+            done = lane.scale_selection(1 / et.SCALE_STEP)
+        elif key == "smooth":
+            done = lane.smooth_selection()
+        elif key == "clear":
+            done = lane.clear_selection()
+        else:
+            return False
+        if done and cur is not None and key != "clear":  # say what it did to the loudest value
+            after = lane.curve()
+            db = et.peak_change_db(cur[1], after[1], cur[0], *sel)
+            what = f"{self.doc.undo_stack.undo_label()} {sel[0]:.2f}–{sel[1]:.2f} s"
+            self.message.emit(f"{what}: peak {db:+.1f} dB" if lane is self.envelope else what)
+        return done
 
     def _update_actions(self, *_args) -> None:
         sel = self.ctx.selection
@@ -132,7 +158,8 @@ class LaneStack(QWidget):
         if sel is None:
             self.sel_label.setText("")
         else:
-            self.sel_label.setText(f"{lane.title}: {sel[0]:.2f}–{sel[1]:.2f} s")
+            self.sel_label.setText(f"{sel[0]:.2f}–{sel[1]:.2f} s")
+            self.sel_label.setToolTip(f"Range selected on the {lane.title} lane")
         self.tool_buttons[self.ctx.tool].setChecked(True)
 
     def zoom_fit(self) -> None:

@@ -151,6 +151,7 @@ class HeardLane(Lane):
     title = "Heard vs box"
     colour = style.HEARD
     y_range = (0.0, 1.0)
+    elide_readout = True  # it names the take, and a designer's take names can be long
 
     def __init__(self, ctx: LaneContext, parent=None) -> None:
         super().__init__(ctx, parent)

@@ -1,0 +1,364 @@
+"""Keep the same person through occlusions and crowds: motion model, appearance check, coasting.
+
+Why: a correlation filter alone follows whatever texture is in its box. When the subject
+passes behind a post or another man, the box slides onto the occluder or the passer-by and
+stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`) with:
+  * a motion model: a constant-velocity Kalman filter (OpenCV) on the box centre and height;
+    a box that jumps away from the prediction is not the subject;
+  * an appearance check: every frame the box is compared with the subject's gallery (CNN
+    embedding + clothing colours, `reid`); a box whose look drops below what the subject
+    usually scores against itself is an occluder or someone else;
+  * coasting: while the subject is hidden the box follows the prediction for up to
+    `MAX_COAST_S` seconds with a confidence that falls from 0.35 towards 0, then NaN;
+  * re-acquisition: candidates near the prediction (colour search, HOG on an upscaled crop,
+    the predicted box itself) are gated by motion and scored by appearance; when several
+    people near the prediction look alike, the one nearest the prediction wins (Hungarian
+    assignment, `lap`, between the predicted subject and the candidates).
+Confidence: 1 keyframe; 0.6-1 seen and verified; 0.35-0.5 doubtful; <= 0.35 coasting; 0 lost.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from .detect import clip_box, iou
+from .follower import _Follower, _NAN4
+from .reid import Embedder, Gallery, describe
+
+__all__ = ["MAX_COAST_S", "SubjectTracker", "detect_people_near"]
+
+MAX_COAST_S = 2.0
+_HOG: cv2.HOGDescriptor | None = None
+
+
+def detect_people_near(img: np.ndarray, box: np.ndarray, spread: float = 1.6) -> list[np.ndarray]:
+    """People (HOG) in a window around `box`, the window upscaled so a person of the box's height
+    fills the detector (small subjects are found too). Boxes in `img` pixels."""
+    global _HOG
+    if _HOG is None:
+        _HOG = cv2.HOGDescriptor()
+        _HOG.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+    h, w = img.shape[:2]
+    bh = max(box[3] - box[1], 8.0)
+    cx = 0.5 * (box[0] + box[2])
+    x0, x1 = int(max(cx - spread * bh, 0)), int(min(cx + spread * bh, w))
+    y0, y1 = int(max(box[1] - 0.45 * bh, 0)), int(min(box[3] + 0.45 * bh, h))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return []
+    s = 110.0 / bh
+    crop = cv2.resize(img[y0:y1, x0:x1], (max(int((x1 - x0) * s), 64), max(int((y1 - y0) * s), 128)),
+                      interpolation=cv2.INTER_LINEAR)
+    found, _ = _HOG.detectMultiScale(crop, winStride=(8, 8), padding=(8, 8), scale=1.08)
+    sx, sy = (x1 - x0) / crop.shape[1], (y1 - y0) / crop.shape[0]
+    out = []
+    for x, y, bw, bh2 in np.asarray(found).reshape(-1, 4):
+        b = np.array([x + 0.2 * bw, y + 0.09 * bh2, x + 0.8 * bw, y + 0.93 * bh2], float)
+        out.append(clip_box(b * [sx, sy, sx, sy] + [x0, y0, x0, y0], w, h))
+    return out
+
+
+def _cxcyh(b: np.ndarray) -> np.ndarray:
+    return np.array([0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3]), b[3] - b[1]], np.float32)
+
+
+class _Motion:
+    """Constant-velocity Kalman filter on (cx, cy, h), per frame, in work pixels.
+
+    Stiff on velocity on purpose: walkers keep their pace, so a box that drifts with an
+    occluder or a passer-by soon leaves the gate instead of dragging the prediction along.
+    """
+
+    def __init__(self, box: np.ndarray, fps: float):
+        kf = cv2.KalmanFilter(6, 3)
+        kf.transitionMatrix = np.eye(6, dtype=np.float32)
+        kf.transitionMatrix[0, 3] = kf.transitionMatrix[1, 4] = kf.transitionMatrix[2, 5] = 1.0
+        kf.measurementMatrix = np.eye(3, 6, dtype=np.float32)
+        self.kf, self.fps = kf, fps
+        m = _cxcyh(box)
+        kf.statePost = np.r_[m, 0, 0, 0].astype(np.float32).reshape(6, 1)
+        h = float(m[2])
+        kf.errorCovPost = np.diag([(0.05 * h) ** 2] * 3 + [(0.06 * h) ** 2, (0.01 * h) ** 2, (0.005 * h) ** 2]).astype(np.float32)
+        self.aspect = float((box[2] - box[0]) / max(h, 1.0))
+        self.height = h  # slow reference height: a partly hidden subject must not shrink the model
+        self.drift, self.side = 0, 0.0
+        self._tune(h, 1.0)
+
+    def _tune(self, h: float, loose: float) -> None:
+        scale = 25.0 / self.fps  # noise per frame, for any frame rate
+        q = np.array([0.004, 0.004, 0.002, 0.0008 * scale, 0.0008 * scale, 0.0003 * scale]) * h
+        self.kf.processNoiseCov = np.diag(q ** 2).astype(np.float32)
+        self.kf.measurementNoiseCov = (np.diag(np.array([0.05, 0.04, 0.05]) * h * loose) ** 2).astype(np.float32)
+
+    def predict(self) -> np.ndarray:
+        return self.box(self.kf.predict().ravel())
+
+    def velocity(self) -> np.ndarray:
+        return self.kf.statePost.ravel()[3:5].copy()
+
+    def box(self, s: np.ndarray) -> np.ndarray:
+        h = self.height if abs(float(s[2]) / self.height - 1) > 0.2 else max(float(s[2]), 4.0)
+        w = self.aspect * h
+        return np.array([s[0] - w / 2, s[1] - h / 2, s[0] + w / 2, s[1] + h / 2], float)
+
+    def correct(self, box: np.ndarray, loose: float = 1.0) -> None:
+        m = _cxcyh(box)
+        self._tune(self.height, loose)
+        # a turn or a stop: the box keeps landing on one side of the prediction -> relearn the pace
+        off = float(m[0] - self.kf.statePre[0, 0]) / self.height
+        self.drift = self.drift + 1 if abs(off) > 0.06 and np.sign(off) == self.side else 0
+        self.side = np.sign(off)
+        if self.drift >= 3:
+            self.kf.errorCovPre[3, 3] = max(float(self.kf.errorCovPre[3, 3]), (0.03 * self.height) ** 2)
+            self.drift = 0
+        self.kf.correct(m.reshape(3, 1))
+        a = 0.1 / loose
+        self.aspect = (1 - a) * self.aspect + a * float((box[2] - box[0]) / max(m[2], 1.0))
+        self.height = (1 - a) * self.height + a * float(m[2])
+
+    def coast(self, factor: float = 1.0) -> None:
+        """While hidden: the height stops changing; after long, the pace slows (`factor`)."""
+        for st in (self.kf.statePost, self.kf.statePre):
+            st[2] = self.height
+            st[5] = 0.0
+            st[3:5] *= factor
+
+
+class SubjectTracker:
+    """The follower, supervised by motion and appearance, with coasting and re-acquisition."""
+
+    def __init__(self, kind: str, fps: float, embedder: Embedder | None = None):
+        self.follower = _Follower(kind, fps)
+        self.fps = max(float(fps), 1.0)
+        self.embedder = embedder
+        self.gallery = Gallery()
+        self.others = Gallery(recent=8)  # people near the subject who look like it
+        self.max_coast = int(round(MAX_COAST_S * self.fps))
+        self.search_every = max(1, int(round(self.fps / 12)))
+        self.add_every = max(2, int(round(self.fps / 3)))
+
+    # -- setup
+    def start(self, img: np.ndarray, box: np.ndarray, anchors: list[tuple] | None = None) -> None:
+        """Begin at `box` (work pixels). `anchors`: descriptors of the subject seen elsewhere."""
+        self.follower.start(img, box)
+        self.h, self.w = img.shape[:2]
+        box = clip_box(box, self.w, self.h)
+        self.motion = _Motion(box, self.fps)
+        keep = self.gallery
+        self.gallery = Gallery()
+        self.gallery.anchors = list(keep.anchors) + list(anchors or [])
+        self.gallery._n, self.gallery._mean, self.gallery._m2 = keep._n, keep._mean, keep._m2
+        self.gallery.add(self._desc(img, box), anchor=True)
+        self.n, self.misses, self.hidden, self.state, self.seen, self.doubtful = 0, 0, 0, "track", 0, 0
+        self.tentative: tuple[np.ndarray, int] | None = None
+        self.other_seen = -10**9
+
+    # -- per frame
+    def step(self, img: np.ndarray) -> tuple[np.ndarray, float]:
+        self.n += 1
+        pred = self.motion.predict()
+        if self.state == "track":
+            b, c = self.follower.step(img)
+            verdict, sim = self._verify(img, b, pred)
+            if verdict == 1:  # position from the box, height and level from the model
+                self.doubtful += 1
+                b = self._model_box(b, pred)
+                if self.doubtful % 3 == 0:  # put the follower back on the whole body
+                    keep = self.follower.presence0
+                    self.follower._restart(img, b)
+                    self.follower.presence0 = keep
+            if verdict:
+                b = self._narrow(b)
+                self.motion.correct(b, 1.0 if verdict == 2 else 3.0)
+                self.misses, self.hidden = 0, 0
+                self.seen += 1
+                mean, sd = self.gallery.usual()
+                if verdict == 2:
+                    self.doubtful = 0
+                    self.gallery.observe(sim)
+                    if self.n % self.add_every == 0 and c >= 0.7 and sim >= mean - sd:
+                        self.gallery.add(self._desc(img, b))
+                        self._learn_others(img, b)
+                conf = min(c, 0.5 + (sim - mean + 2 * sd) / (4 * sd)) if verdict == 2 else 0.45
+                return b, float(np.clip(conf, 0.4, 1.0))
+            self.misses += 1
+            self.state, self.hidden = "coast", 0
+            self.tentative = None
+        return self._hidden_step(img, pred)
+
+    def _hidden_step(self, img: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, float]:
+        self.hidden += 1
+        self.motion.coast(0.8 if self.hidden % int(self.fps) == 0 else 1.0)
+        pred = self.motion.box(self.motion.kf.statePre.ravel())
+        if self.hidden % self.search_every == 0:
+            found = self._reacquire(img, pred)
+            if found is not None:
+                keep = self.follower.presence0
+                self.follower._restart(img, found)
+                self.follower.presence0 = keep
+                self.motion.correct(found)
+                self.state, self.misses, self.hidden = "track", 0, 0
+                return found, 0.55
+        c = _centre_of(pred)
+        if self.hidden <= self.max_coast and 0 <= c[0] < self.w and 0 <= c[1] < self.h:
+            self.state = "coast"
+            return self._inside(pred), 0.05 + 0.3 * (1.0 - self.hidden / self.max_coast)
+        self.state = "lost"
+        found = self._search_wide(img) if self.hidden % self.follower.redetect_every == 0 else None
+        if found is not None:
+            keep = self.follower.presence0
+            self.follower._restart(img, found)
+            self.follower.presence0 = keep
+            self.motion = _Motion(found, self.fps)
+            self.state, self.misses, self.hidden, self.seen = "track", 0, 0, 0
+            return found, 0.5
+        self.follower.recent.append(img)
+        return _NAN4.copy(), 0.0
+
+    def _search_wide(self, img: np.ndarray) -> np.ndarray | None:
+        """Lost for long: the person detectors over the frame (near where it was last seen
+        first); a candidate is taken only if it looks like the subject."""
+        from .detect import detect_subject
+
+        f = self.follower
+        prev = f.recent[0] if len(f.recent) >= 2 else None
+        det = detect_subject(img, prev_rgb=prev, hint=f.last_good)
+        if det is None:
+            return None
+        box = clip_box(det[0], self.w, self.h)
+        if box[2] - box[0] < 2 or not 0.5 < (box[3] - box[1]) / max(self.motion.height, 1.0) < 2.0:
+            return None
+        sim, other = self._looks_like(self._desc(img, box))
+        mean, sd = self.gallery.usual()
+        return box if sim >= mean - 2.0 * sd and not other else None
+
+    # -- appearance
+    def _desc(self, img: np.ndarray, b: np.ndarray) -> tuple:
+        return describe(img, [clip_box(b, self.w, self.h)], self.embedder)[0]
+
+    def _looks_like(self, d: tuple) -> tuple[float, bool]:
+        """(similarity to the subject, whether it rather looks like a known lookalike)."""
+        sim = self.gallery.similarity(d)
+        other = self.others.similarity(d) if self.others else 0.0
+        return sim, other > sim + 0.02
+
+    def _learn_others(self, img: np.ndarray, b: np.ndarray) -> None:
+        """Remember people near the subject who share its colours (the one to not jump to)."""
+        f = self.follower
+        if not f.colour.good:
+            return
+        h = b[3] - b[1]
+        probe = np.array([b[0] - 1.5 * h, b[1], b[2] + 1.5 * h, b[3]])
+        blob = f.colour.search(img, probe)
+        if blob is None or iou(blob, b) > 0.05 or not 0.7 < (blob[3] - blob[1]) / h < 1.4:
+            return
+        self.others.add(self._desc(img, blob))
+        self.other_seen = self.n
+
+    # -- checks
+    def _verify(self, img: np.ndarray, b: np.ndarray, pred: np.ndarray) -> tuple[int, float]:
+        """2: the subject (trusted); 1: probably (followed, barely trusted); 0: not the subject."""
+        if not np.isfinite(b).all() or b[2] - b[0] < 2 or b[3] - b[1] < 4:
+            return 0, 0.0
+        m, p = _cxcyh(b), _cxcyh(pred)
+        h = self.motion.height
+        dx, dy, dh = abs(m[0] - p[0]) / h, abs(m[1] - p[1]) / h, m[2] / h
+        young = self.seen < 8  # the velocity is not known yet
+        crowded = self.n - self.other_seen < 2 * self.fps  # a lookalike was near lately
+        if dx > (0.5 if young or not crowded else 0.3) or dy > 0.2 or not 0.65 < dh < 1.5:
+            return 0, 0.0
+        sim, other = self._looks_like(self._desc(img, b))
+        mean, sd = self.gallery.usual()
+        if sim < mean - 3.0 * sd - 0.05 or other:
+            return 0, sim
+        tight = dx <= (0.5 if young else 0.12) and dy <= 0.08 and 0.85 < dh < 1.2
+        return (2 if tight and sim >= mean - 2.0 * sd else 1), sim
+
+    def _reacquire(self, img: np.ndarray, pred: np.ndarray) -> np.ndarray | None:
+        """The subject near the prediction, or None: candidates gated by motion, scored by looks,
+        confirmed by a second sighting that moved as the subject moves."""
+        f = self.follower
+        pred = self._inside(pred)
+        h = self.motion.height
+        reach = (0.25 + 0.5 * self.hidden / self.fps) * h
+        cands: list[np.ndarray] = []
+        if f.colour.good:
+            for c in (f.colour.search(img, pred), f.colour.segment(img, pred)):
+                if c is not None:
+                    cands.append(c)
+        if self.hidden % (3 * self.search_every) == 0:
+            cands += detect_people_near(img, pred, spread=1.0 + reach / h)
+        pc = _centre_of(pred)
+        keep = []
+        for c in cands:
+            c = clip_box(c, self.w, self.h)
+            ch = c[3] - c[1]
+            if ch < 4 or not 0.75 < ch / h < 1.35 or c[2] - c[0] < 0.15 * ch:
+                continue
+            if abs(_centre_of(c)[0] - pc[0]) > reach or abs(_centre_of(c)[1] - pc[1]) > 0.25 * h:
+                continue
+            if all(iou(c, k) < 0.7 for k in keep):
+                keep.append(c)
+        if not keep:
+            return None
+        looks = [self._looks_like(d) for d in describe(img, keep, self.embedder)]
+        sims = np.array([s for s, _ in looks])
+        mean, sd = self.gallery.usual()
+        ok = (sims >= mean - 2.5 * sd) & ~np.array([o for _, o in looks])
+        dist = np.array([abs(_centre_of(c)[0] - pc[0]) / h for c in keep])
+        cost = np.where(ok, dist - 2.0 * (sims - mean), 1e3)
+        best = _assign(cost)
+        if best is None:
+            return None
+        cand = keep[best]
+        t = self.tentative
+        self.tentative = (cand, self.n)
+        if t is None or self.n - t[1] > 3 * self.search_every:
+            return None
+        # confirm: since the first sighting it moved like the subject moves (not like a passer-by)
+        moved = _centre_of(cand)[0] - _centre_of(t[0])[0]
+        expect = self.motion.velocity()[0] * (self.n - t[1])
+        crowded = self.n - self.other_seen < 2 * self.fps
+        if crowded and abs(moved - expect) > 0.06 * h + 0.5 * abs(expect):
+            return None
+        return cand
+
+    def _inside(self, b: np.ndarray) -> np.ndarray:
+        return clip_box(b, self.w, self.h)
+
+    def _model_box(self, b: np.ndarray, pred: np.ndarray) -> np.ndarray:
+        """The measured centre across, the predicted level and the reference height."""
+        h = self.motion.height
+        w = min(b[2] - b[0], 1.3 * self.motion.aspect * h)
+        cx, cy = 0.5 * (b[0] + b[2]), 0.5 * (pred[1] + pred[3])
+        return np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+
+    def _narrow(self, b: np.ndarray) -> np.ndarray:
+        """A box far wider than the subject usually is has swallowed background: trim it."""
+        h = b[3] - b[1]
+        wmax = 1.6 * self.motion.aspect * max(h, 1.0)
+        if b[2] - b[0] <= wmax:
+            return b
+        c = 0.5 * (b[0] + b[2])
+        return np.array([c - wmax / 2, b[1], c + wmax / 2, b[3]])
+
+
+def _centre_of(b: np.ndarray) -> np.ndarray:
+    return np.array([0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3])])
+
+
+def _assign(cost: np.ndarray) -> int | None:
+    """The candidate the (one-row) assignment gives the subject, through `lap` when present."""
+    if not np.isfinite(cost).any() or cost.min() >= 1e3:
+        return None
+    try:
+        import lap
+
+        _, x, _ = lap.lapjv(cost.reshape(1, -1), extend_cost=True, cost_limit=1e3 - 1)
+        j = int(x[0])
+        return j if j >= 0 else None
+    except ImportError:  # scipy's solver gives the same answer
+        from scipy.optimize import linear_sum_assignment
+
+        _, cols = linear_sum_assignment(cost.reshape(1, -1))
+        return int(cols[0])

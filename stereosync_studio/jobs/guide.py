@@ -1,0 +1,142 @@
+"""The guide track's footsteps, performed envelopes and recording one: jobs for both faces.
+
+* `footstep_guide`: the footsteps of the clip's own (busy) audio, fused with the subject's
+  foot contacts in the picture: the isolated footstep envelope (events = the steps) and a
+  `GuideReport` (steps kept, transients rejected with their reasons, a message). A guide
+  with no footsteps in it (all speech or music) gives an empty envelope and says so; the
+  envelope then comes from the picture (`lanes.make_envelope`, mode "auto").
+* `performed_envelope`: any audio file (a vocal imitation "tk tk tk", a rough Foley pass)
+  as an envelope with one event per performed step.
+* `record_envelope`: the microphone while the picture plays (sounddevice input), latency
+  compensated, for the Studio's Record button; the recording goes through
+  `performed_envelope_from_audio`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..core.envelope import Envelope
+from ..core.errors import InputError, StereoSyncError
+from ..core.guide import GuideReport
+from ..core.progress import CancelToken, ProgressFn, null_progress
+
+__all__ = ["GUIDE_SR", "read_guide", "footstep_guide", "performed_envelope", "performed_envelope_from_audio",
+           "record_envelope"]
+
+GUIDE_SR = 48000
+
+
+def read_guide(clip_path: str | Path, has_audio: bool = True) -> np.ndarray | None:
+    """The clip's own audio at GUIDE_SR, or None when it has none or it is silent / broken."""
+    from ..media.video import read_guide_audio
+
+    if not has_audio:
+        return None
+    audio = read_guide_audio(str(clip_path), GUIDE_SR)
+    if audio is None or not np.isfinite(audio).all() or np.abs(audio).max() < 1e-6:
+        return None
+    return audio
+
+
+def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
+                   progress: ProgressFn = null_progress) -> tuple[Envelope, GuideReport]:
+    """The footsteps of a guide track: (isolated envelope, report).
+
+    `motion` (`analysis.motion.SubjectMotion` of the subject) gives the picture's foot
+    contacts; without it the steps come from the audio alone."""
+    from ..analysis.footstep_guide import analyse_guide, contact_evidence, footstep_envelope
+    from ..analysis.step_fusion import fuse_steps
+
+    progress(0.0, "finding the footsteps in the guide track")
+    guide = analyse_guide(audio, sr)
+    if motion is None:
+        report = fuse_steps(guide.transients, None, duration)
+    else:
+        from ..analysis.steps_video import steps_from_motion
+
+        contacts = steps_from_motion(motion)
+        evidence = contact_evidence(guide, [t for t, _ in contacts])
+        report = fuse_steps(guide.transients, contacts, duration, evidence, seen=_seen_spans(motion))
+    steps = report.step_times() if report.has_footsteps else []
+    env = footstep_envelope(guide, steps, duration)
+    progress(1.0, report.message)
+    return env, report
+
+
+def _seen_spans(motion) -> list[tuple[float, float]]:
+    """Time spans where the subject is in the picture (contacts can exist there)."""
+    seen = motion.seen()
+    if not seen.any():
+        return []
+    edges = np.flatnonzero(np.diff(np.r_[0, seen.astype(np.int8), 0]))
+    t = np.asarray(motion.times, np.float64)
+    dt = 1.0 / motion.fps if motion.fps > 0 else 0.0
+    return [(float(t[a]), float(t[b - 1] + dt)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def performed_envelope(path: str | Path, duration: float | None = None) -> Envelope:
+    """An audio file performed as an envelope (origin "performed"): its RMS, noise floor
+    removed, and one event per performed step (a voice is a performer here, not speech)."""
+    from ..media.audio import read_audio
+
+    audio, sr = read_audio(path, GUIDE_SR)
+    try:
+        return performed_envelope_from_audio(audio, sr, duration)
+    except InputError as exc:
+        raise InputError(path, exc.problem) from None
+
+
+def performed_envelope_from_audio(audio: np.ndarray, sr: int, duration: float | None = None) -> Envelope:
+    """`performed_envelope` of audio in memory (e.g. a recording)."""
+    from ..analysis.footstep_guide import analyse_guide, raw_envelope
+    from ..analysis.step_fusion import fuse_steps
+
+    a = np.asarray(audio, np.float32)
+    seconds = float(duration) if duration is not None else a.shape[-1] / float(sr)
+    if not a.size or float(np.max(np.abs(a))) < 1e-5:
+        raise InputError(None, "the performance is silent: no steps to follow")
+    values = raw_envelope(a, sr, seconds).astype(np.float64)
+    floor = float(np.percentile(values, 10))
+    values = np.sqrt(np.maximum(values ** 2 - (2.0 * floor) ** 2, 0.0))  # the room the mic heard is no step
+    report = fuse_steps(analyse_guide(a, sr).transients, None, seconds, reject_voiced=False)
+    steps = [t for t in report.step_times() if t < seconds]
+    if not steps:
+        raise InputError(None, "no steps found in the performance (each step should be a short, "
+                               "clear sound: a click, a 'tk', a tap)")
+    return Envelope(values.astype(np.float32), events=steps, origin="performed")
+
+
+def record_envelope(duration: float, sample_rate: int = GUIDE_SR, device: int | str | None = None,
+                    latency_s: float | None = None, progress: ProgressFn = null_progress,
+                    cancel: CancelToken | None = None) -> tuple[Envelope, np.ndarray]:
+    """Record the microphone for `duration` s and perform it as an envelope: (envelope, audio).
+
+    Call it when the picture starts playing. What the microphone hears reaches the program
+    one input latency later, so that much of the start of the recording is dropped: sample 0
+    is the moment playback started. `latency_s` overrides the device's reported latency
+    (measured round trips differ from what drivers report); `device` is a sounddevice input."""
+    import sounddevice as sd
+
+    cancel = cancel or CancelToken()
+    blocks: list[np.ndarray] = []
+    try:
+        stream = sd.InputStream(samplerate=sample_rate, channels=1, dtype="float32", device=device)
+    except Exception as exc:  # PortAudioError, ValueError: no such device / no sound card
+        raise StereoSyncError(f"cannot record from the microphone ({exc})") from None
+    with stream:
+        lag = float(stream.latency if latency_s is None else latency_s)
+        want = int(round((duration + lag) * sample_rate))
+        got = 0
+        while got < want:
+            cancel.check()
+            block, _overflow = stream.read(min(1024, want - got))
+            blocks.append(block[:, 0].copy())
+            got += len(block)
+            progress(min(got / want, 1.0), "recording")
+    audio = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
+    audio = audio[int(round(lag * sample_rate)):][:int(round(duration * sample_rate))]
+    audio = np.pad(audio, (0, max(0, int(round(duration * sample_rate)) - len(audio))))
+    return performed_envelope_from_audio(audio, sample_rate, duration), audio

@@ -227,7 +227,7 @@ class RecordingPrompts:
     def ask_save_file(self, title: str, start: str, file_filter: str) -> str | None:
         return None
 
-    def ask_export(self, takes, selected, outdir, name):
+    def ask_export(self, takes, selected, outdir, name, timecode=""):
         return None
 
 

@@ -192,7 +192,7 @@ def test_a_clip_being_analysed_shows_its_first_frame_and_the_progress(qtbot, win
     qtbot.waitUntil(lambda: video.shown_frame == 0, timeout=5000)
     assert job.running, "the first frame must come while the analysis still runs"
     assert video.overlay.isVisible() and not video.placeholder.isVisible()
-    assert "Analysing demo.mp4" in video.overlay_title.text()
+    assert f"Analysing {Path(demo_clip).name}" in video.overlay_title.text()
     assert video.image.image is not None and not video.roi.isVisible()
     seen = []
     job.progress.connect(lambda f, m: seen.append(video.overlay_bar.value()))
@@ -302,7 +302,7 @@ def test_full_disk_on_export_names_the_stem_and_keeps_everything(qtbot, window, 
     qtbot.keyClick(window, Qt.Key_E, Qt.ControlModifier)
     wait_idle(qtbot, window)
     err = window.prompts.last_error
-    assert "No space left on device" in err and f"{out}/demo_subject1_take01.wav" in err
+    assert "No space left on device" in err and f"{out}/{window.doc.project.name}_subject1_take01.wav" in err
     assert list(out.iterdir()) == []  # nothing half-written left behind
     assert not window.doc.is_dirty() and Path(take.path).is_file() and window.doc.source.takes == [take]
 

@@ -91,7 +91,7 @@ def test_sigkilled_studio_gives_back_its_edits_when_started_again_on_the_clip(tm
     second = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=90)
     assert second.returncode == 0, second.stdout + second.stderr
     prompt = (tmp_path / "run2" / "prompt.txt").read_text()
-    assert "demo.mp4" in prompt and "never saved" in prompt
+    assert Path(demo_clip).name in prompt and "never saved" in prompt
     recovered = np.load(tmp_path / "run2" / "recovered.npy")
     assert recovered.shape == edited.shape and np.allclose(recovered, edited, atol=1e-4)
     after = json.loads((tmp_path / "run2" / "recovered.json").read_text())

@@ -1,4 +1,5 @@
-"""Export dialog: which takes, sample rate, bit depth, BWF time reference, mp4 preview, folder.
+"""Export dialog: which takes, sample rate, bit depth, BWF time reference, mp4 preview, folder;
+delivery: a loudness target, DAW sessions (REAPER, AAF), reverb as its own stem, the start timecode.
 
 The dialog lists the takes of every subject and only collects choices; the main window runs
 `jobs.export_stems` in a worker, naming each stem after its own subject.
@@ -52,12 +53,19 @@ class ExportChoice:
     bits: int = 24
     time_reference_s: float = 0.0
     preview: bool = False
+    loudness: str | None = None  # a `jobs.LOUDNESS_TARGETS` label; None: leave the level alone
+    daw: list[str] = field(default_factory=list)  # `jobs.DAW_FORMATS` keys: "reaper", "aaf"
+    reverb_stem: bool | None = None  # True: each take's Space as its own stem; None: as each take says
+
+
+NO_LOUDNESS = next((label for label, target in jobs.LOUDNESS_TARGETS.items() if target is None), "None")
 
 
 class ExportDialog(QDialog):
     def __init__(self, takes: list[tuple[str, TakeInfo]], selected: list[str], outdir: str, clip_name: str,
-                 parent: QWidget | None = None) -> None:
-        """`takes`: (source name, take) of every subject; `selected` paths start ticked (all if none)."""
+                 parent: QWidget | None = None, timecode: str = "") -> None:
+        """`takes`: (source name, take) of every subject; `selected` paths start ticked (all if none);
+        `timecode`: where the stems start on the timeline (shown, from `jobs.start_timecode`)."""
         super().__init__(parent)
         self.setWindowTitle("Export stems")
         self.setMinimumWidth(460)
@@ -95,6 +103,25 @@ class ExportDialog(QDialog):
         self.tref.setSuffix(" s")
         self.tref.setToolTip("BWF time reference: where the stem starts on the timeline (seconds)")
         self.preview = QCheckBox("Also write an mp4 preview (picture + take)")
+        self.loudness = QComboBox()
+        for label, target in jobs.LOUDNESS_TARGETS.items():
+            self.loudness.addItem(label, label if target is not None else None)
+        self.loudness.setCurrentIndex(max(0, self.loudness.findText(NO_LOUDNESS)))
+        self.loudness.setToolTip("Normalise each stem to an integrated loudness (true peak kept under -1 dBTP)")
+        sessions = QWidget()
+        sh = QHBoxLayout(sessions)
+        sh.setContentsMargins(0, 0, 0, 0)
+        self.daw: dict[str, QCheckBox] = {}
+        for key, text in jobs.DAW_FORMATS.items():
+            box = QCheckBox({"reaper": "REAPER .rpp", "aaf": "AAF"}.get(key, key))
+            box.setToolTip(f"Also write a {text} session with the stems on their tracks")
+            self.daw[key] = box
+            sh.addWidget(box)
+        sh.addStretch(1)
+        self.reverb = QCheckBox("Reverb as its own stem")
+        self.reverb.setToolTip("Write each take's Space as <stem>_reverb.wav (unticked: as each take's option says)")
+        self.timecode = QLabel(timecode or "00:00:00:00")
+        self.timecode.setToolTip("Start timecode of the stems and sessions (the clip's, or the project's override)")
         folder = QWidget()
         fh = QHBoxLayout(folder)
         fh.setContentsMargins(0, 0, 0, 0)
@@ -107,8 +134,12 @@ class ExportDialog(QDialog):
         form.addRow("Sample rate", self.rate)
         form.addRow("Bit depth", self.bits)
         form.addRow("Time reference", self.tref)
+        form.addRow("Start timecode", self.timecode)
+        form.addRow("Loudness", self.loudness)
+        form.addRow("DAW session", sessions)
         form.addRow("Folder", folder)
         form.addRow("", self.preview)
+        form.addRow("", self.reverb)
         lay.addLayout(form)
         self.names = QLabel(f"Files are named {clip_name}_<subject>_takeNN.wav")
         self.names.setObjectName("dim")
@@ -133,7 +164,9 @@ class ExportDialog(QDialog):
                  if self.list.item(i).checkState() == Qt.Checked}
         return ExportChoice([t for t in self._takes if t.path in paths], str(Path(self.outdir.text()).expanduser()),
                             int(self.rate.currentData()), int(self.bits.currentData()), float(self.tref.value()),
-                            self.preview.isChecked())
+                            self.preview.isChecked(), self.loudness.currentData(),
+                            [k for k, box in self.daw.items() if box.isChecked()],
+                            True if self.reverb.isChecked() else None)
 
 
-__all__ = ["ExportChoice", "ExportDialog", "default_export_dir"]
+__all__ = ["NO_LOUDNESS", "ExportChoice", "ExportDialog", "default_export_dir"]

@@ -37,7 +37,8 @@ class Prompts(Protocol):
     def ask_text(self, title: str, label: str, text: str) -> str | None: ...
     def ask_open_file(self, title: str, file_filter: str) -> str | None: ...
     def ask_save_file(self, title: str, start: str, file_filter: str) -> str | None: ...
-    def ask_export(self, takes: list, selected: list[str], outdir: str, name: str) -> ExportChoice | None: ...
+    def ask_export(self, takes: list, selected: list[str], outdir: str, name: str,
+                   timecode: str = "") -> ExportChoice | None: ...
 
 
 class WindowPrompts:
@@ -129,10 +130,11 @@ class WindowPrompts:
         path, _ = QFileDialog.getSaveFileName(self.window, title, start, file_filter)
         return path or None
 
-    def ask_export(self, takes: list, selected: list[str], outdir: str, name: str) -> ExportChoice | None:
+    def ask_export(self, takes: list, selected: list[str], outdir: str, name: str,
+                   timecode: str = "") -> ExportChoice | None:
         if not self.interactive:
             return None
-        dlg = ExportDialog(takes, selected, outdir, name, self.window)
+        dlg = ExportDialog(takes, selected, outdir, name, self.window, timecode=timecode)
         return dlg.choice() if dlg.exec() == QDialog.Accepted else None
 
 

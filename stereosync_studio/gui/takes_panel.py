@@ -19,10 +19,12 @@ from .document import ProjectDocument
 from .icons import icon
 from .view_state import ViewState
 
-COLUMNS = ["Take", "Engine", "Seed", "E-L1", "Align", "S", "M"]
-C_NAME, C_ENGINE, C_SEED, C_EL1, C_ALIGN, C_SOLO, C_MUTE = range(len(COLUMNS))
+COLUMNS = ["Take", "Engine", "Seed", "E-L1", "Align", "S", "M", "LUFS", "TP"]  # indices stay: S 5, M 6
+C_NAME, C_ENGINE, C_SEED, C_EL1, C_ALIGN, C_SOLO, C_MUTE, C_LUFS, C_TP = range(len(COLUMNS))
 E_L1_KEYS = ("e_l1", "E-L1", "el1", "e_l1_normalized")
 ALIGN_KEYS = ("spatial_av_align", "spatial_alignment", "av_align")
+LUFS_KEYS = ("lufs_integrated",)
+TP_KEYS = ("true_peak_dbtp",)
 
 
 MIN_ROWS = 4  # the list always shows at least this many takes
@@ -64,6 +66,8 @@ class TakesPanel(QGroupBox):
         self.tree.setMinimumHeight(rows_height(self.tree, MIN_ROWS))
         self.tree.headerItem().setToolTip(C_EL1, "Envelope L1 between target and take (lower is better)")
         self.tree.headerItem().setToolTip(C_ALIGN, "Spatial AV-Align: share of windows heard inside the box")
+        self.tree.headerItem().setToolTip(C_LUFS, "Integrated loudness (LUFS, EBU R128)")
+        self.tree.headerItem().setToolTip(C_TP, "True peak (dBTP)")
         self.tree.headerItem().setToolTip(C_SOLO, "Solo")
         self.tree.headerItem().setToolTip(C_MUTE, "Mute")
         lay.addWidget(self.tree, 1)
@@ -149,7 +153,7 @@ class TakesPanel(QGroupBox):
                     it = QTreeWidgetItem()
                     it.setFlags(it.flags() | Qt.ItemIsEditable | Qt.ItemIsUserCheckable)
                     it.setData(C_NAME, Qt.UserRole, t.path)
-                    for c in (C_SEED, C_EL1, C_ALIGN):
+                    for c in (C_SEED, C_EL1, C_ALIGN, C_LUFS, C_TP):
                         it.setTextAlignment(c, Qt.AlignRight | Qt.AlignVCenter)
                     self._fill(it, t)
                     self.tree.addTopLevelItem(it)
@@ -198,6 +202,9 @@ class TakesPanel(QGroupBox):
         if al is not None:
             it.setForeground(C_ALIGN, QBrush(QColor(style.OK if al >= 0.7 else style.WARN if al >= 0.4
                                                     else style.ERROR)))
+        lufs, tp = (None, None) if missing else (metric(t, LUFS_KEYS), metric(t, TP_KEYS))
+        it.setText(C_LUFS, "" if lufs is None else f"{lufs:.1f}")
+        it.setText(C_TP, "" if tp is None else f"{tp:.1f}")
         it.setCheckState(C_SOLO, Qt.Checked if t.solo else Qt.Unchecked)
         it.setCheckState(C_MUTE, Qt.Checked if t.muted else Qt.Unchecked)
         take_marks.apply(it, t, score, C_NAME, (C_EL1, C_ALIGN), (E_L1_KEYS, ALIGN_KEYS), missing)
@@ -247,4 +254,4 @@ class TakesPanel(QGroupBox):
         self.b_export.setEnabled(bool(self.takes()))
 
 
-__all__ = ["TakesPanel", "metric", "rows_height", "E_L1_KEYS", "ALIGN_KEYS", "MIN_ROWS"]
+__all__ = ["TakesPanel", "metric", "rows_height", "E_L1_KEYS", "ALIGN_KEYS", "LUFS_KEYS", "TP_KEYS", "MIN_ROWS"]

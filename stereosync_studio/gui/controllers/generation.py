@@ -57,6 +57,7 @@ class GenerationController(QObject):
         super().__init__()
         self.doc, self.view, self.runner, self.prompts, self.models_dir = doc, view, runner, prompts, models_dir
         self.scores = ScoresController(doc, view, runner)  # the takes' scores against the lanes now
+        self.last_export_warnings: list[str] = []  # the last export's warnings (also in the status bar)
 
     # -- engines ---------------------------------------------------------------------------------
     def probe_engines(self) -> Job:
@@ -184,7 +185,11 @@ class GenerationController(QObject):
             self.prompts.status("nothing to export: generate a take first")
             return None
         outdir = str(default_export_dir(proj))  # next to the project, never inside the app's own folder
-        choice = self.prompts.ask_export(pairs, list(selected or []), outdir, proj.name)
+        try:
+            timecode = str(jobs.start_timecode(proj))
+        except Exception:  # noqa: BLE001 - an unreadable clip timecode only hides the label
+            timecode = ""
+        choice = self.prompts.ask_export(pairs, list(selected or []), outdir, proj.name, timecode=timecode)
         return None if choice is None else self.export(choice)
 
     def export(self, choice: ExportChoice) -> Job | None:
@@ -197,9 +202,20 @@ class GenerationController(QObject):
         tref = int(round(choice.time_reference_s * choice.sample_rate))
         return self.runner.start("export", jobs.export_stems, proj.copy(), pairs, choice.outdir,
                                  sample_rate=choice.sample_rate, bits=choice.bits, preview=choice.preview,
-                                 time_reference=tref, label="Export",
-                                 on_result=lambda paths, d=choice.outdir: self.prompts.status(
-                                     f"exported {len(paths)} stem(s) to {d}", 10000))
+                                 time_reference=tref, loudness=choice.loudness, daw=list(choice.daw) or None,
+                                 reverb_stem=choice.reverb_stem, label="Export",
+                                 on_result=lambda result, d=choice.outdir: self._exported(result, d))
+
+    def _exported(self, result, outdir: str) -> None:
+        """Say what the export wrote: the stems, the DAW sessions, and any warnings (non-modal)."""
+        sessions = getattr(result, "daw", {}) or {}
+        extra = f" and {', '.join(Path(p).name for p in sessions.values())}" if sessions else ""
+        warnings = list(getattr(result, "warnings", []) or [])
+        self.last_export_warnings = warnings
+        text = f"exported {len(result)} stem(s){extra} to {outdir}"
+        if warnings:
+            text += f"; {len(warnings)} warning(s): " + "; ".join(warnings)
+        self.prompts.status(text, 20000 if warnings else 10000)
 
 
 __all__ = ["GenerationController", "takes_dir"]

@@ -298,7 +298,7 @@ def test_full_disk_on_export_names_the_stem_and_keeps_everything(qtbot, window, 
     monkeypatch.setattr(sf.SoundFile, "write", write)
     monkeypatch.setattr(shutil_mod, "disk_usage", lambda p: usage(1 << 30, 1 << 30, 0) if str(out) in str(p)
                         else real_usage(p))
-    window.prompts.ask_export = lambda *a: ExportChoice([take], str(out))
+    window.prompts.ask_export = lambda *a, **k: ExportChoice([take], str(out))
     qtbot.keyClick(window, Qt.Key_E, Qt.ControlModifier)
     wait_idle(qtbot, window)
     err = window.prompts.last_error

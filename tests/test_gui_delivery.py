@@ -36,6 +36,7 @@ def test_export_with_loudness_and_daw_sessions_and_takes_show_lufs(qtbot, window
     assert "lufs_integrated" in take.metrics and "true_peak_dbtp" in take.metrics
     assert row.text(C_LUFS) == f"{take.metrics['lufs_integrated']:.1f}"
     assert float(row.text(C_LUFS)) == pytest.approx(round(take.metrics["lufs_integrated"], 1), abs=1e-9)
+    assert f"max short-term {take.metrics['lufs_short_term_max']:.1f} LUFS" in row.toolTip(C_LUFS)
     assert row.text(C_TP) == f"{take.metrics['true_peak_dbtp']:.1f}"
     # export through the controller: EBU R128 and both DAW sessions
     out = tmp_path / "stems"

@@ -205,6 +205,10 @@ class TakesPanel(QGroupBox):
         lufs, tp = (None, None) if missing else (metric(t, LUFS_KEYS), metric(t, TP_KEYS))
         it.setText(C_LUFS, "" if lufs is None else f"{lufs:.1f}")
         it.setText(C_TP, "" if tp is None else f"{tp:.1f}")
+        short = None if missing else metric(t, ("lufs_short_term_max",))
+        it.setToolTip(C_LUFS, "" if lufs is None else f"integrated {lufs:.1f} LUFS"
+                      + ("" if short is None else f" · max short-term {short:.1f} LUFS")
+                      + ("" if tp is None else f" · true peak {tp:.1f} dBTP"))
         it.setCheckState(C_SOLO, Qt.Checked if t.solo else Qt.Unchecked)
         it.setCheckState(C_MUTE, Qt.Checked if t.muted else Qt.Unchecked)
         take_marks.apply(it, t, score, C_NAME, (C_EL1, C_ALIGN), (E_L1_KEYS, ALIGN_KEYS), missing)

@@ -339,3 +339,70 @@ def test_bad_options_are_clear_errors(tiny_models):
                        ({"steps": 10_000}, "steps"), ({"device": "tpu"}, "device")):
         with pytest.raises(InputError, match=word):
             _gen(tiny_models, _request(0.5, **opts))
+
+
+# ---- surfaces along the clip --------------------------------------------------------------------
+
+def test_surface_parts_cut_at_quiet_moments_between_steps():
+    from stereosync_studio.engines.diffusion.surfaces import plan_parts
+
+    steps = [0.1, 0.6, 1.1, 1.6]
+    t = np.arange(0, 2.0, 0.01)
+    level = sum(np.exp(-np.clip(t - s, 0, None) / 0.08) * (t >= s) for s in steps) * 0.5
+    env = Envelope.from_points(t, level, 2.0)
+    env.found = steps
+    parts = plan_parts([(0.55, 1.2, ["grass.wav"]), (1.5, 3.0, [])], env, 2.0, 1000)
+    assert [p.region for p in parts] == [-1, 0, -1]  # a region without files keeps the source's sound
+    cuts = [p.start / 1000 for p in parts[1:]]
+    for c, near in zip(cuts, (0.55, 1.2)):
+        assert abs(c - near) <= 0.25 + 1e-9
+        assert all(not (s - 0.01 <= c < s + 0.15) for s in steps), (c, steps)  # never inside a step
+    assert parts[0].start == 0 and parts[-1].end == 2000
+    assert all(a.end == b.start for a, b in zip(parts, parts[1:]))
+    assert all(p.render_start <= p.start and p.render_end >= p.end for p in parts)
+    assert plan_parts([], env, 2.0, 1000) == [] and plan_parts([(0.0, 1.0, [])], env, 2.0, 1000) == []
+
+
+def test_a_take_crossing_two_surfaces_uses_each_regions_sound_without_a_click(tiny_models, footsteps_dir,
+                                                                          monkeypatch):
+    from stereosync_studio.engines.diffusion.engine import DiffusionEngine
+
+    gravel = sorted(footsteps_dir.glob("*gravel*.ogg"))[:1]
+    grass = sorted(footsteps_dir.glob("*grass*.ogg"))[:1] or sorted(footsteps_dir.glob("*.ogg"))[-1:]
+    embedded = []
+    real = DiffusionEngine._embed_files
+
+    def spy(self, clap, files):
+        embedded.append([Path(f).name for f in files])
+        return real(self, clap, files)
+
+    monkeypatch.setattr(DiffusionEngine, "_embed_files", spy)
+    plain = _gen(tiny_models, _request(1.6, seed=3, refs=gravel))
+    req = _request(1.6, seed=3, refs=gravel)
+    req.reference_regions = [(0.8, 1.6, [str(f) for f in grass])]
+    take = _gen(tiny_models, req)
+    assert take.info["surface_parts"] == 2 and take.audio.shape == plain.audio.shape
+    assert [g.name for g in grass] in embedded and [g.name for g in gravel] in embedded
+    n = take.audio.shape[1]
+    assert float(np.abs(take.audio[:, int(0.9 * 48000):] - plain.audio[:, int(0.9 * 48000):n]).max()) > 1e-3
+    # the join: no sample-to-sample jump above the take's own largest jump away from it
+    jump = np.abs(np.diff(take.audio, axis=1)).max(axis=0)
+    cut = int(round(0.8 * 48000))
+    near = np.zeros_like(jump, bool)
+    near[max(0, cut - 12000):cut + 12000] = True
+    assert jump[near].max() <= jump[~near].max() * 1.05
+
+
+def test_surface_join_is_click_free_even_between_opposite_signals():
+    from stereosync_studio.engines.diffusion.surfaces import Part, join_parts
+
+    sr, n = 48000, 48000
+    t = np.arange(n) / sr
+    a = np.stack([0.5 * np.sin(2 * np.pi * 100 * t)] * 2).astype(np.float32)
+    b = -a  # the worst case: a hard cut at a crest jumps by 1.0
+    cut = int(0.5025 * sr)  # a crest of the 100 Hz sine
+    parts = [Part(0, cut, -1, 0, cut + 2000), Part(cut, n, 0, cut - 2000, n)]
+    out = join_parts(parts, [a[:, :cut + 2000], b[:, cut - 2000:]], n, sr)
+    own = float(np.abs(np.diff(a, axis=1)).max())
+    assert float(np.abs(np.diff(out, axis=1)).max()) <= 1.5 * own
+    assert np.allclose(out[:, :cut - 600], a[:, :cut - 600]) and np.allclose(out[:, cut + 600:], b[:, cut + 600:])

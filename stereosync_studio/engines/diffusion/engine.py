@@ -20,6 +20,7 @@ from ..limiter import LIMIT_CEILING, peak_limit
 from ..spatial import SPATIAL_OPTIONS
 from . import checks
 from .features import boxes_normalised, depth_per_frame, envelope_signal, tokens_over_window
+from .surfaces import Part, join_parts, plan_parts
 
 QUALITY_STEPS = {"paper": 150, "fast": 50, "draft": 20}  # the paper renders 150 steps at CFG 2
 SAMPLER_CHOICES = ["dpmpp-3m-sde", "dpmpp-2m-sde", "dpmpp-2m", "euler"]  # = sampling.SAMPLERS
@@ -129,13 +130,13 @@ class DiffusionEngine:
         depth_fps = request.fps if depth_src == "depth-model" or depth_src == "depth-scalar" else traj.fps
         env = request.envelope
 
-        def make_inputs(start: int, length: int) -> sampling.WindowInputs:
+        def make_inputs(start: int, length: int, embedding: np.ndarray = clap) -> sampling.WindowInputs:
             s0, secs = start / sr, length / sr
             return sampling.WindowInputs(
                 control=envelope_signal(env, s0, length, sr),
                 boxes=tokens_over_window(boxes, box_fps, s0, secs, adapter.box_rate),
                 depth=tokens_over_window(depth, depth_fps, s0, secs, adapter.depth_rate),
-                clap=clap, seconds=secs)
+                clap=embedding, seconds=secs)
 
         max_window = int(model.sample_size) / sr
         window_s = float(opts["window_s"]) or adapter.window_seconds or adapter.chunk_seconds
@@ -147,8 +148,14 @@ class DiffusionEngine:
         n_model = int(round(request.duration * sr))
         window = int(round(window_s * sr))
         overlap = int(round(min(0.5, window_s / 4) * sr))
-        audio, plan = sampling.render(model, make_inputs, n_model, window, overlap, settings,
-                                      int(request.seed), sub_progress(progress, 0.05, 0.95), cancel)
+        parts = plan_parts(request.reference_regions, env, request.duration, sr) if semantic != "text" else []
+        if not parts:
+            audio, plan = sampling.render(model, make_inputs, n_model, window, overlap, settings,
+                                          int(request.seed), sub_progress(progress, 0.05, 0.95), cancel)
+            n_windows = len(plan)
+        else:
+            audio, n_windows = self._render_parts(model, sampling, make_inputs, parts, clap, loaded.clap,
+                                                  n_model, window, overlap, settings, request, progress, cancel)
         audio = self._finish(audio, sr, request, bool(opts["spatial_lock"]))
         limiter_db = 0.0
         if audio.size and float(np.max(np.abs(audio))) > LIMIT_CEILING:  # never clip a take
@@ -156,6 +163,8 @@ class DiffusionEngine:
             limiter_db = peak_limit(audio, int(request.sample_rate))
         progress(1.0, "done")
         warnings = []
+        if semantic == "text" and any(files for _, _, files in request.reference_regions):
+            warnings.append("sound from the reference text: the surface regions' files are not used")
         trained_with = getattr(model, "adapter_meta", {}).get("clap")
         if trained_with and trained_with != loaded.files.clap.name:
             warnings.append(f"adapter trained with CLAP {trained_with}, using {loaded.files.clap.name}")
@@ -164,7 +173,8 @@ class DiffusionEngine:
                             "depth tokens come from the distance curve")
         info = {
             "steps": steps, "cfg_scale": settings.cfg_scale, "sampler": settings.sampler,
-            "control_strength": settings.control_scale, "windows": len(plan), "window_s": window_s,
+            "control_strength": settings.control_scale, "windows": n_windows, "window_s": window_s,
+            "surface_parts": len(parts),
             "device": str(loaded.device), "semantic": semantic, "depth_source": depth_src,
             "adapter": loaded.files.adapter.name if loaded.files.adapter else "",
             "clap": loaded.files.clap.name,
@@ -175,8 +185,6 @@ class DiffusionEngine:
         return Take(audio, int(request.sample_rate), int(request.seed), self.name, info)
 
     def _semantic(self, request: GenerationRequest, clap, mode: str) -> tuple[np.ndarray, str]:
-        from ...media.audio import read_audio
-
         files = [f for f in request.reference_files if f][:MAX_REFERENCES]
         text = (request.reference_text or "").strip()
         if mode == "text" or (mode == "auto" and not files and text):
@@ -187,6 +195,12 @@ class DiffusionEngine:
             if mode == "reference":
                 raise InputError(None, "semantic source 'reference' chosen but no reference file is set")
             return np.zeros(512, np.float32), "none"
+        return self._embed_files(clap, files), "reference"
+
+    def _embed_files(self, clap, files: list[str]) -> np.ndarray:
+        """The unit-length mean CLAP embedding of reference files (cached per file and mtime)."""
+        from ...media.audio import read_audio
+
         embs = []
         for f in files:
             p = Path(f)
@@ -199,7 +213,33 @@ class DiffusionEngine:
                     raise InputError(p, f"cannot be embedded by CLAP ({exc})") from None
             embs.append(self._clap_cache[key])
         mean = np.mean(embs, axis=0)
-        return (mean / max(float(np.linalg.norm(mean)), 1e-8)).astype(np.float32), "reference"
+        return (mean / max(float(np.linalg.norm(mean)), 1e-8)).astype(np.float32)
+
+    def _render_parts(self, model, sampling, make_inputs, parts: list[Part], clap: np.ndarray, clap_model,
+                      n_model: int, window: int, overlap: int, settings, request: GenerationRequest,
+                      progress: ProgressFn, cancel: CancelToken) -> tuple[np.ndarray, int]:
+        """A take crossing surfaces: each part sampled with its region's CLAP embedding (the
+        source's own for the gaps between regions), joined at quiet moments (`surfaces`)."""
+        sr = int(model.sample_rate)
+        chunks, n_windows = [], 0
+        total = max(1, sum(p.render_end - p.render_start for p in parts))
+        done = 0
+        for k, p in enumerate(parts):
+            files = request.reference_regions[p.region][2][:MAX_REFERENCES] if p.region >= 0 else []
+            embedding = self._embed_files(clap_model, files) if files else clap
+
+            def shifted(start: int, length: int, off: int = p.render_start, e: np.ndarray = embedding):
+                return make_inputs(off + start, length, e)
+
+            length = p.render_end - p.render_start
+            lo, hi = 0.05 + 0.9 * done / total, 0.05 + 0.9 * (done + length) / total
+            seed = int(request.seed) if k == 0 else sampling.window_seed(int(request.seed), 1000 + k)
+            audio, plan = sampling.render(model, shifted, length, window, overlap, settings, seed,
+                                          sub_progress(progress, lo, hi), cancel)
+            chunks.append(audio)
+            n_windows += len(plan)
+            done += length
+        return join_parts(parts, chunks, n_model, sr), n_windows
 
     @staticmethod
     def _finish(audio: np.ndarray, sr: int, request: GenerationRequest, spatial_lock: bool) -> np.ndarray:

@@ -7,6 +7,10 @@ feet step round), so `_Stepper` places steps at a cadence in time instead.
 
     truth = cached_motion_clip(cache_dir, "turning", seed=11)
     truth.path, truth.step_times, truth.boxes
+
+`rough=True` makes the same motion as footage from a cheap camera would show it: a small
+subject (384x216 frame, the person ~60 px tall), strong sensor noise drawn afresh each frame
+and heavy H.264 compression (crf 32). The truth is the walker's, unchanged.
 """
 
 from __future__ import annotations
@@ -109,20 +113,46 @@ def motion_scene(motion: str, seed: int = 0, duration: float = 5.0, size: tuple[
     return scene
 
 
-def cached_motion_clip(cache_dir: str | Path, motion: str, seed: int = 0, duration: float = 5.0) -> WalkerTruth:
-    """The clip of `motion_scene` (H.264 + AAC guide), cached in `cache_dir` by its parameters."""
+ROUGH_SIZE, ROUGH_NOISE, ROUGH_CRF = (384, 216), 6.0, 32
+
+
+def _rough_frames(scene: WalkerScene, seed: int):
+    """The scene's frames with fresh sensor noise on each (the scene's own repeats every 4)."""
+    rng = np.random.default_rng([seed, 77])
+    for i in range(scene.n_frames):
+        f = scene.render(i).astype(np.float32) + rng.normal(0.0, ROUGH_NOISE, (scene.height, scene.width, 1))
+        yield np.clip(f, 0, 255).astype(np.uint8)
+
+
+def cached_motion_clip(cache_dir: str | Path, motion: str, seed: int = 0, duration: float = 5.0,
+                       rough: bool = False) -> WalkerTruth:
+    """The clip of `motion_scene` (H.264 + AAC guide), cached in `cache_dir` by its parameters;
+    `rough`: small, noisy and heavily compressed (see the module's note)."""
     from stereosync_studio.media.video_writer import write_video
 
-    scene = motion_scene(motion, seed, duration)
-    key = json.dumps({"v": VERSION, "motion": motion, "seed": seed, "duration": duration}, sort_keys=True)
+    scene = motion_scene(motion, seed, duration, size=ROUGH_SIZE) if rough else motion_scene(motion, seed, duration)
+    params = {"v": VERSION, "motion": motion, "seed": seed, "duration": duration}
+    if rough:
+        params["rough"] = [ROUGH_SIZE, ROUGH_NOISE, ROUGH_CRF]
+    key = json.dumps(params, sort_keys=True)
     d = Path(cache_dir)
     d.mkdir(parents=True, exist_ok=True)
     clip = d / f"motion_{motion}_{hashlib.sha1(key.encode()).hexdigest()[:10]}.mp4"
     truth = scene.truth(clip)
     if not (clip.is_file() and clip.stat().st_size > 0):
-        write_video(clip, (scene.render(i) for i in range(scene.n_frames)), scene.fps, audio=truth.guide_audio,
-                    sample_rate=truth.sample_rate)
+        frames = _rough_frames(scene, seed) if rough else (scene.render(i) for i in range(scene.n_frames))
+        write_video(clip, frames, scene.fps, audio=truth.guide_audio, sample_rate=truth.sample_rate,
+                    crf=ROUGH_CRF if rough else 18)
     return truth
 
 
-__all__ = ["MOTIONS", "cached_motion_clip", "motion_scene"]
+def scored(found: list[float], truth: list[float], first: float = 0.15,
+           tol: float = 0.05) -> tuple[list[float], list[float]]:
+    """(found, truth) to score: heel strikes in the first `first` s have no swing in the clip,
+    so they are not asked for, and a contact found on one of them counts neither way."""
+    early = [t for t in truth if t < first]
+    return ([t for t in found if t >= 0.1 and not any(abs(t - e) <= tol for e in early)],
+            [t for t in truth if t >= first])
+
+
+__all__ = ["MOTIONS", "cached_motion_clip", "motion_scene", "scored"]

@@ -130,6 +130,61 @@ def test_contact_detector_on_a_known_signal():
     assert S.contacts_from_speed(t, still, fps) == []
 
 
+@pytest.mark.parametrize("swing_s, period_s", [(0.42, 0.53), (0.2, 0.3)])  # a walk, a run (3.3 steps/s)
+def test_contact_timing_of_a_foot_easing_into_its_landing(swing_s, period_s):
+    """The foot's speed falls along a slope to zero at the heel strike (an eased swing, frame
+    speeds averaged over each frame interval, as the flow measures them): the contact is put
+    where the slope meets the stance level, not where it crosses a level on the way down
+    (which was 20-40 ms early on a walk)."""
+    fps = 25.0
+    frames = np.arange(int(6.0 * fps) + 1) / fps
+    contacts = np.arange(0.4, 5.6, period_s) + 0.013  # not on the frame grid
+    fine = np.arange(0.0, frames[-1], 0.001)
+    pos = np.zeros_like(fine)
+    for k, c in enumerate(contacts):  # smoothstep swing of one foot, alternating feet
+        ph = np.clip((fine - (c - swing_s)) / swing_s, 0.0, 1.0)
+        pos += (ph * ph * (3.0 - 2.0 * ph)) * 0.5
+    speed = np.abs(np.diff(np.interp(frames, fine, pos))) * fps
+    speed += np.random.default_rng(2).normal(0, 0.02, len(speed))
+    mid = 0.5 * (frames[1:] + frames[:-1])
+    found = np.array([x for x, _ in S.merge_close(S.contacts_from_speed(mid, speed, fps))])
+    f = onset_f1(found, contacts, 0.05)
+    assert f["f1"] == 1.0, (found, contacts)
+    err = np.array([found[np.argmin(np.abs(found - c))] - c for c in contacts])
+    assert abs(float(np.median(err))) < 0.012, err
+
+
+def test_a_step_the_picture_missed_is_put_in_from_the_cadence_only_while_moving():
+    """One step missing from a regular walk (0.5 s period): put half-way when the box keeps
+    travelling, or the upper body keeps moving (a turn round); not when the subject stops."""
+    from stereosync_studio.analysis.step_cadence import FILLED_CONFIDENCE, fill_cadence_gaps
+
+    ft = np.arange(0, 6.0, 0.04)
+    steps = [(t, 0.8) for t in np.arange(0.5, 5.6, 0.5) if abs(t - 3.0) > 0.1]  # 3.0 s missing
+    walking, still = np.full(len(ft), 0.7), np.zeros(len(ft))
+    filled = fill_cadence_gaps(steps, ft, walking, still)
+    assert len(filled) == len(steps) + 1
+    new = [(t, c) for t, c in filled if (t, c) not in steps]
+    assert abs(new[0][0] - 3.0) < 1e-6 and new[0][1] == FILLED_CONFIDENCE
+    stops = walking.copy()
+    stops[(ft > 2.6) & (ft < 3.3)] = 0.0  # the subject stands still in the gap
+    assert fill_cadence_gaps(steps, ft, stops, still) == steps
+    assert len(fill_cadence_gaps(steps, ft, stops, np.full(len(ft), 0.5))) == len(steps) + 1  # turning round
+    long_gap = [(t, c) for t, c in steps if not 2.4 < t < 3.6]  # three steps missing: not guessed
+    assert fill_cadence_gaps(long_gap, ft, walking, still) == long_gap
+
+
+def test_the_measured_motion_holds_small_rows_per_frame_not_pictures(cache_dir):
+    """What the step pass keeps for a clip grows by well under 1 kB a frame (flow row, box,
+    landmarks), never by a frame or a crop: a 10-minute 1080p clip at 30 fps stays ~12 MB
+    (the whole pass's peak RSS on such a clip: tests/bench/bench_steps_memory.py)."""
+    _truth, _track, motion = _measured(cache_dir, "crossing")
+    held = [v for v in vars(motion).values() if isinstance(v, np.ndarray)]
+    per_frame = sum(v.nbytes for v in held) / motion.n_frames
+    assert per_frame < 1024, {k: v.shape for k, v in vars(motion).items() if isinstance(v, np.ndarray)}
+    assert all(v.ndim < 4 and v.shape[0] == motion.n_frames for v in held)
+
+
 def test_merge_close_keeps_the_surer_step():
     merged = S.merge_close([(1.0, 0.4), (1.1, 0.9), (1.6, 0.5), (2.5, 0.3), (2.6, 0.2)])
     assert merged == [(1.1, 0.9), (1.6, 0.5), (2.5, 0.3)]

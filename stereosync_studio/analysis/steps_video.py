@@ -13,8 +13,12 @@ removed, so resolution, zoom and distance do not matter):
 
 Where both exist the smaller of the two is used, so a step needs both to see the foot move.
 A hysteresis detector with levels relative to the signal's own running floor and peak marks
-a contact where the signal falls through the low level (interpolated between frames); the
+a contact where the signal falls through the low level, timed where the slope of that fall
+meets the stance level (the heel strikes at the end of the fall, not part-way down); the
 confidence is how deep and how strong that fall is. Contacts closer than `MIN_GAP` merge.
+A gap of two step periods through which the body keeps moving (a swing towards the camera
+in a turn hardly moves in the picture) gets its missing step from the cadence
+(`step_cadence`), with a low confidence.
 
 The envelope puts one footstep-shaped transient on each step, scaled by the subject's speed
 (faster walking is louder) and distance (1/distance). When the caller hands in a learned
@@ -36,15 +40,18 @@ from ..core.errors import InputError
 from ..core.progress import CancelToken, ProgressFn, null_progress, sub_progress
 from ..core.track import Track
 from .envelope_predictor import EnvelopePredictor, predicted_envelope
+from .flow_features import IDX
 from .foot_speed import flow_swing_speed, pose_swing_speed
 from .motion import SubjectMotion, analyze_subjects
+from .step_cadence import fill_cadence_gaps
 
 log = logging.getLogger(__name__)
 
 MIN_GAP = 0.25  # s: no two steps of one subject closer than this
-HI_FRAC, LO_FRAC = 0.4, 0.2  # hysteresis levels between the running floor and peak
+HI_FRAC, LO_FRAC = 0.3, 0.15  # hysteresis levels between the running floor and peak
+TOP_FRAC = 0.3  # the high level is at least this fraction of the running peak
 MIN_SWING = 0.08  # s: a swing is above the high level this long (one-frame blips are noise)
-LAND_FRAC = 0.2  # the heel strikes where the falling speed is this close to the stance level
+LAND_FRAC = 0.2  # a fall this close to the stance level has reached it (see _landing)
 WALK_SPEED = 0.75  # box heights per second of an ordinary walk (1.3 m/s for 1.75 m)
 STEP_PEAK = 0.25  # envelope peak of one step at distance 1 and walking speed
 
@@ -76,26 +83,26 @@ def contacts_from_speed(times: np.ndarray, speed: np.ndarray, fps: float, window
     global_top = float(np.percentile(sf[ok], 90))
     local_top = top
     span = np.maximum(top - floor, 1e-6)
-    hi = np.maximum(floor + HI_FRAC * span, np.maximum(0.3 * local_top, min_peak))
+    hi = np.maximum(floor + HI_FRAC * span, np.maximum(TOP_FRAC * local_top, min_peak))
     lo = floor + LO_FRAC * span
     min_swing = max(2, int(round(MIN_SWING * fps)))
     out: list[Step] = []
-    swing, peak, above = False, 0.0, 0
+    swing, peak, second, above = False, 0.0, 0.0, 0
     for i in range(len(s)):
         if not ok[i]:
             swing = False
             continue
         if not swing:
             if s[i] > hi[i]:
-                swing, peak, above = True, s[i], 1
+                swing, peak, second, above = True, s[i], 0.0, 1
             continue
-        peak = max(peak, s[i])
+        peak, second = max(peak, s[i]), max(second, min(peak, s[i]))
         above += int(s[i] > hi[i])
         if s[i] < lo[i] and above < min_swing:  # a blip, not a swing
             swing = False
             continue
         if s[i] < lo[i] and i > 0 and ok[i - 1]:
-            t = _landing(times, s, i, peak)
+            t = _landing(times, s, i, second)  # one spiking sample must not steepen the fall
             after = np.nanmean(s[i:i + 3])
             contrast = float(np.clip((peak - after) / max(peak, 1e-9), 0.0, 1.0))
             strength = float(np.clip(peak / max(0.6 * global_top, 1e-9), 0.0, 1.0))
@@ -105,24 +112,29 @@ def contacts_from_speed(times: np.ndarray, speed: np.ndarray, fps: float, window
 
 
 def _landing(times: np.ndarray, s: np.ndarray, i: int, peak: float) -> float:
-    """When the foot lands, for a swing that fell below the low level at sample i: where the
-    falling speed reaches LAND_FRAC of the way from the stance minimum just after (up to
-    three samples) to the swing's peak. A foot eases into its landing, so the speed falls
-    well before the heel strikes: timing on the low level alone is early, most of all when
-    the swing is foreshortened (walking towards the camera)."""
+    """When the foot lands, for a swing (its second-highest sample: `peak`) that fell below
+    the low level at sample i.
+
+    A foot eases into its landing: its speed falls along a slope to the stance level and the
+    heel strikes where the slope meets it. Timing on a level crossing is early (the more so
+    the slower the fall, as in a foreshortened or short step), so the last steep stretch of
+    the fall (the samples around half-way down) is extended to the stance level: the
+    minimum over the next three samples. Never later than the first sample at that level.
+    """
     seg = s[i:i + 3]
     low = float(np.nanmin(seg)) if np.isfinite(seg).any() else float(s[i])
-    level = low + LAND_FRAC * (peak - low)
     j = i
-    while j + 1 < len(s) and np.isfinite(s[j + 1]) and s[j + 1] < s[j] and s[j] > level:
+    while j + 1 < len(s) and np.isfinite(s[j + 1]) and s[j + 1] < s[j] and s[j] > low + LAND_FRAC * (peak - low):
         j += 1  # still falling towards the stance level
-    while j > 0 and np.isfinite(s[j - 1]) and s[j - 1] <= level:
-        j -= 1
-    if j == 0 or not np.isfinite(s[j - 1]):
+    half = low + 0.5 * (peak - low)
+    k = j  # first sample of the fall below half-way
+    while k > 0 and np.isfinite(s[k - 1]) and s[k - 1] > s[k] and s[k - 1] <= half:
+        k -= 1
+    if k == 0 or not np.isfinite(s[k - 1]) or s[k - 1] <= s[k]:
         return float(times[j])
-    a, b = s[j - 1], s[j]
-    frac = (a - level) / (a - b) if a > b else 1.0
-    return float(times[j - 1] + np.clip(frac, 0.0, 1.0) * (times[j] - times[j - 1]))
+    a, b = s[k - 1], s[k]
+    frac = (a - low) / (a - b)
+    return float(times[k - 1] + np.clip(frac, 0.0, float(j - k + 1)) * (times[k] - times[k - 1]))
 
 
 def merge_close(steps: list[Step], min_gap: float = MIN_GAP) -> list[Step]:
@@ -178,10 +190,14 @@ def pose_contacts(motion: SubjectMotion) -> list[Step]:
 
 
 def steps_from_motion(motion: SubjectMotion, use_pose: bool = True, min_confidence: float = 0.15) -> list[Step]:
-    """Step times with confidence for one measured subject."""
+    """Step times with confidence for one measured subject (steps put in from the cadence
+    carry `step_cadence.FILLED_CONFIDENCE`)."""
     times, speed, _source = swing_speed(motion, use_pose)
     steps = merge_close(contacts_from_speed(times, speed, motion.fps))
-    return [(round(t, 4), round(c, 3)) for t, c in steps if c >= min_confidence and t >= 0]
+    steps = [(t, c) for t, c in steps if c >= min_confidence and t >= 0]
+    steps = fill_cadence_gaps(steps, motion.times, subject_speed(motion, smooth_s=0.3),
+                              motion.flow[:, IDX["upper_mag"]])
+    return [(round(t, 4), round(c, 3)) for t, c in steps]
 
 
 def detect_steps(path: str | Path, track: Track | None = None, use_pose: bool | None = None,

@@ -1,0 +1,97 @@
+"""Step recall/precision from the picture on hard motion, per motion, on tuning and held-out seeds.
+
+Prints, for each motion of tests/hard_motion.py, the recall, precision and F1 (+-50 ms) of
+`steps_from_motion` on the true boxes; `--detail` lists each clip's missed heel strikes and
+extra contacts. The tuning seeds are the ones the detector's constants were chosen on; the
+held-out seeds were only looked at for the final figures. Measured motion is cached in
+tests/.cache/steps_hard/ (the motion pass is the slow part), so a detector change reruns in
+seconds.
+
+Run: .venv/bin/python tests/bench/bench_steps_hard.py [--detail] [--seeds 20 21 ...] [--no-pose] [--rough]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from stereosync_studio.analysis.motion import SubjectMotion, analyze_subjects  # noqa: E402
+from stereosync_studio.analysis.steps_video import steps_from_motion  # noqa: E402
+from stereosync_studio.core.track import Track  # noqa: E402
+from stereosync_studio.metrics.onsets import onset_f1  # noqa: E402
+from tests.hard_motion import MOTIONS, VERSION, cached_motion_clip, scored  # noqa: E402
+
+TUNING_SEEDS = (10, 11, 12, 13)
+HELD_OUT_SEEDS = (20, 21, 22, 23, 24, 25)
+CACHE = ROOT / "tests" / ".cache"
+
+
+def measured(motion: str, seed: int, use_pose: bool = True, rough: bool = False) -> tuple[SubjectMotion, list[float]]:
+    """The measured motion of one generated clip (cached as .npz) and its heel strikes."""
+    truth = cached_motion_clip(CACHE, motion, seed, rough=rough)
+    d = CACHE / "steps_hard"
+    d.mkdir(parents=True, exist_ok=True)
+    f = d / f"{motion}_{seed}_v{VERSION}_{'pose' if use_pose else 'flow'}_{Path(truth.path).stem}.npz"
+    if f.is_file():
+        z = np.load(f)
+        m = SubjectMotion(float(z["fps"]), z["times"], z["boxes"], z["flow"],
+                          z["pose"] if z["pose"].ndim == 3 else None, int(z["width"]), int(z["height"]))
+    else:
+        m = analyze_subjects(truth.path, [Track(truth.boxes)], use_pose)[0]
+        np.savez_compressed(f, fps=m.fps, times=m.times, boxes=m.boxes, flow=m.flow,
+                            pose=m.pose if m.pose is not None else np.zeros(0), width=m.width, height=m.height)
+    return m, list(truth.step_times)
+
+
+def score(motion: str, seeds: tuple[int, ...], use_pose: bool = True, detail: bool = False,
+          rough: bool = False) -> dict:
+    """Pooled recall/precision/F1 over `seeds` (matches summed over clips)."""
+    matched = n_found = n_true = 0
+    for seed in seeds:
+        m, all_truth = measured(motion, seed, use_pose, rough)
+        found, truth = scored([t for t, _ in steps_from_motion(m, use_pose)], all_truth)
+        f = onset_f1(found, truth, 0.05)
+        matched += f["matched"]
+        n_found += len(found)
+        n_true += len(truth)
+        if detail:
+            tr, fd = np.asarray(truth), np.asarray(found)
+            miss = [t for t in tr if not len(fd) or np.min(np.abs(fd - t)) > 0.05]
+            extra = [t for t in fd if not len(tr) or np.min(np.abs(tr - t)) > 0.05]
+            print(f"    {motion:11s} seed {seed}: R {f['recall']:.2f} P {f['precision']:.2f}  "
+                  f"missed {np.round(miss, 2).tolist()}  extra {np.round(extra, 2).tolist()}")
+            err = [float(fd[np.argmin(np.abs(fd - t))] - t) for t in tr if len(fd) and np.min(np.abs(fd - t)) < 0.15]
+            if err:
+                print(f"      timing error (near ones) median {np.median(err) * 1000:+.0f} ms")
+    r = matched / max(n_true, 1)
+    p = matched / max(n_found, 1)
+    return {"recall": r, "precision": p, "f1": 0.0 if r + p == 0 else 2 * r * p / (r + p)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--detail", action="store_true")
+    ap.add_argument("--no-pose", action="store_true")
+    ap.add_argument("--rough", action="store_true", help="small, noisy, heavily compressed clips")
+    ap.add_argument("--seeds", type=int, nargs="*")
+    ap.add_argument("--motions", nargs="*", default=list(MOTIONS))
+    args = ap.parse_args(argv if argv is not None else [])
+    groups = [("chosen", tuple(args.seeds))] if args.seeds else [("tuning", TUNING_SEEDS),
+                                                                   ("held-out", HELD_OUT_SEEDS)]
+    for name, seeds in groups:
+        print(f"{name} seeds {list(seeds)} ({'flow only' if args.no_pose else 'pose + flow'}"
+              f"{', rough clips' if args.rough else ''}):")
+        for motion in args.motions:
+            s = score(motion, seeds, not args.no_pose, args.detail, args.rough)
+            print(f"  {motion:11s} recall {s['recall']:.2f}  precision {s['precision']:.2f}  F1 {s['f1']:.2f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -72,6 +72,10 @@ def test_find_all_subjects_boxes_follow_their_walkers_and_selector_switches_lane
     wait_idle(qtbot, window)
     assert len(window.doc.project.sources) == 1  # a clip opens on one subject
     assert not window.engine_panel.b_generate_all.isVisible()
+    from stereosync_studio import jobs
+
+    src, clip = window.doc.source, window.doc.project.clip
+    window.doc.edit("trajectory", jobs.with_pan_mapping(src.trajectory, src.track, clip, "screen", 0.6), "Pan width")
     job = window.subjects.find_subjects()
     assert job is not None and window.job_bar.isVisible()
     wait_idle(qtbot, window)
@@ -82,6 +86,8 @@ def test_find_all_subjects_boxes_follow_their_walkers_and_selector_switches_lane
     assert window.doc.undo_stack.undo_label() == "Find all subjects (2)"
     assert window.engine_panel.b_generate_all.isVisible()
     assert all(s.reference.path or s.reference.files for s in proj.sources)  # ready to generate
+    assert all((s.trajectory.pan_mode, s.trajectory.pan_width) == ("screen", 0.6) for s in proj.sources)
+    assert max(float(abs(s.trajectory.pan).max()) for s in proj.sources) <= 0.6 + 1e-6  # the Width carried over
     owners = [_owner(s.track, truth) for s in proj.sources]
     assert sorted(owners) == [0, 1]
     _FOUND["two"] = proj.copy()
@@ -109,7 +115,7 @@ def test_find_all_subjects_boxes_follow_their_walkers_and_selector_switches_lane
     _, env = window.lanes.envelope.env_curve.getData()
     assert np.allclose(env, b.envelope.values)
     assert window.video.source_name == b.name and window.video.others.names() == [a.name]
-    assert len(window.doc.undo_stack) == 1  # choosing a subject is not an edit
+    assert len(window.doc.undo_stack) == 2  # the Width and Find: choosing a subject is not an edit
 
     # clicking the other subject's box on the picture selects it
     far = int(np.nanargmax(np.abs(np.nanmean(a.track.boxes[:, [0, 2]], 1) - np.nanmean(b.track.boxes[:, [0, 2]], 1))))

@@ -80,3 +80,20 @@ def test_proxy_can_be_cancelled(clip, tmp_path):
     with pytest.raises(Cancelled):
         make_proxy(clip, tmp_path / "c.json", progress=progress, cancel=token)
     assert not proxy_path(clip, tmp_path / "c.json").exists()
+
+
+def test_only_clips_bigger_than_a_proxy_need_one():
+    from stereosync_studio.jobs.proxy import needs_proxy
+
+    assert needs_proxy(1920, 1080) and needs_proxy(1080, 1920)  # landscape and portrait phone video
+    assert needs_proxy(1280, 720)
+    assert not needs_proxy(960, 540) and not needs_proxy(640, 360)
+
+
+def test_a_proxy_made_before_the_project_was_saved_is_found_after(clip, tmp_path, monkeypatch):
+    monkeypatch.setenv("STEREOSYNC_CACHE", str(tmp_path / "user_cache"))
+    made = make_proxy(clip, None)  # an unsaved project: the user cache
+    assert made.is_relative_to(tmp_path / "user_cache")
+    saved = tmp_path / "later" / "scene.stereosync.json"
+    assert proxy_for(clip, saved) == made  # not made again once the project has a folder
+    assert make_proxy(clip, saved) == made

@@ -18,6 +18,10 @@ from .icons import icon
 from .lanes.edit_tools import DELETE_STEPS, RANGE_ACTIONS
 
 USER_JOBS = ("generate", "export", "analyze", "retrack", "envelope", "subjects")  # what Esc cancels
+# Where to look and keyframes (`controllers.keyframes`): free keys, none used above
+UNCERTAIN_KEYS = {"next": "U", "previous": "Shift+U"}
+KEYFRAME_KEYS = {"next": "Alt+Right", "previous": "Alt+Left", "here": "Ctrl+K", "delete": "Ctrl+Shift+K",
+                 "interpolate": "Ctrl+I", "retrack": "Ctrl+R"}
 
 
 class StudioActions:
@@ -81,6 +85,15 @@ class StudioActions:
                           A("Loop on/off", lambda: t.set_loop_enabled(not t.loop_enabled), "Ctrl+L"), None,
                           A("Zoom to fit", lanes.zoom_fit, "Ctrl+0")]
         self.ab = A("A/B previous take", w.playback.ab_switch, "B")
+        self.record = A("&Record envelope", lambda: w.recording.toggle(), "Shift+R", None,
+                        "Perform the steps into the microphone while the picture plays: the performance "
+                        "becomes the envelope and its steps (Shift+R; again to stop)")
+        self.guide_lane = A("Footstep &guide lane", lambda: None, None, None,
+                            "Show the footsteps found in the clip's own audio, and the transients rejected")
+        self.guide_lane.setCheckable(True)
+        self.guide_lane.setChecked(lanes.b_guide_lane.isChecked())
+        self.guide_lane.toggled.connect(lanes.show_guide_lane)
+        lanes.b_guide_lane.toggled.connect(self.guide_lane.setChecked)
         self.tools = [A(n, lambda k=k: lanes.ctx.set_tool(k), s) for n, k, s in
                       (("Select tool", "select", "1"), ("Draw tool", "draw", "2"), ("Step tool", "step", "3"))]
         names = RANGE_ACTIONS  # one name per range action: tool bar, menus and undo say the same
@@ -96,6 +109,36 @@ class StudioActions:
         self.delete_subject = A("&Delete subject", sub.delete_subject, None, "delete", "Remove this subject")
         self.rename_subject = A("&Rename subject…", sub.rename_subject, "Shift+F2", None,
                                 "Rename this subject (Shift+F2)")
+        self._build_tracking_actions()
+
+    def _build_tracking_actions(self) -> None:
+        """Where to look (the confidence strip's uncertain spans), keyframes, the scrubbing proxy."""
+        A, kf, px, u, k = self._action, self.w.keyframes, self.w.proxy, UNCERTAIN_KEYS, KEYFRAME_KEYS  # noqa: N806
+        self.next_uncertain = A("Next &uncertain frame", lambda: kf.go_uncertain(1), u["next"], None,
+                                f"Jump to the start of the next span the tracker was unsure of ({u['next']})")
+        self.prev_uncertain = A("Previous u&ncertain frame", lambda: kf.go_uncertain(-1), u["previous"], None,
+                                f"Jump to the start of the previous uncertain span ({u['previous']})")
+        self.next_keyframe = A("Next &keyframe", lambda: kf.go_keyframe(1), k["next"], None,
+                               f"Jump to the next keyframe ({k['next']})")
+        self.prev_keyframe = A("Previous k&eyframe", lambda: kf.go_keyframe(-1), k["previous"], None,
+                               f"Jump to the previous keyframe ({k['previous']})")
+        self.keyframe_here = A("Keyframe &here", kf.keyframe_here, k["here"], "box",
+                               f"The box shown is right: make it a keyframe the tracker keeps ({k['here']}). "
+                               "Dragging the box makes one too")
+        self.delete_keyframe = A("&Delete keyframe here", kf.delete_keyframe_here, k["delete"], None,
+                                 f"The keyframe at the playhead stops being one ({k['delete']})")
+        self.interpolate = A("&Interpolate between keyframes", kf.interpolate, k["interpolate"], None,
+                             "Straight-line boxes between the keyframes around the playhead, or between every "
+                             f"keyframe in the selected range ({k['interpolate']})")
+        self.retrack = A("&Re-track from keyframes", kf.retrack, k["retrack"], None,
+                         f"Track the subject again from every keyframe with the identity model ({k['retrack']}; "
+                         "Esc cancels)")
+        self.make_proxy = A("Make scrubbing &proxy", lambda: self.w.proxy.make(force=True), None, None,
+                            "A small copy of the clip for smooth scrubbing, made in the background")
+        self.stop_proxy = A("Stop making proxy", px.stop, None, None, "Scrub the original instead")
+        self.tracking_actions = [self.next_uncertain, self.prev_uncertain, None, self.next_keyframe,
+                                 self.prev_keyframe, None, self.keyframe_here, self.delete_keyframe, None,
+                                 self.interpolate, self.retrack, None, self.make_proxy, self.stop_proxy]
 
     @staticmethod
     def _fill(menu: QMenu, actions) -> None:
@@ -109,7 +152,13 @@ class StudioActions:
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill(m, (None, self.save, self.save_as, None, self.locate_clip, None, self.export, None, self.quit))
         self._fill(mb.addMenu("&Edit"), (self.undo, self.redo, None, *self.tools, None, *self.edits))
-        self._fill(mb.addMenu("&Transport"), self.transport_actions)
+        self._fill(mb.addMenu("&Transport"), (*self.transport_actions, None, self.record, None,
+                                              self.next_uncertain, self.prev_uncertain))
+        self._fill(mb.addMenu("&View"), (self.guide_lane,))
+        self.tracking_menu = mb.addMenu("T&racking")
+        self.tracking_menu.setToolTipsVisible(True)
+        self._fill(self.tracking_menu, self.tracking_actions)
+        self.tracking_menu.aboutToShow.connect(self.update_tracking)
         self.subjects_menu = mb.addMenu("S&ubjects")
         self.subjects_menu.addAction(self.find_subjects)
         self.subjects_menu.addSeparator()
@@ -189,6 +238,17 @@ class StudioActions:
         self.split_subject.setEnabled(src is not None)
         self.rename_subject.setEnabled(src is not None)
         self.generate_all.setEnabled(several)
+        self.update_tracking()
+
+    def update_tracking(self) -> None:
+        """Tracking entries are enabled when they can do something (keyframes, a proxy job)."""
+        src = self.w.doc.source
+        keys = bool(src is not None and src.track.keyframes)
+        for a in (self.next_uncertain, self.prev_uncertain, self.keyframe_here, self.make_proxy):
+            a.setEnabled(src is not None)
+        for a in (self.next_keyframe, self.prev_keyframe, self.retrack, self.delete_keyframe, self.interpolate):
+            a.setEnabled(keys)
+        self.stop_proxy.setEnabled(self.w.proxy.building())
 
     # -- commands that route by focus ------------------------------------------------------------
     def export_dialog(self) -> None:
@@ -203,9 +263,12 @@ class StudioActions:
             self.w.prompts.status(f"cancelling {key}…")
 
     def delete_selection(self) -> None:
-        """Delete: steps in the range (step tool), else Clear range, else the selected takes."""
+        """Delete: the selected surface region (Surface lane), steps in the range (step tool), else
+        Clear range, else the selected takes."""
         lanes, w = self.w.lanes, self.w
-        if lanes.active_curve_lane() is lanes.envelope and lanes.ctx.tool == "step":
+        if lanes.ctx.active_lane is lanes.surface and lanes.surface.selected is not None:
+            lanes.surface.delete_region(lanes.surface.selected)
+        elif lanes.active_curve_lane() is lanes.envelope and lanes.ctx.tool == "step":
             lanes.envelope.delete_selection()
         elif lanes.ctx.selection is not None:
             lanes.range_action("clear")

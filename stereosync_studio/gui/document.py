@@ -23,7 +23,7 @@ from .. import jobs
 from ..core.project import Project, Reference, Source, TakeInfo
 from ..core.undo import SnapshotCommand, UndoStack
 
-PARTS = ("envelope", "track", "trajectory", "reference", "takes", "engine", "events")
+PARTS = ("envelope", "track", "trajectory", "reference", "takes", "engine", "events", "surfaces")
 WHOLE = ("project", "source")  # parts after which a view shows a (possibly) different source
 
 
@@ -40,6 +40,8 @@ def _copy_part(source: Source, part: str) -> Any:
         return [TakeInfo.from_dict(copy.deepcopy(t.to_dict())) for t in source.takes]
     if part == "engine":
         return (source.engine, copy.deepcopy(source.engine_options))
+    if part == "surfaces":
+        return copy.deepcopy(source.surfaces)
     raise KeyError(part)
 
 
@@ -57,6 +59,8 @@ def _set_part(source: Source, part: str, value: Any) -> None:
     elif part == "engine":
         source.engine, opts = value
         source.engine_options = copy.deepcopy(opts)
+    elif part == "surfaces":
+        source.surfaces = copy.deepcopy(value)
     else:
         raise KeyError(part)
 

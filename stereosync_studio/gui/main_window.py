@@ -21,6 +21,9 @@ from .audition import Mixer
 from .autosave import Autosaver
 from .controllers import (EditingController, GenerationController, PlaybackController, ProjectController,
                           SubjectsController, ViewSettingsController)
+from .controllers.keyframes import KeyframesController
+from .controllers.proxy import ProxyController
+from .controllers.recording import RecordingController  # issue 10: Record
 from .document import ProjectDocument
 from .elided_label import ElidedLabel
 from .engine_panel import EnginePanel
@@ -61,9 +64,17 @@ class MainWindow(QMainWindow):
         self.subjects = SubjectsController(doc, view, runner, prompts, lambda: self.transport.frame, models_dir)
         self.editing = EditingController(doc, view, runner, prompts, self)
         self.playback = PlaybackController(doc, view, runner, self.transport, prompts)
+        self.keyframes = KeyframesController(doc, view, runner, prompts, self.transport,
+                                             lambda: self.lanes.ctx.selection)
+        self.proxy = ProxyController(doc, view, runner, prompts)
         self.view_settings = ViewSettingsController(doc, view, self)  # last: restores after the widgets
         self.commands = StudioActions(self)
         self._wire()
+        # -- issue 10 (Surface / guide / Record helper): the Record button under the picture --
+        self.recording = RecordingController(doc, view, runner, prompts, self.transport, self)
+        self.transport_bar.b_record.clicked.connect(lambda _=False: self.recording.toggle())
+        self.recording.recordingChanged.connect(self.transport_bar.set_recording)
+        # -- end issue 10 --
         self._shut_down = False
         if not self.transport.player.available:
             prompts.status(self.transport.player.reason, 10000)
@@ -82,6 +93,7 @@ class MainWindow(QMainWindow):
         tl.addWidget(self.video, 1)
         tl.addWidget(self.transport_bar)
         self.lanes = LaneStack(doc, view, self.transport)
+        self.confidence = self.lanes.confidence  # the tracker's confidence, under the lanes' ruler
         self.left = PanelSplitter(Qt.Vertical, [top, self.lanes])
         self.reference_panel = ReferencePanel(doc, view)
         self.engine_panel = EnginePanel(doc, view)

@@ -100,6 +100,7 @@ QMenuBar {{ background: {PANEL}; }}
 QMenuBar::item:selected {{ background: {PANEL_HI}; }}
 QMenu {{ background: {PANEL}; border: 1px solid {BORDER}; }}
 QMenu::item:selected {{ background: #2f4a73; }}
+QMenu::item:disabled {{ color: {TEXT_DIM}; }}
 QTabWidget::pane {{ border: 1px solid {BORDER}; background: {PANEL}; }}
 QTabBar::tab {{ background: {BG}; padding: 4px 10px; border: 1px solid {BORDER}; border-bottom: none; }}
 QTabBar::tab:selected {{ background: {PANEL}; }}

@@ -49,6 +49,15 @@ class TransportBar(QFrame):
         self.b_loop = _button("loop", "Loop between in and out points (I / O to set)", checkable=True)
         for b in (self.b_start, self.b_back, self.b_play, self.b_fwd, self.b_end, self.b_loop):
             h.addWidget(b)
+        h.addSpacing(4)
+        self.b_record = QToolButton()
+        self.b_record.setText("\u25CF Rec")
+        self.b_record.setCheckable(True)
+        self.b_record.setAutoRaise(True)
+        self.b_record.setToolTip("Record the envelope: perform the steps into the microphone while the picture "
+                                 "plays (from the playhead, or over the loop when it is on); press again to stop")
+        self.set_recording(False)
+        h.addWidget(self.b_record)
         h.addSpacing(10)
         self.tc = QLabel("00:00:00:00")
         self.tc.setObjectName("timecode")
@@ -120,6 +129,14 @@ class TransportBar(QFrame):
             widget.blockSignals(True)
             setter(value)
             widget.blockSignals(False)
+
+    def set_recording(self, on: bool) -> None:
+        """The Record button lit while the microphone records."""
+        self.b_record.blockSignals(True)
+        self.b_record.setChecked(on)
+        self.b_record.blockSignals(False)
+        colour = "#ffffff; background:" + style.PLAYHEAD if on else style.PLAYHEAD
+        self.b_record.setStyleSheet(f"QToolButton {{ color:{colour}; font-weight:bold; padding: 2px 6px; }}")
 
     def set_audio_status(self, ok: bool, reason: str) -> None:
         if ok:

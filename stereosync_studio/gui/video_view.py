@@ -1,8 +1,11 @@
 """The picture with the tracked box: frames decoded on demand off the GUI thread, a draggable box.
 
-A FrameFetcher thread owns the VideoReader and always decodes only the newest request, so
-scrubbing never queues up work and the GUI never waits on the decoder. Dragging or resizing
-the box emits `boxEdited(frame, box)`; the main window turns that into a keyframe edit and a
+A `FrameFetcher` thread decodes only the newest request, so scrubbing never queues up work and
+the GUI never waits on the decoder. While the playhead moves (playing, or seeks closer than
+`SCRUB_GAP_S` apart) frames come from the clip's low-resolution proxy when one is attached
+(`view.proxy`, made by `controllers.proxy`); `SETTLE_MS` after the playhead stops, the original
+frame replaces it. A small tag in the picture's corner says when the proxy is being made and
+when it is shown. Dragging or resizing the box emits `boxEdited(frame, box)`; the main window turns that into a keyframe edit and a
 background re-track. With several subjects the others' boxes are drawn dimmer in their own
 colours (`subject_boxes`); clicking one emits `sourceClicked(name)`.
 
@@ -15,100 +18,25 @@ with the analysis progress over it.
 
 from __future__ import annotations
 
-import logging
-import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from . import style
 from .document import ProjectDocument
+from .frame_fetcher import FrameFetcher
 from .subject_boxes import SubjectBoxes
 from .transport import Transport
 from .view_state import ViewState
 
-log = logging.getLogger(__name__)
 EMPTY_TEXT = "Open a clip (Ctrl+O) or drop one here"
-
-
-class FrameFetcher(QObject):
-    """Decode the most recently requested frame in a background thread; emit it when ready."""
-
-    frameReady = Signal(int, object)
-    failed = Signal(str)
-
-    def __init__(self, max_width: int = 1280, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.max_width = max_width
-        self._cond = threading.Condition()
-        self._want: int | None = None
-        self._path: str | None = None
-        self._reader = None
-        self._stop = False
-        self._thread = threading.Thread(target=self._loop, name="frame-fetcher", daemon=True)
-        self._thread.start()
-
-    def open(self, path: str | None) -> None:
-        with self._cond:
-            self._path = path
-            self._want = None
-            self._cond.notify()
-
-    def request(self, index: int) -> None:
-        with self._cond:
-            self._want = int(index)
-            self._cond.notify()
-
-    def close(self) -> None:
-        with self._cond:
-            self._stop = True
-            self._cond.notify()
-        self._thread.join(2.0)
-
-    def _loop(self) -> None:
-        opened: str | None = None
-        while True:
-            with self._cond:
-                while not self._stop and self._want is None and self._path == opened:
-                    self._cond.wait()
-                if self._stop:
-                    break
-                path, want = self._path, self._want
-                self._want = None
-            try:
-                if path != opened:
-                    self._close_reader()
-                    opened = path
-                    if path:
-                        from ..media.video import VideoReader
-
-                        self._reader = VideoReader(path, cache_size=48)
-                if want is None or self._reader is None:
-                    continue
-                want = min(max(want, 0), len(self._reader) - 1)
-                rgb = self._reader.frame_at(want)
-                if rgb.shape[1] > self.max_width:
-                    import cv2
-
-                    h = int(round(rgb.shape[0] * self.max_width / rgb.shape[1]))
-                    rgb = cv2.resize(rgb, (self.max_width, h), interpolation=cv2.INTER_AREA)
-                self.frameReady.emit(want, rgb)
-            except Exception as exc:  # a broken file must not kill the thread
-                log.warning("frame %s: %s", want, exc)
-                self.failed.emit(str(exc))
-        self._close_reader()
-
-    def _close_reader(self) -> None:
-        if self._reader is not None:
-            try:
-                self._reader.close()
-            except Exception:
-                pass
-            self._reader = None
+SCRUB_GAP_S = 0.25  # playhead moves closer together than this are scrubbing: proxy frames
+SETTLE_MS = 180  # this long after the playhead stopped, the original frame replaces the proxy's
 
 
 class BoxROI(pg.ROI):
@@ -190,11 +118,24 @@ class VideoView(QWidget):
         self.vb.addItem(self.busy)
         self.placeholder = pg.TextItem(EMPTY_TEXT, color=style.TEXT_DIM, anchor=(0.5, 0.5))
         self.vb.addItem(self.placeholder)
+        self.proxy_tag = pg.TextItem("", color=style.TEXT, anchor=(0, 1), fill=pg.mkBrush(0, 0, 0, 150))
+        self.proxy_tag.setFont(hf)
+        self.proxy_tag.setZValue(12)
+        self.proxy_tag.setVisible(False)
+        self.vb.addItem(self.proxy_tag)
 
         self.overlay = self._build_overlay()
         self.preview: str | None = None  # the clip shown while it is analysed (no project yet)
         self.fetcher = FrameFetcher()
-        self.fetcher.frameReady.connect(self._on_frame)
+        self.fetcher.frameDecoded.connect(self._on_frame)
+        self.view_state = view
+        self.clip_path: str | None = None
+        self.shown_from_proxy = False  # the picture now is a proxy frame (scrubbing / playing)
+        self._last_move = 0.0
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._settled)
         self.width_px, self.height_px = 16, 9
         self.frame = 0
         self.shown_frame = -1
@@ -210,6 +151,7 @@ class VideoView(QWidget):
         if view is not None:
             view.subscribe(lambda _name: self.set_busy(view.busy_text), "busy_text")
             view.subscribe(lambda _name: self.show_analysis(view.analysing), "analysing")
+            view.subscribe(lambda _name: self._on_proxy(), "proxy")
         if transport is not None:
             transport.positionChanged.connect(lambda _t: self.set_frame(transport.frame))
 
@@ -301,9 +243,12 @@ class VideoView(QWidget):
         self.label.setVisible(path is not None)
         self.others.visible = path is not None
         self.others.place(self.frame)
+        self.clip_path = path
+        self.shown_from_proxy = False
         self.fetcher.open(path)
         if path:
             self.fetcher.request(self.frame)
+        self._on_proxy()
         self.hud.setPos(8, 6)
         self.hud.setVisible(bool(path))
         self.hud.setText(f"{Path(path).name}  {self.width_px}x{self.height_px}  {self.fps:g} fps" if path else "")
@@ -345,15 +290,53 @@ class VideoView(QWidget):
         self._place_box()
 
     def set_frame(self, frame: int) -> None:
+        """Show frame `frame`: from the proxy while the playhead moves, the original once it rests."""
         self.frame = int(frame)
-        self.fetcher.request(self.frame)
+        now = time.monotonic()
+        playing = self.transport is not None and self.transport.playing
+        moving = playing or now - self._last_move < SCRUB_GAP_S
+        self._last_move = now
+        self.fetcher.request(self.frame, scrubbing=moving)
+        if moving:
+            self._settle.start()
         self._place_box()
+
+    def _settled(self) -> None:
+        """The playhead rests: the original picture (sharp) replaces the proxy's."""
+        if self.transport is not None and self.transport.playing:
+            self._settle.start()
+            return
+        if self.shown_from_proxy or self.shown_frame != self.frame:
+            self.fetcher.request(self.frame, scrubbing=False)
+
+    def _on_proxy(self) -> None:
+        """The view state's proxy changed: attach a ready one, say how far a build is."""
+        state = None if self.view_state is None else self.view_state.proxy
+        if state is not None and state[1] != self.clip_path:
+            state = None  # another clip's
+        if state is not None and state[0] == "ready":
+            self.fetcher.attach_proxy(state[1], state[2])
+        self._update_proxy_tag(state)
+
+    def _update_proxy_tag(self, state=None) -> None:
+        if state is None and self.view_state is not None:
+            state = self.view_state.proxy if self.view_state.proxy and self.view_state.proxy[1] == self.clip_path \
+                else None
+        text = ""
+        if self.shown_from_proxy:
+            text = " PROXY "
+        elif state is not None and state[0] == "building":
+            text = f" making proxy {int(round(100 * float(state[2])))} % "
+        self.proxy_tag.setText(text)
+        self.proxy_tag.setVisible(bool(text) and self.clip_path is not None)
+        self.proxy_tag.setColor(style.ACCENT if self.shown_from_proxy else style.TEXT_DIM)
+        self.proxy_tag.setPos(8, self.height_px - 6)
 
     def set_busy(self, text: str) -> None:
         self.busy.setText(text)
         self.busy.setVisible(bool(text))
 
-    def _on_frame(self, index: int, rgb: np.ndarray) -> None:
+    def _on_frame(self, index: int, rgb: np.ndarray, from_proxy: bool = False) -> None:
         if self.preview is not None and (rgb.shape[1], rgb.shape[0]) != (self.width_px, self.height_px):
             self.width_px, self.height_px = rgb.shape[1], rgb.shape[0]  # the clip being analysed: its shape
             self.vb.setRange(QRectF(0, 0, self.width_px, self.height_px), padding=0.01)
@@ -361,6 +344,9 @@ class VideoView(QWidget):
         self.image.setImage(rgb, autoLevels=False, levels=(0, 255))
         self.image.setRect(QRectF(0, 0, self.width_px, self.height_px))
         self.shown_frame = index
+        if from_proxy != self.shown_from_proxy:
+            self.shown_from_proxy = from_proxy
+            self._update_proxy_tag()
 
     def _place_box(self) -> None:
         self.others.place(self.frame)
@@ -407,6 +393,7 @@ class VideoView(QWidget):
         if box[2] - box[0] < 2 or box[3] - box[1] < 2:
             return
         self.boxEdited.emit(self.frame, [round(v, 2) for v in box])
+        QTimer.singleShot(0, self._place_box)  # the ROI still says it is moving: label and colour after
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.fetcher.close()

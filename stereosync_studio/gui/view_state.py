@@ -63,6 +63,7 @@ class ViewState:
     take_cache: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)  # path -> jobs.analyse_take
     take_scores: dict[str, "TakeScore"] = field(default_factory=dict, repr=False)  # path -> scores against the lanes now
     playing: bool = False  # the transport is playing (background scoring waits: the sound never starves)
+    proxy: Any = None  # the clip's scrubbing proxy: ("building", clip, fraction) or ("ready", clip, proxy path)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_listeners", [])

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from .analyze import (DEFAULT_ENVELOPE, NO_PERSON_MESSAGE, analyze_clip, ensure_reid_model, interpolate_keyframes,
                       retrack, subject_found, uncertain_frames)
-from .proxy import make_proxy, open_scrub_reader, proxy_for, proxy_path
+from .proxy import make_proxy, needs_proxy, open_scrub_reader, proxy_for, proxy_path
 from .audition import load_reference_preview
 from .engines import EngineInfo, OptionSpec, check_engine, probe_and_warm, probe_engines
 from .evaluate import analyse_take, evaluate_audio, evaluate_file, rescore_take
@@ -41,7 +41,7 @@ __all__ = [
     "footstep_guide", "performed_envelope", "performed_envelope_from_audio", "read_guide", "record_envelope",
     "with_pan_mapping", "check_surfaces", "surface_files",
     "NO_PERSON_MESSAGE", "ensure_reid_model", "interpolate_keyframes", "subject_found", "uncertain_frames",
-    "make_proxy", "open_scrub_reader", "proxy_for", "proxy_path",
+    "make_proxy", "needs_proxy", "open_scrub_reader", "proxy_for", "proxy_path",
     "BatchResult", "BatchSettings", "DAW_FORMATS", "ExportResult", "LOUDNESS_TARGETS", "batch_render",
     "start_timecode", "space_choices", "AUDIO_EXTS", "DEFAULT_ENVELOPE", "DEFAULT_REFERENCE", "EngineInfo", "OptionSpec", "check_engine",
     "probe_and_warm", "probe_engines", "analyse_take", "analyze_clip", "analyze_multi",

@@ -3,7 +3,9 @@
 Why a job: the Studio starts `make_proxy` in a worker when a clip opens, keeps showing the
 original meanwhile, and attaches the proxy (`ScrubReader.attach_proxy`) when it is ready.
 The proxy lives in `<project folder>/<project name>_cache/` (else in the user cache), named
-after the clip's path, size and modification time, so an edited clip gets a new one.
+after the clip's path, size and modification time, so an edited clip gets a new one. A proxy
+made while the project was unsaved (in the user cache) is still found once it is saved.
+Clips no bigger than the proxy itself (`needs_proxy`) seek fast enough and get none.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from pathlib import Path
 from ..core.model_paths import cache_root
 from ..core.progress import CancelToken, ProgressFn, null_progress
 
-__all__ = ["make_proxy", "open_scrub_reader", "proxy_for", "proxy_path"]
+__all__ = ["make_proxy", "needs_proxy", "open_scrub_reader", "proxy_for", "proxy_path"]
+
+
+def needs_proxy(width: int, height: int) -> bool:
+    """True when a clip of `width` x `height` is bigger than its proxy would be (portrait too)."""
+    from ..media.proxy import PROXY_HEIGHT
+
+    return min(int(width), int(height)) > PROXY_HEIGHT
 
 
 def proxy_path(clip_path: str | Path, project_path: str | Path | None = None) -> Path:
@@ -29,11 +38,12 @@ def proxy_path(clip_path: str | Path, project_path: str | Path | None = None) ->
 
 
 def proxy_for(clip_path: str | Path, project_path: str | Path | None = None) -> Path | None:
-    """The ready proxy of the clip, or None (not made yet, stale or damaged)."""
+    """The ready proxy of the clip, or None (not made yet, stale or damaged): beside the project,
+    else in the user cache (made before the project was saved, or where the folder was read-only)."""
     from ..media.proxy import proxy_matches
 
-    p = proxy_path(clip_path, project_path)
-    return p if proxy_matches(clip_path, p) else None
+    places = [proxy_path(clip_path, project_path)] + ([proxy_path(clip_path, None)] if project_path else [])
+    return next((p for p in places if proxy_matches(clip_path, p)), None)
 
 
 def make_proxy(clip_path: str | Path, project_path: str | Path | None = None,

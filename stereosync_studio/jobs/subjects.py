@@ -181,11 +181,15 @@ def delete_source(project: Project, name: str) -> Source:
 
 def find_subjects(clip: str | Path, reference: Reference | None = None, hfov_deg: float = 90.0,
                   sample_rate: int = 48000, models_dir: str | Path | None = "models",
-                  progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> Project:
+                  progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
+                  pan_mode: str = "screen", pan_width: float = 1.0) -> Project:
     """Every person in the clip, one Source each; each gets `reference` (e.g. the subject the
-    designer already set up) when given, else the default reference."""
+    designer already set up) when given, else the default reference, and the pan mapping
+    given (the designer's Width and mode carry over to the subjects found)."""
     project = analyze_multi(clip, hfov_deg=hfov_deg, sample_rate=sample_rate, models_dir=models_dir,
                             progress=progress, cancel=cancel)
+    for s in project.sources:
+        s.trajectory = with_pan_mapping(s.trajectory, s.track, project.clip, pan_mode, pan_width, hfov_deg)
     if reference is not None and (reference.path or reference.files):
         for s in project.sources:
             s.reference = Reference(reference.path, list(reference.files), reference.text)

@@ -15,8 +15,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 from ... import jobs
-from ...core.project import Project
+from ...core.project import ClipInfo, Project
 from ...core.track import Track
+from ...core.trajectory import Trajectory
 from ..document import ProjectDocument
 from ..job_runner import JobRunner
 from ..prompts import Prompts
@@ -24,6 +25,11 @@ from ..view_state import ViewState
 from ..workers import Job
 
 STEPS_DELAY_MS = 120  # planned steps wait for a pause in the edits
+
+
+def _follow(track: Track, clip: ClipInfo, old: Trajectory) -> Trajectory:
+    """Pan and distance from the boxes under the subject's own pan mapping (mode, width, lens)."""
+    return jobs.trajectory_from_track(track, clip, old.hfov_deg, pan_mode=old.pan_mode, pan_width=old.pan_width)
 
 
 class EditingController(QObject):
@@ -55,7 +61,7 @@ class EditingController(QObject):
         track.set_keyframe(frame, box)
         parts: dict[str, Any] = {"track": track}
         if src.trajectory.follow_box:
-            parts["trajectory"] = jobs.trajectory_from_track(track, proj.clip, src.trajectory.hfov_deg)
+            parts["trajectory"] = _follow(track, proj.clip, src.trajectory)
         self.doc.edit_parts(parts, f"Move box at frame {frame}", gesture)
         if not Path(proj.clip.path).is_file():
             return None
@@ -73,8 +79,10 @@ class EditingController(QObject):
             self.prompts.status("re-track result dropped: the track changed meanwhile")
             return
         parts: dict[str, Any] = {"track": track}
-        if trajectory is not None and src.trajectory.follow_box:
-            parts["trajectory"] = trajectory
+        if trajectory is not None and src.trajectory.follow_box:  # under the subject's own pan mapping
+            tr = src.trajectory
+            parts["trajectory"] = jobs.with_pan_mapping(trajectory, track, proj.clip, tr.pan_mode, tr.pan_width,
+                                                        tr.hfov_deg)
         self.doc.edit_parts(parts, f"Move box at frame {frame}", gesture, source_name=name)
         self.doc.end_gesture()
         self.prompts.status(f"re-tracked from frame {frame}")
@@ -84,8 +92,7 @@ class EditingController(QObject):
         src, proj = self.doc.source, self.doc.project
         if src is None or proj is None:
             return
-        self.doc.edit("trajectory", jobs.trajectory_from_track(src.track, proj.clip, src.trajectory.hfov_deg),
-                      "Follow box")
+        self.doc.edit("trajectory", _follow(src.track, proj.clip, src.trajectory), "Follow box")
 
     # -- envelope sources ------------------------------------------------------------------------
     def envelope_from(self, mode: str) -> Job | None:

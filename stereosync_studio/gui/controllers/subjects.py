@@ -74,9 +74,11 @@ class SubjectsController:
                                                 f"and their {n_takes} take(s) (Ctrl+Z brings them back). Go on?"):
             return None
         ref = Reference(src.reference.path, list(src.reference.files), src.reference.text)
-        return self._start(jobs.find_subjects, proj.clip.path, ref, src.trajectory.hfov_deg, proj.sample_rate,
+        traj = src.trajectory
+        return self._start(jobs.find_subjects, proj.clip.path, ref, traj.hfov_deg, proj.sample_rate,
                            self.models_dir, busy="finding subjects…", label="Find subjects",
-                           on_result=lambda found, p=proj: self._found(p, found))
+                           on_result=lambda found, p=proj: self._found(p, found),
+                           pan_mode=traj.pan_mode, pan_width=traj.pan_width)
 
     def _found(self, project: Project, found: Project) -> None:
         if self.doc.project is not project or not found.sources:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from ...core.project import TakeInfo
 from .. import style
@@ -140,7 +140,11 @@ class Lane(QWidget):
         self.set_title_note("")
         self.readout = ElidedLabel("") if self.elide_readout else QLabel("")
         self.readout.setObjectName("dim")
-        hl.addWidget(self.title_label)
+        self.title_row = QHBoxLayout()
+        self.title_row.setSpacing(4)
+        self.title_row.addWidget(self.title_label)
+        self.title_row.addStretch(1)
+        hl.addLayout(self.title_row)
         hl.addWidget(self.readout)
         self.buttons = QHBoxLayout()
         self.buttons.setSpacing(3)
@@ -237,6 +241,10 @@ class Lane(QWidget):
 
     def add_button(self, button) -> None:
         self.buttons.addWidget(button)
+
+    def add_title_widget(self, widget) -> None:
+        """A small control at the right of the lane's name (e.g. a lane's show/hide toggle)."""
+        self.title_row.addWidget(widget)
 
     # -- gestures (override) ---------------------------------------------------------------------
     def on_drag(self, ev, start, now) -> None:
@@ -385,6 +393,16 @@ class CurveLane(Lane):
             act.setEnabled(has_sel)
 
 
+def small_button(text: str, tip: str, checkable: bool = False) -> QToolButton:
+    """The compact button of a lane header (Guide / Video / CSV…, Follow box, + Add …)."""
+    b = QToolButton()
+    b.setText(text)
+    b.setToolTip(tip)
+    b.setCheckable(checkable)
+    b.setStyleSheet("QToolButton { padding: 1px 4px; font-size: 8pt; border: 1px solid #3a3d44; }")
+    return b
+
+
 def value_text(v: float, digits: int = 2) -> str:
     return "–" if v is None or not math.isfinite(v) else f"{v:.{digits}f}"
 
@@ -428,4 +446,5 @@ class RulerLane(Lane):
         self.ctx.transport.seek(x)
 
 
-__all__ = ["CurveLane", "Lane", "LaneContext", "LaneViewBox", "RulerLane", "TimeAxis", "HEADER_WIDTH"]
+__all__ = ["CurveLane", "Lane", "LaneContext", "LaneViewBox", "RulerLane", "TimeAxis", "HEADER_WIDTH",
+           "small_button"]

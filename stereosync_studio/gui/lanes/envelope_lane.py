@@ -12,20 +12,12 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QMenu, QToolButton
+from PySide6.QtWidgets import QMenu
 
 from ...core.envelope import Envelope
 from .. import style
 from . import edit_tools as et
-from .base import CurveLane, LaneContext
-
-
-def _tool_button(text: str, tip: str) -> QToolButton:
-    b = QToolButton()
-    b.setText(text)
-    b.setToolTip(tip)
-    b.setStyleSheet("QToolButton { padding: 1px 4px; font-size: 8pt; border: 1px solid #3a3d44; }")
-    return b
+from .base import CurveLane, LaneContext, small_button
 
 
 class EnvelopeLane(CurveLane):
@@ -55,9 +47,10 @@ class EnvelopeLane(CurveLane):
             item.setZValue(z)
             self.plot.addItem(item)
         self.cache_items(self.guide_fill, self.take_fill, self.take_rms, self.env_curve, self.event_lines)
-        self.b_guide = _tool_button("Guide", "Envelope from the clip's own audio (RMS)")
-        self.b_video = _tool_button("Video", "Envelope from steps seen in the picture")
-        self.b_csv = _tool_button("CSV…", "Import an envelope from a CSV file (time, value)")
+        self.b_guide = small_button("Guide", "Envelope and steps from the footsteps in the clip's own audio (speech, "
+                                             "music and room tone taken out; see the Footstep guide lane)")
+        self.b_video = small_button("Video", "Envelope from steps seen in the picture")
+        self.b_csv = small_button("CSV…", "Import an envelope from a CSV file (time, value)")
         for b, mode in ((self.b_guide, "audio"), (self.b_video, "video"), (self.b_csv, "csv")):
             b.clicked.connect(lambda _=False, m=mode: self.sourceRequested.emit(m))
             self.add_button(b)

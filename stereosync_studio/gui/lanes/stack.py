@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QSpinB
                                QWidget)
 
 from .. import style
+from ..confidence_strip import ConfidenceStrip
 from ..document import ProjectDocument
 from ..icons import icon
 from ..transport import Transport
@@ -18,11 +19,14 @@ from ..view_state import ViewState
 from . import edit_tools as et
 from .base import LaneContext, RulerLane
 from .envelope_lane import EnvelopeLane
+from .guide_lane import GuideLane
+from .surface_lane import SurfaceLane
 from .trajectory_lane import DistanceLane, HeardLane, PanLane
 
 
 class LaneStack(QWidget):
-    """Ruler + envelope + pan + distance + heard-vs-box lanes, x-linked, redrawn from the document."""
+    """Ruler + envelope + footstep guide + surface + pan + distance + heard-vs-box lanes, x-linked,
+    redrawn from the document."""
 
     message = Signal(str)  # what a range action did, for the status bar
 
@@ -40,14 +44,22 @@ class LaneStack(QWidget):
         lay.addWidget(self._toolbar())
         self.ruler = RulerLane(self.ctx)
         self.envelope = EnvelopeLane(self.ctx)
+        self.guide = GuideLane(self.ctx, self.envelope)
+        self.surface = SurfaceLane(self.ctx)
         self.pan = PanLane(self.ctx)
         self.distance = DistanceLane(self.ctx)
         self.heard = HeardLane(self.ctx)
-        self.lanes = [self.ruler, self.envelope, self.pan, self.distance, self.heard]
+        self.lanes = [self.ruler, self.envelope, self.guide, self.surface, self.pan, self.distance, self.heard]
+        self.b_guide_lane = self._guide_toggle()
         lay.addWidget(self.ruler)
-        for lane, stretch in ((self.envelope, 30), (self.pan, 17), (self.distance, 13), (self.heard, 17)):
+        self.confidence = ConfidenceStrip(self.ctx)  # where to look: the tracker's confidence, under the ruler
+        self.confidence.plot.setXLink(self.ruler.plot)
+        lay.addWidget(self.confidence)
+        for lane, stretch in ((self.envelope, 28), (self.guide, 13), (self.surface, 12), (self.pan, 19),
+                              (self.distance, 12), (self.heard, 16)):
             lay.addWidget(lane, stretch)
             lane.plot.setXLink(self.ruler.plot)
+        self.surface.message.connect(self.message)
         doc.changed.connect(self._on_changed)
         self.ruler.vb.sigXRangeChanged.connect(self._range_moved)
         view.subscribe(lambda _name: self._show_range(), "visible_range")
@@ -124,6 +136,25 @@ class LaneStack(QWidget):
         self.strength = box
         return box
 
+    def _guide_toggle(self) -> QToolButton:
+        """The footstep guide lane's show/hide button, in the time ruler's header (always visible)."""
+        b = QToolButton()
+        b.setText("Guide steps")
+        b.setCheckable(True)
+        b.setChecked(True)
+        b.setToolTip("Show the footsteps found in the clip's own audio under the envelope: steps kept, "
+                     "transients rejected (hover one for the reason)")
+        b.setStyleSheet("QToolButton { padding: 0px 4px; font-size: 8pt; }")
+        b.toggled.connect(self.show_guide_lane)
+        self.ruler.add_title_widget(b)
+        return b
+
+    def show_guide_lane(self, on: bool) -> None:
+        """Show or hide the footstep guide lane (a view choice: not in the undo stack)."""
+        self.guide.setVisible(on)
+        if self.b_guide_lane.isChecked() != on:
+            self.b_guide_lane.setChecked(on)
+
     # -- actions ---------------------------------------------------------------------------------
     def active_curve_lane(self):
         lane = self.ctx.active_lane
@@ -196,8 +227,12 @@ class LaneStack(QWidget):
             return
         if part == "envelope":
             self.envelope.refresh()
+            self.surface.refresh_steps()
         elif part == "events":
             self.envelope.refresh_events()
+            self.surface.refresh_steps()
+        elif part == "surfaces":
+            self.surface.refresh()
         elif part == "trajectory":
             self.pan.refresh()
             self.distance.refresh()

@@ -5,14 +5,19 @@ against where the box is, with the Spatial AV-Align margin).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QToolButton
+from PySide6.QtWidgets import QComboBox, QSpinBox
 
-from ...core.trajectory import Trajectory, pan_from_x
+from ... import jobs
+from ...core.trajectory import PAN_MODES, Trajectory
 from .. import style
-from .base import CurveLane, Lane, LaneContext
+from .base import CurveLane, Lane, LaneContext, small_button
+
+MAPPING_MERGE_S = 1.5  # Width / lens changes closer than this (arrow keys, wheel) are one undo step
 
 
 class _TrajectoryLane(CurveLane):
@@ -63,29 +68,108 @@ class PanLane(_TrajectoryLane):
         self.plot.addItem(self.curve_item)
         self.cache_items(self.box_curve, self.curve_item)
         self.plot.getAxis("left").setTicks([[(-1, "L"), (-0.5, ""), (0, "C"), (0.5, ""), (1, "R")]])
-        self.b_follow = QToolButton()
-        self.b_follow.setText("Follow box")
-        self.b_follow.setCheckable(True)
-        self.b_follow.setToolTip("Derive pan and distance from the tracked boxes again")
-        self.b_follow.setStyleSheet("QToolButton { padding: 1px 4px; font-size: 8pt; border: 1px solid #3a3d44; }")
+        self.b_follow = small_button("Follow box", "Derive pan and distance from the tracked boxes again", True)
         self.b_follow.clicked.connect(lambda _=False: self.followRequested.emit())
         self.add_button(self.b_follow)
+        self._mapping_gesture: str | None = None
+        self._mapping_time = 0.0
+        self._mapping_from = ""
+        self._mapping_row()
+
+    # -- pan mapping: screen width or lens --------------------------------------------------------
+    def _mapping_row(self) -> None:
+        """Pan mode (Screen / Lens) beside Follow box, its amount (Width % / field of view °) beside
+        the lane's name: the lane stays as short as the others."""
+        small = "font-size: 8pt; padding: 0px 2px;"
+        self.mode_box = QComboBox()
+        self.mode_box.addItems([m.capitalize() for m in PAN_MODES])
+        self.mode_box.setToolTip("Screen: the frame's edges are full left / right (a mixing stage's screen "
+                                 "between the L/R speakers), narrowed by Width.\nLens: the angle through a "
+                                 "camera of the field of view beside it.")
+        self.mode_box.setStyleSheet(small)
+        self.width_box = QSpinBox()
+        self.width_box.setRange(0, 100)
+        self.width_box.setSuffix(" %")
+        self.width_box.setToolTip("Width: the pan of the frame's edges (100 % full left / right, 0 % mono)")
+        self.hfov_box = QSpinBox()
+        self.hfov_box.setRange(10, 170)
+        self.hfov_box.setSuffix("°")
+        self.hfov_box.setToolTip("Lens: the camera's horizontal field of view")
+        for b in (self.width_box, self.hfov_box):
+            b.setKeyboardTracking(False)  # typed digits apply on Enter, not one edit per digit
+            b.setStyleSheet(small)
+            b.valueChanged.connect(lambda _v: self._mapping_edited())
+        self.mode_box.currentIndexChanged.connect(lambda _i: self._mapping_edited())
+        self.add_button(self.mode_box)  # beside Follow box; the amount beside the lane's name
+        self.add_title_widget(self.width_box)
+        self.add_title_widget(self.hfov_box)
+        self._show_mapping(None)
+
+    def _show_mapping(self, tr: Trajectory | None) -> None:
+        """Show the trajectory's mapping in the controls (without editing anything)."""
+        widgets = (self.mode_box, self.width_box, self.hfov_box)
+        for w in widgets:
+            w.blockSignals(True)
+            w.setEnabled(tr is not None)
+        if tr is not None:
+            self.mode_box.setCurrentIndex(PAN_MODES.index(tr.pan_mode))
+            self.width_box.setValue(int(round(tr.pan_width * 100)))
+            self.hfov_box.setValue(int(round(tr.hfov_deg)))
+        lens = tr is not None and tr.pan_mode == "lens"
+        self.width_box.setVisible(not lens)
+        self.hfov_box.setVisible(lens)
+        for w in widgets:
+            w.blockSignals(False)
+
+    def set_pan_mapping(self, mode: str, width: float, hfov_deg: float) -> bool:
+        """Re-derive the subject's pan under another mapping (`jobs.with_pan_mapping`) as one
+        undoable edit; repeated changes of the same control (arrow keys, wheel) fold into one."""
+        src, proj = self.ctx.doc.source, self.ctx.doc.project
+        if src is None or proj is None:
+            return False
+        tr = src.trajectory
+        width = min(max(float(width), 0.0), 1.0)
+        if (mode, round(width, 4), round(float(hfov_deg), 3)) == (tr.pan_mode, round(tr.pan_width, 4),
+                                                                   round(tr.hfov_deg, 3)):
+            return False
+        new = jobs.with_pan_mapping(tr, src.track, proj.clip, mode, width, float(hfov_deg))
+        doc, kind, now = self.ctx.doc, f"pan-{mode}", time.monotonic()
+        stack = doc.undo_stack
+        top = stack.commands()[stack.index - 1] if stack.can_undo() else None
+        if (self._mapping_gesture is None or not self._mapping_gesture.startswith(kind + "#")
+                or now - self._mapping_time > MAPPING_MERGE_S or top is None
+                or not (top.merge_id or "").startswith(self._mapping_gesture + "|")):
+            doc.end_gesture()
+            self._mapping_gesture = doc.new_gesture(kind)
+            self._mapping_from = f"{tr.pan_width * 100:.0f} %" if tr.pan_mode == "screen" else f"lens {tr.hfov_deg:g}°"
+        self._mapping_time = now
+        to = f"{width * 100:.0f} %" if mode == "screen" else f"lens {float(hfov_deg):g}°"
+        what = f"Pan width {self._mapping_from} → {to}"
+        doc.edit("trajectory", new, what, self._mapping_gesture)
+        stack.commands()[stack.index - 1].label = what  # a merged entry names where it ended
+        return True
+
+    def _mapping_edited(self) -> None:
+        mode = PAN_MODES[max(self.mode_box.currentIndex(), 0)]
+        self.set_pan_mapping(mode, self.width_box.value() / 100.0, float(self.hfov_box.value()))
 
     def refresh(self) -> None:
         tr = self.trajectory()
         proj = self.ctx.doc.project
+        self._show_mapping(tr if proj is not None else None)
         if tr is None or proj is None or len(tr) == 0:
             self.curve_item.setData([], [])
             self.box_curve.setData([], [])
             return
         self.curve_item.setData(tr.times(), tr.pan)
-        edge = float(pan_from_x(proj.clip.width, proj.clip.width, tr.hfov_deg))
+        edge = float(tr.mapping.pan(proj.clip.width, proj.clip.width))  # where the frame's right edge sounds
         self.edges[0].setValue(edge)
         self.edges[1].setValue(-edge)
         self.b_follow.setChecked(tr.follow_box)
         src = self.ctx.doc.source
         if not tr.follow_box and src is not None:
-            box = Trajectory.from_track(src.track, proj.clip.width, proj.clip.height, tr.fps, tr.hfov_deg)
+            box = Trajectory.from_track(src.track, proj.clip.width, proj.clip.height, tr.fps, tr.hfov_deg,
+                                        pan_mode=tr.pan_mode, pan_width=tr.pan_width)
             self.box_curve.setData(box.times(), box.pan)
         else:
             self.box_curve.setData([], [])
@@ -98,7 +182,8 @@ class PanLane(_TrajectoryLane):
             return
         p = float(tr.pan_at(t))
         side = "C" if abs(p) < 0.02 else ("L" if p < 0 else "R")
-        self.readout.setText(f"{p:+.2f} {side}  ·  {p * 90:+.0f}°" + ("" if tr.follow_box else "  ·  edited"))
+        where = f"  ·  {p * 90:+.0f}°" if tr.pan_mode == "lens" else ""  # screen: the Width box says the rest
+        self.readout.setText(f"{p:+.2f} {side}{where}" + ("" if tr.follow_box else "  ·  edited"))
 
 
 class DistanceLane(_TrajectoryLane):

@@ -33,7 +33,7 @@ import soxr
 from tests.walker import FOOTSTEP_DIR, GUIDE_SR, WalkerScene, WalkerTruth, load_step_samples
 
 VERSION = 2  # bump when the audio or the picture changes (invalidates cached clips)
-MIXES = ("busy", "speech", "music", "clean", "no_steps")
+MIXES = ("busy", "speech", "music", "drums", "clean", "no_steps")  # drums: music with a drum kit
 KINDS = ("plain", "heel_toe", "scuff", "crunch")
 SURFACES = ("gravel", "snow", "sand", "dirt", "grass", "wood", "hard")  # picked by seed unless given
 WORDS = ("the river was cold and the night came fast over the hills; she said we should turn back "
@@ -297,6 +297,34 @@ def music_track(seconds: float, rng: np.random.Generator, sr: int = GUIDE_SR) ->
     return out
 
 
+def drum_track(seconds: float, rng: np.random.Generator, sr: int = GUIDE_SR) -> np.ndarray:
+    """(2, N): a drum kit on its own tempo (kick, snare, closed hi-hat): percussive, broadband
+    transients that are not footsteps (only the picture tells them apart)."""
+    n = int(seconds * sr)
+    out = np.zeros((2, n), np.float32)
+    beat = 60.0 / rng.uniform(84, 132)
+    t, k = rng.uniform(0, beat), 0
+    while t < seconds:
+        m = int(0.25 * sr)
+        tt = np.arange(m) / sr
+        if k % 2 == 0:  # kick: a falling sine with a click
+            f = 50 + 90 * np.exp(-tt / 0.03)
+            click = rng.normal(0, 0.3, m) * np.exp(-tt / 0.004)
+            hit = np.sin(2 * np.pi * np.cumsum(f) / sr) * np.exp(-tt / 0.12) + click
+            _add(out, _pan(hit.astype(np.float32), 0.0), int(t * sr))
+        else:  # snare: a tone and a noise burst
+            noise = np.diff(np.r_[0.0, rng.normal(0, 1, m)]) * np.exp(-tt / 0.07)
+            hit = 0.6 * np.sin(2 * np.pi * 190 * tt) * np.exp(-tt / 0.05) + noise
+            _add(out, _pan(hit.astype(np.float32), 0.1), int(t * sr))
+        for h in (0.0, 0.5):  # hi-hat on the eighths
+            m2 = int(0.06 * sr)
+            hat = np.diff(np.diff(np.r_[0.0, 0.0, rng.normal(0, 1, m2)])) * np.exp(-np.arange(m2) / (0.012 * sr))
+            _add(out, _pan((0.25 * hat).astype(np.float32), -0.3), int((t + h * beat) * sr))
+        t += beat
+        k += 1
+    return out
+
+
 def room_tone(seconds: float, rng: np.random.Generator, sr: int = GUIDE_SR) -> np.ndarray:
     """(2, N): pink-ish noise, mains hum with harmonics and a slowly swelling traffic rumble."""
     n = int(seconds * sr)
@@ -342,8 +370,10 @@ def mix_guide(truth: WalkerTruth, seed: int, mix: str = "busy", kinds: tuple[str
         sp = speech_track(sec, rng)[:clean.shape[1]]
         sp = np.pad(sp, (0, clean.shape[1] - len(sp)))
         parts["speech"] = _scaled(_pan(sp, rng.uniform(-0.15, 0.15)), step_level * 10 ** (sdb / 20))
-    if mix in ("busy", "music", "no_steps"):
+    if mix in ("busy", "music", "drums", "no_steps"):
         parts["music"] = _scaled(music_track(sec, rng)[:, :clean.shape[1]], step_level * 10 ** (rng.uniform(0, 3) / 20))
+    if mix == "drums":  # the kit as loud as the steps, give or take 3 dB
+        parts["drums"] = _scaled(drum_track(sec, rng)[:, :clean.shape[1]], step_level * 10 ** (rng.uniform(-3, 3) / 20))
     if mix != "clean":
         parts["tone"] = _scaled(room_tone(sec, rng)[:, :clean.shape[1]], step_level * 10 ** (-12 / 20))
     busy = clean + sum(parts.values()) if parts else clean.copy()
@@ -434,5 +464,5 @@ def take_figures(g: BusyGuide, seed: int = 0) -> dict[str, float]:
 
 
 __all__ = ["BusyGuide", "MIXES", "KINDS", "SURFACES", "active_level", "busy_walker_clip", "footstep", "footstep_track",
-           "formant_speech", "heard_pan_error", "mix_guide", "music_track", "room_tone", "speech_track",
+           "drum_track", "formant_speech", "heard_pan_error", "mix_guide", "music_track", "room_tone", "speech_track",
            "surface_of", "surface_samples", "take_figures"]

@@ -11,7 +11,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QPointF, Qt  # noqa: E402
 
-from stereosync_studio.gui.confidence_strip import LEVELS, confidence_levels, level_runs  # noqa: E402
+from stereosync_studio.gui.lanes.confidence_strip import LEVELS, confidence_levels, level_runs  # noqa: E402
 from tests.gui_fixtures import (click, drag, open_project, project_file, small_project, studio_home,  # noqa: E402,F401
                                 wait_idle, window, analysed_project_file, demo_clip)
 

@@ -13,20 +13,31 @@ its plain RMS follows whatever is loudest. Two measurements pull the steps out:
 * The envelope (`footstep_envelope`), given the steps: the footstep's spectral shape is
   learned from what appears at the steps' onsets; frame by frame, the footstep's level is a
   low quantile of the spectrum over that shape (speech and music are sparse in frequency: a
-  harmonic or a formant lifts few bins, a broadband step lifts them all), less the level
+  harmonic or a formant lifts few bins, a broadband step lifts them all; read where the
+  shape is within 40 dB of its top), less the level
   the same estimate reads just before the step (what the background leaks through it).
   Bins are kept up to a multiple of that level (louder ones are someone else's), the
   stationary floor (room tone, hum) is removed, a step's level 20 dB under its peak is
-  leak, and where the quiet between the steps is 25-45 dB below the step (a clean guide)
-  the guide is kept more and more as it is (a clean guide entirely: exactly). Outside the
-  steps the envelope is silent. The result is the papers' RMS (`dsp.rms.rms_envelope`) of
-  the resynthesised steps, with the steps as its `found` steps.
+  leak, so is a rise more than LATER_RISE_DB above the step's quietest point after its
+  first LATER_S (a syllable or a drum hit late in the step's window: the take would hear
+  it as a new step; heel-toe doubles fall inside LATER_S), and where the quiet between the
+  steps is 25-45 dB below the step (a clean guide) the guide is kept more and more as it
+  is (a clean guide entirely: exactly). Outside the steps the envelope is silent. The
+  result is the papers' RMS (`dsp.rms.rms_envelope`) of the resynthesised steps, with the
+  steps as its `found` steps.
 
-Typical cost: ~15 ms per second of 48 kHz audio on two cores (FFTs and partitions).
+Long clips: nothing holds the whole clip's spectrum (10 minutes at 48 kHz would be ~2 GB).
+The transients are found BLOCK_S at a time (each block reads MARGIN_S more each side, so
+the joins change nothing), the stationary floor is read from every 8th frame, and spectra
+are computed for the frames a measurement needs (`FootstepGuide.spec`, `power`, `clean`):
+the contacts' footstep level a block at a time, each step's window on its own.
+
+Typical cost: ~20 ms per second of 48 kHz audio on two cores (FFTs and partitions).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,7 +46,8 @@ from scipy.signal import find_peaks
 
 from ..core.envelope import ENVELOPE_RATE, Envelope
 from ..dsp.rms import align_length, rms_envelope
-from ..dsp.spectral import band_rise, istft, low_quantile, noise_floor, onset_rise, stft, voicing
+from ..dsp.spectral import (band_rise, floor_anchors, floor_at, floor_columns, low_quantile, n_frames, onset_rise,
+                            overlap_add, stft_range, voicing, wola_norm)
 
 __all__ = ["Transient", "FootstepGuide", "ContactEvidence", "analyse_guide", "contact_evidence", "footstep_envelope",
            "footstep_level", "footstep_shape", "raw_envelope"]
@@ -44,6 +56,8 @@ DETECT_S, DETECT_HOP_S = 0.0213, 0.00533  # 1024 / 256 at 48 kHz: onset timing
 ISOLATE_S, ISOLATE_HOP_S = 0.0427, 0.00533  # 2048 / 256: frequency resolution for the steps' shape
 BANDS = (40.0, 200.0, 2000.0, 8000.0, 16000.0)  # Hz: the detector's bands
 MIN_RISE_DB = 2.0  # detector peaks below this are not transients
+SHAPE_BINS = 1e-2  # the step's level is read in the bins where its shape is above this fraction of its top ...
+EVIDENCE_BINS = 1e-3  # ... and whether a step is heard at a contact over more of them (fewer rise by chance)
 QUANTILE = 0.2  # of the spectrum over the footstep shape: robust to sparse speech / music bins
 KEEP_MULT = 2.0  # bins are kept up to this multiple of the footstep level
 CLEAN_SNR_DB = (25.0, 45.0)  # a step this far above the quiet between steps: keep the guide as it is
@@ -55,6 +69,9 @@ LEVEL_ONSET_BIAS = 0.007  # s: the same for the steepest rise of the footstep le
 REFINE_S = (0.035, 0.035)  # s before / after a contact where its heard onset is looked for ...
 REFINE_DB = 6.0  # ... when the footstep level rises at least this much there
 HEARD_DB = 3.0  # the footstep level rises this much at a contact where a step is heard
+LATER_S, LATER_RISE_DB = 0.12, 8.0  # after this much of a busy step, nothing in it rises more than this
+BLOCK_S = 24.0  # s of audio analysed at a time (a long clip's spectrum is never held whole)
+MARGIN_S = 1.0  # s each side of a block that the transient detector also reads (same result at joins)
 
 
 @dataclass
@@ -68,28 +85,54 @@ class Transient:
 
 @dataclass
 class FootstepGuide:
-    """A guide track's spectrum and transients (what the steps are isolated from)."""
+    """A guide track (mono), its transients and its stationary floor: what the steps are
+    isolated from. Spectra (ISOLATE_S windows) are computed for the frames asked for
+    (`power`, `clean`, `spec`), a block at a time: a 10-minute clip never holds its whole
+    spectrum (about 2 GB)."""
 
-    spec: np.ndarray  # complex (bins, frames), ISOLATE_S windows
+    audio: np.ndarray  # mono float32
     sr: int
     n_fft: int
     hop: int
     n_samples: int
     transients: list[Transient] = field(default_factory=list)
-    power: np.ndarray = field(default=None, repr=False)  # |spec|^2 (+ a tiny floor)
-    clean: np.ndarray = field(default=None, repr=False)  # power less the stationary floor (room tone, hum)
-
-    def __post_init__(self) -> None:
-        if self.power is None:
-            self.power = (np.abs(self.spec) ** 2).astype(np.float32) + np.float32(1e-20)
-            self.clean = np.maximum(self.power - noise_floor(self.power), 0.0).astype(np.float32)
+    floor: tuple[np.ndarray, np.ndarray] = field(default=None, repr=False)  # (centres, values): `floor_anchors`
+    total: np.ndarray = field(default=None, repr=False)  # the clean power summed over bins, at `floor_columns`
 
     @property
     def duration(self) -> float:
         return self.n_samples / float(self.sr)
 
+    @property
+    def n_frames(self) -> int:
+        return n_frames(self.n_samples, self.n_fft, self.hop)
+
     def frames(self, seconds: float) -> int:
         return max(1, int(round(seconds * self.sr / self.hop)))
+
+    def spec(self, k0: int, k1: int) -> np.ndarray:
+        """Complex spectrum (bins, frames k0..k1-1), clipped to the clip's frames."""
+        return stft_range(self.audio, self.n_fft, self.hop, max(0, k0), min(k1, self.n_frames))
+
+    def power(self, k0: int, k1: int, spec: np.ndarray | None = None) -> np.ndarray:
+        """|spec|^2 (+ a tiny floor) of frames k0..k1-1 (clipped to the clip)."""
+        spec = self.spec(k0, k1) if spec is None else spec
+        return (np.abs(spec) ** 2).astype(np.float32) + np.float32(1e-20)
+
+    def clean(self, k0: int, k1: int, power: np.ndarray | None = None) -> np.ndarray:
+        """The power less the stationary floor (room tone, hum) of frames k0..k1-1."""
+        k0, k1 = max(0, k0), min(k1, self.n_frames)
+        p = self.power(k0, k1) if power is None else power
+        if self.floor is None or p.shape[1] == 0:
+            return p
+        return np.maximum(p - floor_at(*self.floor, np.arange(k0, k1)), 0.0).astype(np.float32)
+
+    def blocks(self, k0: int = 0, k1: int | None = None) -> Iterator[tuple[int, int]]:
+        """(k0, k1) frame blocks of BLOCK_S covering [k0, k1)."""
+        k1 = self.n_frames if k1 is None else min(k1, self.n_frames)
+        step = max(1, self.frames(BLOCK_S))
+        for a in range(max(0, k0), k1, step):
+            yield a, min(k1, a + step)
 
 
 @dataclass
@@ -133,23 +176,41 @@ def _mono(audio: np.ndarray) -> np.ndarray:
 
 
 def analyse_guide(audio: np.ndarray, sr: int) -> FootstepGuide:
-    """Spectrum and transients of a guide track ((C, N) or (N,) float at `sr`)."""
-    mono = _mono(audio)
+    """Transients and stationary floor of a guide track ((C, N) or (N,) float at `sr`),
+    a block of BLOCK_S at a time (the detector reads MARGIN_S more each side: the transients
+    are the ones a whole-clip analysis finds)."""
+    mono = np.ascontiguousarray(_mono(audio))
     n_fft, hop = _pow2(ISOLATE_S, sr), max(1, int(round(ISOLATE_HOP_S * sr)))
-    guide = FootstepGuide(stft(mono, n_fft, hop), int(sr), n_fft, hop, len(mono))
+    guide = FootstepGuide(mono, int(sr), n_fft, hop, len(mono))
+    total_frames = guide.n_frames
+    cols = floor_columns(total_frames)
+    step = int(cols[1] - cols[0]) if len(cols) > 1 else 1
+    chunks = [(int(cols[i]), int(cols[min(len(cols), i + 512) - 1]) + 1) for i in range(0, len(cols), 512)]
+    sketch = np.concatenate([(np.abs(stft_range(mono, n_fft, hop, a, b, step)) ** 2).astype(np.float32)
+                             + np.float32(1e-20) for a, b in chunks], axis=1)  # the floor's frames, a block at a time
+    guide.floor = floor_anchors(sketch, total_frames)
+    guide.total = np.maximum(sketch - floor_at(*guide.floor, cols), 0.0).sum(axis=0)  # at `floor_columns`
     if len(mono) < n_fft or not np.any(mono):
         return guide
     d_fft, d_hop = _pow2(DETECT_S, sr), max(1, int(round(DETECT_HOP_S * sr)))
-    power = np.abs(stft(mono, d_fft, d_hop)) ** 2
+    d_total = n_frames(len(mono), d_fft, d_hop)
     freqs = np.fft.rfftfreq(d_fft, 1.0 / sr)
     edges = tuple(min(e, 0.95 * sr / 2) for e in BANDS)
-    rise = onset_rise(power, max(1, int(round(0.02 * sr / d_hop))))  # rise above the last 20 ms
-    od = uniform_filter1d(band_rise(rise, freqs, edges, rank=1, quantile=0.7), 3)
-    peaks, props = find_peaks(od, height=MIN_RISE_DB, distance=max(1, int(round(0.04 * sr / d_hop))))
-    times = peaks * (d_hop / sr) - ONSET_BIAS
-    voiced = _increment_voicing(guide, times)
-    guide.transients = [Transient(float(max(t, 0.0)), float(h), float(v))
-                        for t, h, v in zip(times, props["peak_heights"], voiced)]
+    block, margin = max(1, int(round(BLOCK_S * sr / d_hop))), int(round(MARGIN_S * sr / d_hop))
+    for k0 in range(0, d_total, block):
+        k1 = min(d_total, k0 + block)
+        m0 = max(0, k0 - margin)
+        power = np.abs(stft_range(mono, d_fft, d_hop, m0, min(d_total, k1 + margin))) ** 2
+        rise = onset_rise(power, max(1, int(round(0.02 * sr / d_hop))))  # rise above the last 20 ms
+        od = uniform_filter1d(band_rise(rise, freqs, edges, rank=1, quantile=0.7), 3)
+        peaks, props = find_peaks(od, height=MIN_RISE_DB, distance=max(1, int(round(0.04 * sr / d_hop))))
+        core = (peaks + m0 >= k0) & (peaks + m0 < k1)
+        times = (peaks[core] + m0) * (d_hop / sr) - ONSET_BIAS
+        guide.transients += [Transient(float(max(t, 0.0)), float(h), 0.0)
+                             for t, h in zip(times, props["peak_heights"][core])]
+    voiced = _increment_voicing(guide, np.array([t.time for t in guide.transients]))
+    for t, v in zip(guide.transients, voiced):
+        t.voicing = float(v)
     return guide
 
 
@@ -162,8 +223,10 @@ def _increment_voicing(guide: FootstepGuide, times: np.ndarray) -> np.ndarray:
     cols = []
     for t in times:
         i = int(round(t * guide.sr / guide.hop))
-        after = guide.power[:k, i + 1:i + 1 + look]
-        before = guide.power[:k, max(0, i - look):max(1, i - 1)]
+        lo = max(0, i - look)
+        p = guide.power(lo, i + 1 + look)[:k]
+        after = p[:, i + 1 - lo:]
+        before = p[:, :max(1, i - 1) - lo]
         cols.append(np.maximum((after.mean(axis=1) if after.shape[1] else 0.0) - before.mean(axis=1), 0.0))
     return voicing(np.stack(cols, axis=1), int(guide.sr * 2 * (k - 1) / guide.n_fft))
 
@@ -180,9 +243,10 @@ def raw_envelope(audio: np.ndarray, sr: int, duration: float | None = None) -> n
 def _onset_increment(guide: FootstepGuide, t: float) -> tuple[np.ndarray, np.ndarray]:
     """(what appears in the 40 ms after `t`, what was there in the 30 ms before), per bin."""
     s = int(round(t * guide.sr / guide.hop))
-    after = guide.clean[:, s:s + guide.frames(0.04)]
-    before = guide.clean[:, max(0, s - guide.frames(0.03)):max(0, s)]
-    zero = np.zeros(guide.clean.shape[0], np.float32)
+    lo = max(0, s - guide.frames(0.03))
+    c = guide.clean(lo, s + guide.frames(0.04))
+    after, before = c[:, max(0, s) - lo:], c[:, :max(0, s) - lo]
+    zero = np.zeros(guide.n_fft // 2 + 1, np.float32)
     a = after.mean(axis=1) if after.shape[1] else zero
     b = before.mean(axis=1) if before.shape[1] else zero
     return np.maximum(a - b, 0.0), b
@@ -190,23 +254,39 @@ def _onset_increment(guide: FootstepGuide, t: float) -> tuple[np.ndarray, np.nda
 
 def footstep_shape(guide: FootstepGuide, onsets: list[float]) -> np.ndarray:
     """The footstep's spectral shape (per bin, sums to ~1): what appears at the onsets."""
-    shape = np.zeros(guide.clean.shape[0])
+    shape = np.zeros(guide.n_fft // 2 + 1)
     for t in onsets:
         inc, _ = _onset_increment(guide, t)
         shape += inc / (inc.sum() + 1e-20)
     return uniform_filter1d(shape / max(len(onsets), 1), 9) + 1e-20
 
 
-def footstep_level(guide: FootstepGuide, shape: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
-    """Per frame (or at `cols`): the footstep's level, a low quantile of the spectrum over the
-    footstep's shape (a harmonic or a formant lifts few bins, a step lifts them all)."""
+def _shape_bins(guide: FootstepGuide, shape: np.ndarray, top: float = SHAPE_BINS) -> np.ndarray:
     freqs = np.fft.rfftfreq(guide.n_fft, 1.0 / guide.sr)
-    use = (shape > 1e-3 * shape.max()) & (freqs > 40.0) & (freqs < 16000.0)
-    cols = np.arange(guide.clean.shape[1]) if cols is None else np.asarray(cols)
+    return (shape > top * shape.max()) & (freqs > 40.0) & (freqs < 16000.0)
+
+
+def footstep_level(guide: FootstepGuide, shape: np.ndarray, cols: np.ndarray | None = None,
+                   clean: np.ndarray | None = None, top: float = SHAPE_BINS) -> np.ndarray:
+    """Per frame (or at `cols`, or of the frames of `clean` given): the footstep's level, a low
+    quantile of the spectrum over the footstep's shape (a harmonic or a formant lifts few
+    bins, a step lifts them all). The whole clip is measured a block at a time."""
+    use = _shape_bins(guide, shape, top)
+    if clean is not None:
+        if not use.any() or clean.shape[1] == 0:
+            return np.zeros(clean.shape[1])
+        return low_quantile(clean[use] / shape[use, None], QUANTILE) / -np.log(1.0 - QUANTILE)
+    cols = np.arange(guide.n_frames) if cols is None else np.asarray(cols, np.int64)
+    out = np.zeros(len(cols))
     if not use.any() or len(cols) == 0:
-        return np.zeros(len(cols))
-    ratio = guide.clean[np.ix_(use, cols)] / shape[use, None]
-    return low_quantile(ratio, QUANTILE) / -np.log(1.0 - QUANTILE)
+        return out
+    order = np.argsort(cols, kind="stable")
+    sc = cols[order]
+    for a, b in guide.blocks(int(sc[0]), int(sc[-1]) + 1):
+        i, j = np.searchsorted(sc, [a, b])
+        if j > i:
+            out[order[i:j]] = footstep_level(guide, shape, clean=guide.clean(a, b)[:, sc[i:j] - a], top=top)
+    return out
 
 
 def contact_evidence(guide: FootstepGuide, contacts: list[float]) -> ContactEvidence:
@@ -216,9 +296,10 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float]) -> ContactEvid
     footsteps it rises, at contacts over speech or music alone it does not (by chance). A
     contact's step is timed where the level rises most steeply within REFINE_S of it, when
     it rises by REFINE_DB or more, else at the contact."""
-    if not contacts or guide.clean.shape[1] < 4:
+    if not contacts or guide.n_frames < 4:
         return ContactEvidence(list(contacts), [0.0] * len(contacts), False)
-    ev = ContactEvidence([], [], False, footstep_level(guide, footstep_shape(guide, contacts)), guide.hop / guide.sr)
+    ev = ContactEvidence([], [], False, footstep_level(guide, footstep_shape(guide, contacts), top=EVIDENCE_BINS),
+                         guide.hop / guide.sr)
     at_contacts = []
     for c in contacts:
         onset = ev.onset_near(c, *REFINE_S)  # a contact may be a frame off the heard onset
@@ -235,27 +316,33 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float]) -> ContactEvid
 def footstep_envelope(guide: FootstepGuide, steps: list[float], duration: float | None = None,
                       origin: str = "audio") -> Envelope:
     """The envelope of the footsteps alone (`found` = `steps`: the analysis' steps, which the
-    designer's own `events` would override), see the module docstring."""
+    designer's own `events` would override), see the module docstring. The masked spectrum
+    is resynthesised step by step (overlap-add): nothing outside the steps is kept."""
     seconds = guide.duration if duration is None else float(duration)
     n_env = int(round(seconds * ENVELOPE_RATE)) + 1
     steps = sorted(float(t) for t in steps if 0.0 <= t < seconds)
-    if not steps or guide.spec.shape[1] < 2:
+    if not steps or guide.n_frames < 2:
         return Envelope(np.zeros(n_env, np.float32), ENVELOPE_RATE, None, origin, steps)
-    mask, clean = _step_mask(guide, steps)
+    pad = guide.n_fft // 2
+    out = np.zeros(guide.n_samples + 2 * guide.n_fft + guide.hop, np.float32)
+    clean = _masked_steps(guide, steps, out)
     if min(clean) >= 0.99:  # a clean guide (nothing but the steps): kept exactly as it is
-        y = istft(guide.spec, guide.n_fft, guide.hop, guide.n_samples)
-        values = np.clip(align_length(rms_envelope(y, guide.sr), n_env), 0.0, 1.0)
+        values = np.clip(align_length(rms_envelope(guide.audio, guide.sr), n_env), 0.0, 1.0)
         return Envelope(values.astype(np.float32), ENVELOPE_RATE, None, origin, steps)
-    y = istft(guide.spec * np.sqrt(mask), guide.n_fft, guide.hop, guide.n_samples)
+    norm = wola_norm(guide.n_frames, guide.n_fft, guide.hop)
+    y = out[pad:pad + guide.n_samples]
+    y /= np.maximum(norm[pad:pad + guide.n_samples], 1e-8)
+    del norm
     values = _gate_steps(np.clip(align_length(rms_envelope(y, guide.sr), n_env), 0.0, 1.0), steps, clean)
     return Envelope(values.astype(np.float32), ENVELOPE_RATE, None, origin, steps)
 
 
 def _gate_steps(values: np.ndarray, steps: list[float], clean: list[float],
                 rate: float = ENVELOPE_RATE) -> np.ndarray:
-    """In a busy guide, a step's envelope below STEP_FLOOR_DB of its peak is the background
-    leaking through the mask, not step (a clean step, `clean` 1, keeps its tail); the long
-    windows' smear before an onset is cut back to what rang there before it."""
+    """In a busy guide, a step's envelope below STEP_FLOOR_DB of its peak, or rising more than
+    LATER_RISE_DB above its quietest point after LATER_S, is the background leaking through
+    the mask, not step (a clean step, `clean` 1, keeps its tail); the long windows' smear
+    before an onset is cut back to what rang there before it."""
     out = np.asarray(values, np.float64).copy()
     edges = [int(round(t * rate)) for t in steps] + [len(out)]
     for k in range(len(steps)):
@@ -264,6 +351,11 @@ def _gate_steps(values: np.ndarray, steps: list[float], clean: list[float],
             continue
         seg = out[a:b]
         seg[seg < (1.0 - clean[k]) * seg.max() * 10.0 ** (STEP_FLOOR_DB / 20.0)] = 0.0
+        head = int(round(LATER_S * rate))
+        if clean[k] < 1.0 and len(seg) > head:  # later rises in a busy step are the background's
+            later = seg[head:]
+            capped = np.minimum(later, np.minimum.accumulate(np.maximum(later, 1e-12)) * 10.0 ** (LATER_RISE_DB / 20.0))
+            later[:] = clean[k] * later + (1.0 - clean[k]) * capped
         pre = max(0, a - int(round(PRE_ROLL * rate)))
         if k == 0 or pre >= edges[k - 1]:
             out[pre:a] = np.minimum(out[pre:a], out[pre])
@@ -272,45 +364,56 @@ def _gate_steps(values: np.ndarray, steps: list[float], clean: list[float],
 
 def _windows(guide: FootstepGuide, steps: list[float]) -> list[tuple[int, int]]:
     """Frame ranges of the steps: from just before each onset to the next step (or MAX_STEP)."""
-    n_frames = guide.spec.shape[1]
+    total = guide.n_frames
     out = []
     for k, t in enumerate(steps):
         end = min(steps[k + 1] - 0.005 if k + 1 < len(steps) else np.inf, t + MAX_STEP)
-        a = int(np.clip(np.ceil((t - PRE_ROLL) * guide.sr / guide.hop), 0, n_frames))
-        b = int(np.clip(np.ceil(end * guide.sr / guide.hop), a, n_frames))
+        a = int(np.clip(np.ceil((t - PRE_ROLL) * guide.sr / guide.hop), 0, total))
+        b = int(np.clip(np.ceil(end * guide.sr / guide.hop), a, total))
         out.append((a, b))
     return out
 
 
-def _step_mask(guide: FootstepGuide, steps: list[float]) -> tuple[np.ndarray, list[float]]:
-    """Power mask (bins, frames) keeping the footsteps' part of the guide, and how clean each
-    step is (0: busy, the quantile estimate; 1: clean, the guide as it is)."""
-    power, clean = guide.power, guide.clean
+def _masked_steps(guide: FootstepGuide, steps: list[float], out: np.ndarray) -> list[float]:
+    """Add the footsteps' part of the guide, step by step, into `out` (`overlap_add`'s padded
+    signal), and say how clean each step is (0: busy, the quantile estimate; 1: clean, the
+    guide as it is). A frame shared by two steps' windows belongs to the later step."""
     windows = _windows(guide, steps)
     pre, around = guide.frames(0.03), guide.frames(1.5)
-    total = clean.sum(axis=0)
-    shape = footstep_shape(guide, steps)  # from the steps as timed now (sharper than the contacts)
-    active = np.zeros(power.shape[1], bool)
-    for a, b in windows:
-        active[max(0, a - pre):b] = True
-    level = np.zeros(power.shape[1])
-    level[active] = footstep_level(guide, shape, np.flatnonzero(active))
-    mask = np.zeros(power.shape, np.float32)
+    incs = [_onset_increment(guide, t)[0] for t in steps]
+    shape = uniform_filter1d(np.mean([i / (i.sum() + 1e-20) for i in incs], axis=0), 9) + 1e-20  # `footstep_shape`
+    cols = floor_columns(guide.n_frames)
     cleanness = [0.0] * len(steps)
+
+    def measured(k: int):  # (first frame, spectrum, power, clean, footstep level) of step k's window
+        a, b = windows[k]
+        lo = max(0, a - pre)
+        spec = guide.spec(lo, b)
+        power = guide.power(lo, b, spec)
+        clean = guide.clean(lo, b, power)
+        return lo, spec, power, clean, footstep_level(guide, shape, clean=clean)
+
+    ahead = measured(0)
     for k, ((a, b), t) in enumerate(zip(windows, steps)):
+        lo, spec, power, clean, level = ahead
+        nxt = windows[k + 1][0] if k + 1 < len(windows) else None
+        ahead = measured(k + 1) if nxt is not None else None
         if b <= a:
             continue
-        leak0 = float(np.median(level[max(0, a - pre):a])) if a > 0 else 0.0
-        nxt = windows[k + 1][0] if k + 1 < len(windows) else None
-        leak1 = float(np.median(level[max(0, nxt - pre):nxt])) if nxt else leak0
-        step = np.maximum(level[a:b] - np.interp(np.arange(a, b), [a, b], [leak0, leak1]), 0.0)
-        keep = np.minimum(clean[:, a:b], KEEP_MULT * step[None, :] * shape[:, None])
-        keep /= power[:, a:b] * (1.0 - np.exp(-KEEP_MULT))
-        inc, _ = _onset_increment(guide, t)
+        b_own = min(b, nxt) if nxt is not None else b
+        leak0 = float(np.median(level[:a - lo])) if a > 0 else 0.0
+        leak1 = float(np.median(ahead[4][:nxt - ahead[0]])) if nxt and nxt > ahead[0] else leak0
+        p, c = power[:, a - lo:], clean[:, a - lo:]
+        step = np.maximum(level[a - lo:] - np.interp(np.arange(a, b), [a, b], [leak0, leak1]), 0.0)
+        keep = np.minimum(c, KEEP_MULT * step[None, :] * shape[:, None])
+        keep /= p * (1.0 - np.exp(-KEEP_MULT))
         s = int(round(t * guide.sr / guide.hop))
-        quiet = np.percentile(total[max(0, s - around):s + around], 15)  # the background between steps
-        snr = 10.0 * np.log10((inc.sum() + 1e-20) / (quiet + 1e-20))
+        near = (cols >= s - around) & (cols < s + around)
+        quiet = np.percentile(guide.total[near], 15) if near.any() else 0.0  # the background between steps
+        snr = 10.0 * np.log10((incs[k].sum() + 1e-20) / (quiet + 1e-20))
         w = float(np.clip((snr - CLEAN_SNR_DB[0]) / (CLEAN_SNR_DB[1] - CLEAN_SNR_DB[0]), 0.0, 1.0))
-        mask[:, a:b] = w * clean[:, a:b] / power[:, a:b] + (1.0 - w) * np.minimum(keep, 1.0)
+        mask = w * c / p + (1.0 - w) * np.minimum(keep, 1.0)
+        overlap_add((spec[:, a - lo:b_own - lo] * np.sqrt(mask[:, :b_own - a])), a, guide.n_fft, guide.hop, out)
         cleanness[k] = w
-    return mask, cleanness
+    return cleanness
+

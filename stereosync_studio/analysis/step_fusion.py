@@ -123,12 +123,12 @@ def _rejection(c: Transient, steps: np.ndarray, interval: float, seen: list[tupl
     """Why an unmatched transient is no step (None: it is one)."""
     if c.strength < MIN_STRENGTH:
         return TOO_WEAK
+    if reject_voiced and c.voicing >= MAX_VOICING:  # a syllable or a note, wherever it falls
+        return VOICED
     gap = float(np.min(np.abs(steps - c.time))) if len(steps) else np.inf
     since = c.time - float(steps[steps <= c.time].max()) if np.any(steps <= c.time) else np.inf
     if since < max(STEP_GAP, STEP_SPAN * interval) or gap < STEP_GAP:
         return INSIDE_STEP
-    if reject_voiced and c.voicing >= MAX_VOICING:
-        return VOICED
     visible = any(a <= c.time <= b for a, b in seen)
     if not visible:
         return None if c.strength >= MIN_STRENGTH + 3.0 else TOO_WEAK

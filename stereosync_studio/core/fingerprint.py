@@ -8,6 +8,7 @@ rounds them (envelope 5 decimals, pan/distance 4, boxes 2), so a project reopene
 gives the same fingerprints. The trajectory part covers the pan law (fps, lens or screen
 mapping) with the curves. The reference is hashed by its folder and file names and its text
 prompt, surface regions included (a moved project folder keeps them), not by reading files.
+The envelope part covers its values, its events and the steps an analysis found in it.
 """
 
 from __future__ import annotations
@@ -57,6 +58,10 @@ def source_fingerprint(project, source, engine: str | None = None,
     `engine` and `options` are what a render uses beyond the source's own engine and options."""
     env = source.envelope.with_duration(project.clip.duration)
     events = None if env.events is None else [float(t) for t in env.events]
+    # the guide's steps (`found`) place the steps when there are no events: a guide analysed
+    # again with other steps makes older takes stale (hashed only when present, so takes of
+    # envelopes without found steps keep their fingerprints)
+    found = () if env.found is None else (b"found", _quantised(env.found, 5))
     traj = source.trajectory
     lens = {k: v for k, v in traj.to_dict().items() if k not in ("pan", "distance", "follow_box")}  # fps, pan law
     boxes = np.asarray(source.track.boxes, np.float64).copy()
@@ -64,7 +69,8 @@ def source_fingerprint(project, source, engine: str | None = None,
     opts = dict(source.engine_options)
     opts.update(options or {})
     return {
-        "envelope": _digest(_quantised(env.values.astype(np.float32), 5), _json(events), repr(float(env.rate))),
+        "envelope": _digest(_quantised(env.values.astype(np.float32), 5), _json(events), repr(float(env.rate)),
+                            *found),
         "trajectory": _digest(_quantised(traj.pan, 4), _quantised(traj.distance, 4), _json(lens)),
         "box": _digest(_quantised(boxes, 2), str(project.clip.width), str(project.clip.height)),
         "reference": _digest(_json([_names(source.reference)] + [[float(r.start), float(r.end), _names(r.reference)]

@@ -19,7 +19,8 @@ from scipy.ndimage import maximum_filter1d
 
 FFT_WORKERS = 2  # threads per FFT call (scipy.fft): the machines this runs on have two cores or more
 
-__all__ = ["stft", "istft", "low_quantile", "noise_floor", "onset_rise", "band_rise", "voicing"]
+__all__ = ["stft", "stft_range", "n_frames", "istft", "overlap_add", "wola_norm", "low_quantile", "noise_floor",
+           "floor_columns", "floor_anchors", "floor_at", "onset_rise", "band_rise", "voicing"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -31,36 +32,79 @@ def _window(n_fft: int) -> np.ndarray:
 
 def stft(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     """Complex64 spectrum (n_fft // 2 + 1, frames) of mono `x`, frames centred on k * hop."""
+    x = np.asarray(x, np.float32).reshape(-1)
+    return stft_range(x, n_fft, hop, 0, n_frames(len(x), n_fft, hop))
+
+
+def n_frames(n_samples: int, n_fft: int, hop: int) -> int:
+    """How many frames `stft` gives for `n_samples` samples."""
+    return 1 + max(0, int(n_samples) + 2 * (n_fft // 2) - n_fft) // hop
+
+
+def stft_range(x: np.ndarray, n_fft: int, hop: int, k0: int, k1: int, step: int = 1) -> np.ndarray:
+    """Frames k0, k0 + step, ... (< k1) of `stft(x, n_fft, hop)`, the same numbers, computed
+    from the samples those frames cover only: a long clip is analysed a block at a time and
+    no whole-clip spectrum is ever held."""
     import scipy.fft
 
-    y = np.pad(np.asarray(x, np.float32).reshape(-1), n_fft // 2)
-    n_frames = 1 + max(0, len(y) - n_fft) // hop
-    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop][:n_frames]
+    x = np.asarray(x, np.float32).reshape(-1)
+    k1 = min(int(k1), n_frames(len(x), n_fft, hop))
+    count = len(range(int(k0), k1, step))
+    if count <= 0:
+        return np.zeros((n_fft // 2 + 1, 0), np.complex64)
+    a = int(k0) * hop - n_fft // 2
+    b = (int(k0) + (count - 1) * step) * hop - n_fft // 2 + n_fft
+    seg = np.zeros(b - a, np.float32)
+    lo, hi = max(a, 0), min(b, len(x))
+    if hi > lo:
+        seg[lo - a:hi - a] = x[lo:hi]
+    frames = np.lib.stride_tricks.sliding_window_view(seg, n_fft)[::hop * step][:count]
     return scipy.fft.rfft(frames * _window(n_fft), axis=1, workers=FFT_WORKERS).T
 
 
-def istft(spec: np.ndarray, n_fft: int, hop: int, length: int) -> np.ndarray:
-    """The signal (float32, `length` samples) whose `stft` is `spec` (weighted overlap-add)."""
+def overlap_add(spec: np.ndarray, k0: int, n_fft: int, hop: int, out: np.ndarray) -> None:
+    """Add the windowed inverse of frames k0, k0 + 1, ... (`spec`, bins x frames) into `out`,
+    the signal padded by n_fft // 2 as `stft` pads it (see `wola_norm`)."""
     import scipy.fft
 
+    if spec.shape[1] == 0:
+        return
     frames = scipy.fft.irfft(np.asarray(spec, np.complex64).T, n_fft, axis=1, workers=FFT_WORKERS) * _window(n_fft)
-    n_frames = frames.shape[0]
-    n = (n_frames - 1) * hop + n_fft
-    out = np.zeros(n + n_fft, np.float32)
-    stride = -(-n_fft // hop)  # frames r, r + stride, ... do not overlap: add each such set in one go
+    _add_frames(out, frames, int(k0) * hop, n_fft, hop)
+
+
+def _add_frames(out: np.ndarray, frames: np.ndarray, start: int, n_fft: int, hop: int) -> None:
+    """out[start + j * hop: + n_fft] += frames[j], for all j (sets of frames that do not overlap at once)."""
+    stride = -(-n_fft // hop)
     for r in range(stride):
         sel = frames[r::stride]
         if len(sel) == 0:
             continue
-        seg = out[r * hop:r * hop + len(sel) * stride * hop].reshape(len(sel), stride * hop)
-        seg[:, :n_fft] += sel
+        s0 = start + r * hop
+        seg = out[s0:s0 + len(sel) * stride * hop]
+        if len(seg) < len(sel) * stride * hop:
+            seg = np.zeros(len(sel) * stride * hop, out.dtype)
+            seg[:len(out) - s0] = out[s0:]
+            seg.reshape(len(sel), stride * hop)[:, :n_fft] += sel
+            out[s0:] = seg[:len(out) - s0]
+            continue
+        seg.reshape(len(sel), stride * hop)[:, :n_fft] += sel
+
+
+def wola_norm(frames_total: int, n_fft: int, hop: int) -> np.ndarray:
+    """The summed squared windows of `frames_total` frames (padded coordinates, as `overlap_add`)."""
+    norm = np.zeros((frames_total - 1) * hop + 2 * n_fft, np.float32)
     w2 = _window(n_fft) ** 2
-    norm = np.zeros(n + n_fft, np.float32)
-    for r in range(stride):
-        count = len(range(r, n_frames, stride))
-        if count:
-            norm[r * hop:r * hop + count * stride * hop].reshape(count, stride * hop)[:, :n_fft] += w2
-    out /= np.maximum(norm, 1e-8)
+    _add_frames(norm, np.broadcast_to(w2, (frames_total, n_fft)), 0, n_fft, hop)
+    return norm
+
+
+def istft(spec: np.ndarray, n_fft: int, hop: int, length: int) -> np.ndarray:
+    """The signal (float32, `length` samples) whose `stft` is `spec` (weighted overlap-add)."""
+    total = spec.shape[1]
+    out = np.zeros(max(0, total - 1) * hop + 2 * n_fft, np.float32)
+    overlap_add(spec, 0, n_fft, hop, out)
+    out /= np.maximum(wola_norm(max(total, 1), n_fft, hop)[:len(out)], 1e-8)
     pad = n_fft // 2
     res = out[pad:pad + length]
     return np.pad(res, (0, max(0, length - len(res)))).astype(np.float32)
@@ -74,9 +118,36 @@ def low_quantile(a: np.ndarray, q: float, axis: int = 0) -> np.ndarray:
     return np.take(np.partition(a, k, axis=axis), k, axis=axis)
 
 
-def _low(p: np.ndarray, q: float) -> np.ndarray:
-    """Per row, about the q-th percentile (every 8th column: the floor is slow)."""
-    return low_quantile(p[:, ::8] if p.shape[1] >= 128 else p, q / 100.0, axis=1)
+def floor_columns(frames_total: int) -> np.ndarray:
+    """The frames the stationary floor is read from (every 8th: the floor is slow)."""
+    return np.arange(0, frames_total, 8) if frames_total >= 128 else np.arange(frames_total)
+
+
+def floor_anchors(cols_power: np.ndarray, frames_total: int, q: float = 10.0,
+                  block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """(centres, values (bins, anchors)) of the floor from the power at `floor_columns`: the
+    q-th percentile over time in blocks of `block` frames (several seconds), every half block."""
+    cols = floor_columns(frames_total)
+    p = np.asarray(cols_power)
+    if frames_total <= block:
+        return np.zeros(1), low_quantile(p, q / 100.0, axis=1)[:, None]
+    centres, values = [], []
+    for s in range(0, frames_total, block // 2):
+        a, b = np.searchsorted(cols, [max(0, s - block // 2), min(frames_total, s + block // 2)])
+        centres.append(min(frames_total - 1, s))
+        values.append(low_quantile(p[:, a:b], q / 100.0, axis=1))
+    return np.asarray(centres, np.float64), np.stack(values, axis=1)
+
+
+def floor_at(centres: np.ndarray, values: np.ndarray, frames: np.ndarray) -> np.ndarray:
+    """The floor (bins, len(frames)) at `frames`, interpolated between the anchors' centres."""
+    t = np.asarray(frames)
+    if len(centres) == 1:
+        return np.broadcast_to(values[:, :1], (values.shape[0], len(t)))
+    c = centres
+    j = np.clip(np.searchsorted(c, t) - 1, 0, len(c) - 2)
+    f = np.clip((t - c[j]) / np.maximum(c[j + 1] - c[j], 1), 0.0, 1.0).astype(values.dtype)
+    return values[:, j] * (1 - f) + values[:, j + 1] * f
 
 
 def noise_floor(power: np.ndarray, q: float = 10.0, block: int = 1024) -> np.ndarray:
@@ -85,20 +156,8 @@ def noise_floor(power: np.ndarray, q: float = 10.0, block: int = 1024) -> np.nda
     hum that drift slowly are followed while a step, a word or a note is not."""
     p = np.asarray(power)
     n = p.shape[1]
-    if n <= block:
-        return np.broadcast_to(_low(p, q)[:, None], p.shape)
-    starts = np.arange(0, n, block // 2)
-    centres, values = [], []
-    for s in starts:
-        seg = p[:, max(0, s - block // 2):min(n, s + block // 2)]
-        centres.append(min(n - 1, s))
-        values.append(_low(seg, q))
-    v = np.stack(values, axis=1)
-    c = np.asarray(centres, np.float64)
-    t = np.arange(n)
-    j = np.clip(np.searchsorted(c, t) - 1, 0, len(c) - 2)
-    f = np.clip((t - c[j]) / np.maximum(c[j + 1] - c[j], 1), 0.0, 1.0)
-    return v[:, j] * (1 - f) + v[:, j + 1] * f
+    centres, values = floor_anchors(p[:, floor_columns(n)], n, q, block)
+    return floor_at(centres, values, np.arange(n))
 
 
 def onset_rise(power: np.ndarray, lag: int, cap_db: float = 30.0) -> np.ndarray:

@@ -2,8 +2,10 @@
 
 Prints, on held-out seeds of the generated walkers (tests/busy_guide.py: speech 8-10 dB
 above the steps, music, room tone, heel-toe doubles, scuffs, crunches):
-* footstep isolation speed, x real time (analysis + fusion + envelope, picture contacts given);
-* per mix, before (the old `auto`: the guide's plain RMS, its peaks as steps, lens panning)
+* footstep isolation speed, x real time (analysis + fusion + envelope, picture contacts given),
+  and the peak memory and speed of the footstep guide of a 10-minute busy guide;
+* per mix (drums: music with a drum kit), before (the old `auto`: the guide's plain RMS, its
+  peaks as steps, lens panning)
   and after (the footsteps fused with the picture, one event per footstep, screen panning):
   the take's step F1 against the true steps, the guide's own F1, E-L1 against the clean
   footstep track over its silence baseline, and the heard pan's error against the box;
@@ -26,7 +28,7 @@ from tests.busy_guide import busy_walker_clip, take_figures  # noqa: E402
 
 CACHE = ROOT / "tests" / ".cache"
 SEEDS = (10, 11, 12, 13)  # held out: nothing was tuned on them
-MIXES = ("clean", "music", "speech", "busy")
+MIXES = ("clean", "music", "drums", "speech", "busy")
 
 
 def isolation_speed(seconds: float = 8.0, repeats: int = 5) -> float:
@@ -56,6 +58,38 @@ def isolation_speed(seconds: float = 8.0, repeats: int = 5) -> float:
     return seconds / best
 
 
+def guide_memory(minutes: float = 10.0) -> dict:
+    """Peak resident memory (MB, VmHWM of a fresh process) of the footstep guide of a
+    `minutes` busy guide (analyse, contacts, fusion, envelope), and its speed."""
+    import json
+    import subprocess
+
+    code = f"""
+import json, sys, time
+sys.path.insert(0, {str(ROOT)!r})
+import numpy as np
+from tests.busy_guide import mix_guide
+from tests.walker import walker_truth
+from stereosync_studio.analysis.footstep_guide import analyse_guide, contact_evidence, footstep_envelope
+from stereosync_studio.analysis.step_fusion import fuse_steps
+truth = walker_truth(scenario="crossing", seed=10, duration=6.0)
+one = mix_guide(truth, 10, "busy")["busy"][:, :int(5.7 * 48000)]
+reps = int(round({minutes} * 60 / 5.7))
+audio = np.tile(one, (1, reps)); del one
+steps = [t + 5.7 * i for i in range(reps) for t in truth.step_times if t < 5.7]
+hwm = lambda: next(int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM"))
+start = hwm()
+t0 = time.perf_counter()
+g = analyse_guide(audio, 48000)
+ev = contact_evidence(g, steps)
+rep = fuse_steps(g.transients, [(t, 0.9) for t in steps], reps * 5.7, ev)
+footstep_envelope(g, rep.step_times(), reps * 5.7)
+print(json.dumps({{"peak_mb": hwm(), "start_mb": start, "x_real_time": reps * 5.7 / (time.perf_counter() - t0)}}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=1200)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def hard_motion_recall(seeds=SEEDS) -> dict[str, float]:
     from stereosync_studio.analysis.motion import analyze_subjects
     from stereosync_studio.analysis.steps_video import steps_from_motion
@@ -79,6 +113,9 @@ def hard_motion_recall(seeds=SEEDS) -> dict[str, float]:
 
 def main() -> None:
     print(f"footstep isolation: {isolation_speed():.0f}x real time (8 s busy guide, 48 kHz)", flush=True)
+    mem = guide_memory()
+    print(f"footstep guide of a 10-minute busy guide: peak {mem['peak_mb']:.0f} MB (the audio loaded: "
+          f"{mem['start_mb']:.0f} MB; goal: under 1500 MB), {mem['x_real_time']:.0f}x real time", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for mix in MIXES:
             rows = [take_figures(busy_walker_clip(CACHE, "crossing", seed, mix)) for seed in SEEDS]

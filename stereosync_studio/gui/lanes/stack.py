@@ -11,13 +11,13 @@ from PySide6.QtWidgets import (QButtonGroup, QFrame, QHBoxLayout, QLabel, QSpinB
                                QWidget)
 
 from .. import style
-from ..confidence_strip import ConfidenceStrip
 from ..document import ProjectDocument
 from ..icons import icon
 from ..transport import Transport
 from ..view_state import ViewState
 from . import edit_tools as et
 from .base import LaneContext, RulerLane
+from .confidence_strip import ConfidenceStrip
 from .envelope_lane import EnvelopeLane
 from .guide_lane import GuideLane
 from .surface_lane import SurfaceLane

@@ -17,9 +17,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QWidget
 
-from ..core.track import UNCERTAIN, Track
-from . import style
-from .lanes.base import Lane, LaneContext
+from ...core.track import UNCERTAIN, Track
+from .. import style
+from .base import Lane, LaneContext
 
 HIDDEN = 0.35  # below this the subject is hidden and its box predicted (core.track's scale)
 # (upper confidence bound of the level, colour): uncertain levels bright, confident ones calm

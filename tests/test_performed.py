@@ -108,3 +108,45 @@ def test_record_from_a_virtual_microphone(pulse_sink):  # noqa: F811 (fixture)
     early, _ = _record_while_playing(played, 4.0, 0.3)
     shift = [min(late.events, key=lambda t: abs(t - e - 0.3)) - e for e in early.events]
     assert np.median(shift) == pytest.approx(0.3, abs=0.06)  # 0.3 s more taken off the start
+
+
+class _FakeInput:
+    """A sounddevice.InputStream stand-in: hands out `signal` block by block, with a latency."""
+
+    def __init__(self, signal: np.ndarray, latency: float):
+        self.signal, self.latency, self.pos = signal, latency, 0
+
+    def __call__(self, **_kwargs):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def read(self, n: int):
+        block = np.zeros((n, 1), np.float32)
+        part = self.signal[self.pos:self.pos + n]
+        block[:len(part), 0] = part
+        self.pos += n
+        return block, False
+
+
+def test_record_accounts_for_a_stream_that_opens_after_the_picture_started(monkeypatch):
+    """The picture started 0.2 s before the input stream opened: the first 0.2 s of the
+    performance were never heard, so the recording is shifted 0.2 s later (less the input
+    latency the device reports): the steps stay where they were performed against the picture."""
+    import time
+
+    import sounddevice as sd
+
+    played = vocal_tk(seconds=3.5)
+    monkeypatch.setattr(sd, "InputStream", _FakeInput(played, 0.05))
+    now, _ = jobs.record_envelope(3.5, SR, latency_s=None)
+    monkeypatch.setattr(sd, "InputStream", _FakeInput(played, 0.05))
+    late, _ = jobs.record_envelope(3.5, SR, latency_s=None, started_at=time.monotonic() - 0.2)
+    assert len(now.events) == len(TIMES) and len(late.events) >= len(TIMES) - 1
+    assert np.allclose(now.events, np.array(TIMES) - 0.05, atol=0.015)  # latency taken off the start
+    shift = [min(late.events, key=lambda t: abs(t - e - 0.2)) - e for e in now.events[:-1]]
+    assert np.median(shift) == pytest.approx(0.2, abs=0.01)

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = ["GUIDE_SR", "read_guide", "footstep_guide", "performed_envelope", "pe
            "record_envelope"]
 
 GUIDE_SR = 48000
+STREAM_START_S = 0.04  # an input stream's first moments: a start-up click, never a timed step
 
 
 def read_guide(clip_path: str | Path, has_audio: bool = True) -> np.ndarray | None:
@@ -111,13 +113,16 @@ def performed_envelope_from_audio(audio: np.ndarray, sr: int, duration: float | 
 
 def record_envelope(duration: float, sample_rate: int = GUIDE_SR, device: int | str | None = None,
                     latency_s: float | None = None, progress: ProgressFn = null_progress,
-                    cancel: CancelToken | None = None) -> tuple[Envelope, np.ndarray]:
+                    cancel: CancelToken | None = None, started_at: float | None = None
+                    ) -> tuple[Envelope, np.ndarray]:
     """Record the microphone for `duration` s and perform it as an envelope: (envelope, audio).
 
     Call it when the picture starts playing. What the microphone hears reaches the program
     one input latency later, so that much of the start of the recording is dropped: sample 0
     is the moment playback started. `latency_s` overrides the device's reported latency
-    (measured round trips differ from what drivers report); `device` is a sounddevice input."""
+    (measured round trips differ from what drivers report); `device` is a sounddevice input.
+    `started_at` (`time.monotonic()` when the picture started playing) accounts for the time
+    the input stream took to open: a stream that opens late has that much silence put in front."""
     import sounddevice as sd
 
     cancel = cancel or CancelToken()
@@ -127,8 +132,11 @@ def record_envelope(duration: float, sample_rate: int = GUIDE_SR, device: int | 
     except Exception as exc:  # PortAudioError, ValueError: no such device / no sound card
         raise StereoSyncError(f"cannot record from the microphone ({exc})") from None
     with stream:
+        opened = time.monotonic()
         lag = float(stream.latency if latency_s is None else latency_s)
-        want = int(round((duration + lag) * sample_rate))
+        if started_at is not None:  # sample 0 reached us `opened - started_at` s into the picture
+            lag -= max(0.0, opened - float(started_at))
+        want = int(round((duration + max(lag, 0.0)) * sample_rate))
         got = 0
         while got < want:
             cancel.check()
@@ -137,6 +145,10 @@ def record_envelope(duration: float, sample_rate: int = GUIDE_SR, device: int | 
             got += len(block)
             progress(min(got / want, 1.0), "recording")
     audio = np.concatenate(blocks) if blocks else np.zeros(0, np.float32)
-    audio = audio[int(round(lag * sample_rate)):][:int(round(duration * sample_rate))]
+    quiet = min(len(audio), int(STREAM_START_S * sample_rate))  # the stream's start-up click is no step
+    audio[:quiet] *= (0.5 - 0.5 * np.cos(np.pi * np.arange(quiet) / max(quiet, 1))).astype(np.float32) ** 4
+    if lag < 0:  # the stream opened after the picture started: silence for what it missed
+        audio = np.concatenate([np.zeros(int(round(-lag * sample_rate)), np.float32), audio])
+    audio = audio[max(0, int(round(lag * sample_rate))):][:int(round(duration * sample_rate))]
     audio = np.pad(audio, (0, max(0, int(round(duration * sample_rate)) - len(audio))))
     return performed_envelope_from_audio(audio, sample_rate, duration), audio

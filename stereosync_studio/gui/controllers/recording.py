@@ -11,6 +11,8 @@ nothing; pressing Record again while recording stops without changing the envelo
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
@@ -86,13 +88,13 @@ class RecordingController(QObject):
         self.transport.stop()
         self.transport.seek(start)
         outside = list(src.envelope.steps() or self.view.planned_steps)
+        self.transport.play()  # the picture first: the recording is timed from this moment
         job = self.runner.start("record", jobs.record_envelope, end - start, device=self.device,
-                                latency_s=self.latency_s, label="Recording",
+                                latency_s=self.latency_s, label="Recording", started_at=time.monotonic(),
                                 on_result=lambda r, n=src.name, a=start, o=outside, p=proj:
                                 self._recorded(p, n, a, o, r),
                                 on_error=self._failed, on_cancel=self._cancelled)
         job.done.connect(lambda: self.recordingChanged.emit(False))
-        self.transport.play()
         self.recordingChanged.emit(True)
         self.prompts.status(f"recording {start:.2f}–{end:.2f} s: perform the steps (Record again stops)", 0)
         return job

@@ -38,7 +38,8 @@ from . import spatial
 from .base import GenerationRequest, OptionSpec, Take
 from .events import (StepEvent, envelope_floor_and_max, events_for_options, fit_gains, one_rise_per_step,
                      step_end)
-from .limiter import LIMIT_CEILING, peak_limit as _peak_limit
+from .limiter import LIMIT_CEILING
+from .sampler_limit import peak_limit_blocks as _peak_limit  # limiter.peak_limit in bounded memory
 from .grains import Grain, apply_fades, extend_tail, extend_tails, load_grains  # noqa: F401 (extend_tail: API)
 from .grains import _ramp as _fade_ramp
 

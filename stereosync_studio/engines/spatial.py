@@ -36,6 +36,8 @@ DIST_GAIN_MIN_DB = -24.0
 DIST_GAIN_MAX_DB = 12.0
 AIR_CUTOFF_HZ = 4000.0
 AIR_SPAN_GAP = 16384  # samples: silent gaps shorter than this are filtered through
+AIR_BLOCK = 1 << 16  # samples filtered at a time
+AIR_WARMUP = 2048  # samples the low-pass restarts early per block (its taps: 32 at 48 kHz, 256 at 384 kHz)
 # The Space setting (rendered by engines.acoustics after the engine, so a reverb stem exists):
 SPACE_CHOICES = {"dry": "Dry", "small-room": "Small room", "living-room": "Living room",
                  "hall": "Hall", "outdoor": "Outdoor", "ir": "Impulse response file"}
@@ -390,37 +392,47 @@ def _air_absorption(x: np.ndarray, sample_rate: int, entry: _CurvesEntry, inplac
 
     Measured on white noise, 10-20 kHz: -1.7 dB at twice the reference distance, -3.8 dB at
     4x, -6.5 dB at 8x, -10 dB at 16x (4-8 kHz: -1.2 / -2.4 / -3.7 / -4.7 dB). Only spans
-    where the blend is non-zero and the signal is not digital silence are filtered. The
-    blend at audio rate is made once per trajectory; the low-pass is dsp.filters.one_pole_lowpass.
+    where the blend is non-zero and the signal is not digital silence are filtered, a block
+    of AIR_BLOCK samples at a time (the low-pass, dsp.filters.one_pole_lowpass, restarted
+    AIR_WARMUP samples early: past its few dozen taps it is the same) with the blend made
+    from the control grid per block, so a long take costs no take-sized temporaries.
     """
-    blend = _derived(entry, ("air", sample_rate, len(x)), lambda: _air_blend(entry.curves, len(x)))
+    blend = _derived(entry, ("air", len(x)), lambda: _air_range(entry.curves, len(x)))
     if blend is None:
         return x
-    s, e, m = blend
+    s, e, mix = blend
     pole = math.exp(-2.0 * math.pi * AIR_CUTOFF_HZ / sample_rate)
     y = x if inplace else x.copy()
     if spans is None:
         found = active_spans(x[s:e])
     else:  # the caller's ranges, clipped to [s, e), each with room for the filter to ring out
         found = sorted((max(a, s) - s, min(b + 256, e) - s) for a, b in spans if min(b + 256, e) > max(a, s))
+    hop = entry.curves.hop
     for a, b in _merged(found, AIR_SPAN_GAP):
-        seg = x[s + a:s + b]
-        d = one_pole_lowpass(seg, pole)
-        d -= seg
-        d *= m[a:b]
-        y[s + a:s + b] += d
+        a, b = s + a, s + b
+        before = None  # the unfiltered samples just before this block (the last block is written)
+        for b0 in range(a, b, AIR_BLOCK):
+            b1 = min(b, b0 + AIR_BLOCK)
+            seg = x[b0:b1]
+            src = seg if before is None else np.concatenate([before, seg])
+            d = one_pole_lowpass(src, pole)[len(src) - len(seg):]
+            d -= seg
+            k0 = b0 // hop  # the blend over [b0, b1), interpolated from the control grid
+            d *= upsample(mix[k0:], hop, b1 - k0 * hop)[b0 - k0 * hop:]
+            before = x[max(a, b1 - AIR_WARMUP):b1].copy() if inplace else x[max(a, b1 - AIR_WARMUP):b1]
+            y[b0:b1] += d
     return y
 
 
-def _air_blend(cc: ControlCurves, n: int):
-    """(start, end, blend weight over [start, end)) or None where the source is never far."""
+def _air_range(cc: ControlCurves, n: int):
+    """(start, end, blend weight on the control grid) or None where the source is never far."""
     mix = np.clip(np.log2(np.maximum(cc.distance, 1.0)) / 4.0, 0.0, 1.0)
     on = np.flatnonzero(mix > 1e-4)  # on the control grid: cheap
     if len(on) == 0 or float(mix.max()) < 1e-3:
         return None
     s = max(0, (int(on[0]) - 1) * cc.hop)
     e = min(n, (int(on[-1]) + 1) * cc.hop + 1)
-    return s, e, upsample(mix, cc.hop, e)[s:].copy()
+    return s, e, mix
 
 
 def _merged(spans: list[tuple[int, int]], gap: int) -> list[tuple[int, int]]:

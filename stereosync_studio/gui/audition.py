@@ -17,15 +17,18 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 
 @dataclass
 class MixTrack:
-    """One audio track in the audition mix (stereo float32 at the mixer's rate)."""
+    """One audio track in the audition mix at the mixer's rate: (channels, samples), an array
+    or anything sliced as `audio[:, a:b]` (a `media.audio.AudioFileView` reads a take from disk
+    on demand); mono plays on both sides."""
 
-    audio: np.ndarray
+    audio: Any
     gain: float = 1.0
     muted: bool = False
     solo: bool = False
@@ -42,20 +45,20 @@ class Mixer:
         self.block_start = 0  # the sample the last rendered block started at (after a loop wrap)
         self._lock = threading.Lock()
 
-    def set_track(self, name: str, audio: np.ndarray | None, gain: float = 1.0) -> None:
+    def set_track(self, name: str, audio: Any, gain: float = 1.0) -> None:
+        """Play `audio` ((channels, n) array or on-demand view, see MixTrack) as `name`; None removes it."""
         if audio is None:
             with self._lock:
                 self.tracks.pop(name, None)
             return
-        a = np.asarray(audio, np.float32)  # converted outside the lock: the callback never waits on a copy
-        if a.ndim == 1:
-            a = a[None, :]
-        if a.shape[0] == 1:
-            a = np.repeat(a, 2, axis=0)
-        frames = np.ascontiguousarray(a[:2].T)
+        a = audio
+        if isinstance(a, np.ndarray) or not hasattr(a, "shape"):  # converted outside the lock, never copied
+            a = np.asarray(a, np.float32)  # when float32 already: (2, n) arrays are played as they are
+            if a.ndim == 1:
+                a = a[None, :]
         with self._lock:
             old = self.tracks.get(name)
-            self.tracks[name] = MixTrack(frames, gain, old.muted if old else False, old.solo if old else False)
+            self.tracks[name] = MixTrack(a, gain, old.muted if old else False, old.solo if old else False)
 
     def set_gain(self, name: str, gain: float) -> None:
         with self._lock:
@@ -98,9 +101,11 @@ class Mixer:
         for t in self.tracks.values():
             if t.muted or (any_solo and not t.solo) or t.gain == 0.0:
                 continue
-            seg = t.audio[start:start + len(out)]
-            if len(seg):
-                out[:len(seg)] += seg * t.gain
+            seg = t.audio[:, start:start + len(out)]  # (channels, m): one slice, no copy of the track
+            m = seg.shape[1]
+            if m:
+                out[:m, 0] += seg[0] * np.float32(t.gain)
+                out[:m, 1] += seg[min(1, seg.shape[0] - 1)] * np.float32(t.gain)
         np.clip(out, -1.0, 1.0, out=out)
 
 

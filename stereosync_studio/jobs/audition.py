@@ -2,12 +2,13 @@
 
 Why a job: the Studio's reference panel draws a sound's waveform and plays it on headphones;
 reading, resampling and reducing it to peaks is signal work that belongs below the faces
-(`media` reads, `dsp.peaks` reduces), and runs in a worker so a long file never stalls the picture.
+(`media` reads and summarises), and runs in a worker so a long file never stalls the picture.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -17,12 +18,20 @@ PREVIEW_BINS = 300
 
 
 def load_reference_preview(path: str | Path, sr: int = 48000,
-                           bins: int = PREVIEW_BINS) -> tuple[np.ndarray, np.ndarray]:
-    """(audio (C, N) float32 at `sr`, waveform peaks normalised to 1) of a reference sound.
+                           bins: int = PREVIEW_BINS) -> tuple[Any, np.ndarray]:
+    """(audio (C, N) at `sr`, waveform peaks normalised to 1) of a reference sound.
 
-    Raises InputError naming the file when it cannot be read."""
-    from ..dsp.peaks import waveform_peaks
-    from ..media.audio import read_audio
+    The audio is read on demand from the file when it is at `sr` already (a long recording
+    costs no memory; `media.audio.open_audio_view`), else resampled in memory; the peaks come
+    from a block-wise min/max summary (`media.waveform_view`), `bins` to 4 * `bins` of them.
+    Raises InputError naming the file when it cannot be read or holds NaN/inf samples."""
+    from ..core.errors import InputError
+    from ..media.audio import open_audio_view
+    from ..media.waveform_view import WaveformView
 
-    audio, sr = read_audio(path, sr)
-    return audio, waveform_peaks(audio, sr, bins)[1]
+    audio = open_audio_view(path, sr)
+    wave = WaveformView(audio, sr)
+    _, lo, hi = wave.levels[-1]  # NaN/inf reach every level's min or max
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+        raise InputError(path, "contains NaN/inf samples")
+    return audio, wave.overview(bins)[1]

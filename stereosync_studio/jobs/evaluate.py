@@ -56,21 +56,62 @@ def evaluate_file(take_path: str | Path, project: Project, source_name: str | No
 
 
 def analyse_take(take_path: str, sr: int, project: Project, source_name: str, mode: str) -> dict[str, Any]:
-    """Audio (for the mixer), waveform peaks, RMS envelope and spatial alignment of one take."""
-    from ..core.envelope import Envelope
-    from ..dsp.peaks import waveform_peaks
-    from ..dsp.rms import rms_envelope
-    from ..media.audio import read_audio
-    from ..metrics.spatial_alignment import spatial_alignment
+    """Audio (for the mixer), waveform peaks (and a `WaveformView` for zoomed drawing), RMS
+    envelope and spatial alignment of one take.
 
-    audio, sr = read_audio(take_path, sr)
+    The take is read on demand (`media.audio.open_audio_view`, when it is at `sr`): the waveform
+    summary and the per-window cues are measured a block at a time from the file, the RMS
+    envelope from the channels' mean; what is returned (and the Studio keeps while the project
+    is open) holds no take-sized arrays, and the mixer reads the file as it plays."""
+    from ..core.envelope import Envelope
+    from ..dsp.rms import rms_envelope
+    from ..media.audio import open_audio_view
+    from ..media.waveform_view import WaveformView
+    from ..metrics.spatial_alignment import heard_positions, spatial_alignment
+
+    audio = open_audio_view(take_path, sr)
     src = project.source(source_name)
-    out: dict[str, Any] = {"audio": audio, "sr": sr, "peaks": waveform_peaks(audio, sr)}
-    out["rms"] = Envelope(rms_envelope(audio, sr), origin="take")  # the E-L1 metric's own envelope
+    wave = WaveformView(audio, sr)  # min/max per column at every zoom (~1 MB for 10 minutes), block-wise
+    out: dict[str, Any] = {"audio": audio, "sr": sr, "peaks": wave.overview(), "waveform": wave}
     if audio.shape[0] == 2:
+        heard = heard_positions(audio, sr, mode, cues=_cues(audio, sr))
         out["alignment"] = spatial_alignment(audio, sr, src.track, project.clip.width, project.clip.fps,
-                                             src.trajectory.hfov_deg, mode=mode, mapping=src.trajectory.mapping)
+                                             src.trajectory.hfov_deg, mode=mode, mapping=src.trajectory.mapping,
+                                             heard=heard)
+    out["rms"] = Envelope(rms_envelope(_mono(audio), sr), origin="take")  # the E-L1 metric's own envelope
     return out
+
+
+_BLOCK = 1 << 20  # samples read at a time
+
+
+def _mono(audio: Any) -> np.ndarray:
+    """`audio.mean(axis=0)` (the same float32 values) of an array or on-demand view, made a
+    block at a time: no stereo copy of the take beside it."""
+    c, n = audio.shape
+    out = np.empty(n, np.float32)
+    for i in range(0, n, _BLOCK):
+        block = np.asarray(audio[:, i:i + _BLOCK], np.float32)
+        if c == 1:
+            out[i:i + block.shape[1]] = block[0]
+        else:
+            np.mean(block, axis=0, out=out[i:i + block.shape[1]])
+    return out
+
+
+def _cues(audio: Any, sr: int, window_s: float = 0.1, active_db: float = -40.0):
+    """`dsp.interaural.interaural_windows` of a whole take, measured a block of whole windows at
+    a time (each window is measured on its own: the same numbers; which windows are active is
+    decided over the whole take, as there)."""
+    from ..dsp.interaural import InterauralWindows, active_windows, interaural_windows
+
+    size = max(1, int(round(window_s * sr)))
+    step = size * max(1, _BLOCK // size)
+    parts = [interaural_windows(np.asarray(audio[:, a:a + step], np.float32), sr, window_s, active_db, batch=32)
+             for a in range(0, audio.shape[1], step)]
+    ild, itd, ia, level = (np.concatenate([getattr(p, k) for p in parts]) for k in ("ild_db", "itd_ms", "iacc", "level_db"))
+    times = (np.arange(len(ild)) + 0.5) * size / float(sr)
+    return InterauralWindows(times, ild, itd, ia, level, active_windows(level, active_db))
 
 
 def rescore_take(take_path: str, project: Project, source_name: str, mode: str = "stereo") -> dict[str, Any]:

@@ -118,6 +118,7 @@ def render_takes(project: Project, outdir: str | Path, n_takes: int = 1, seed: i
             mux_preview(project.clip.path, take.audio, take.sample_rate, path.with_suffix(".mp4"))
         source.takes.append(info)
         made.append(info)
+        take = wet = None  # the take is on disk: the next one is made without this one in memory
         part(1.0, f"wrote {path.name}")
     progress(1.0, f"{len(made)} take(s) written")
     return made

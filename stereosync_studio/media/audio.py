@@ -1,6 +1,8 @@
 """Audio files in and out: read anything (soundfile, PyAV fallback), resample (soxr), write BWF WAV.
 
-Audio inside the app is float32 (channels, samples) with an explicit sample rate.
+Audio inside the app is float32 (channels, samples) with an explicit sample rate. Files are
+read a block at a time into that layout; what the Studio keeps open (takes, the guide) is an
+`AudioFileView`, which reads the frames asked for from disk instead of holding them.
 """
 
 from __future__ import annotations
@@ -8,7 +10,9 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -19,7 +23,7 @@ from ..core.errors import InputError
 from ..core.fileio import atomic_output
 from . import bwf
 
-__all__ = ["read_audio", "check_audio", "resample", "to_mono", "to_stereo", "write_wav",
+__all__ = ["read_audio", "AudioFileView", "open_audio_view", "check_audio", "resample", "to_mono", "to_stereo", "write_wav",
            "decode_av_stream"]
 
 _SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
@@ -52,17 +56,94 @@ def read_audio(path: str | Path, sample_rate: int | None = None) -> tuple[np.nda
     if not os.access(p, os.R_OK):
         raise InputError(p, "permission denied")
     try:
-        data, sr = sf.read(str(p), dtype="float32", always_2d=True)
-        audio = np.ascontiguousarray(data.T)
+        audio, sr = _read_blocks(p)
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError):
         audio, sr = _read_with_av(p)
     if audio.shape[0] == 0 or audio.shape[1] == 0:
         raise InputError(p, "has no audio samples (zero length)")
-    if not np.isfinite(audio).all():
+    if not all(np.isfinite(audio[:, i:i + _WAV_BLOCK]).all() for i in range(0, audio.shape[1], _WAV_BLOCK)):
         raise InputError(p, "contains NaN/inf samples")
     if sample_rate and int(sample_rate) != int(sr):
         audio, sr = resample(audio, sr, int(sample_rate)), int(sample_rate)
     return audio.astype(np.float32, copy=False), int(sr)
+
+
+def _read_blocks(p: Path) -> tuple[np.ndarray, int]:
+    """A soundfile-readable file as float32 (C, N), read a block at a time straight into the
+    result (no whole-file (N, C) copy beside it: half the memory of reading then transposing)."""
+    with sf.SoundFile(str(p)) as f:
+        n, sr = int(f.frames), int(f.samplerate)
+        out = np.empty((f.channels, n), np.float32)
+        got = 0
+        while got < n:
+            block = f.read(min(_WAV_BLOCK, n - got), dtype="float32", always_2d=True)
+            if len(block) == 0:
+                break
+            out[:, got:got + len(block)] = block.T
+            got += len(block)
+    return out[:, :got], sr
+
+
+class AudioFileView:
+    """An audio file read on demand: float32 (channels, frames) slices, no samples kept in memory.
+
+    Why: the Studio keeps every loaded take (and the mixer plays them) for as long as the
+    project is open; a 10-minute stereo take is 230 MB as an array. Slicing `view[:, a:b]`
+    (or `view.read(a, b)`) seeks and decodes just those frames (thread-safe: the audio
+    callback and a worker may read at once). Made by `open_audio_view`.
+    """
+
+    ndim = 2
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._file = sf.SoundFile(str(self.path))
+        self.sample_rate = int(self._file.samplerate)
+        self.shape = (int(self._file.channels), int(self._file.frames))
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """Frames [start, stop) (clipped to the file) as float32 (channels, m)."""
+        a, b = max(0, int(start)), min(self.shape[1], int(stop))
+        if b <= a:
+            return np.zeros((self.shape[0], 0), np.float32)
+        with self._lock:
+            self._file.seek(a)
+            block = self._file.read(b - a, dtype="float32", always_2d=True)
+        return np.ascontiguousarray(block.T)
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        rows, cols = key if isinstance(key, tuple) else (key, slice(None))
+        if not isinstance(cols, slice) or cols.step not in (None, 1):
+            raise TypeError("an AudioFileView is sliced as view[:, start:stop]")
+        start, stop, _ = cols.indices(self.shape[1])
+        return self.read(start, stop)[rows]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """The whole file in memory (what a caller that needs an array gets)."""
+        out = self.read(0, self.shape[1])
+        return out if dtype is None else out.astype(dtype, copy=False)
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+def open_audio_view(path: str | Path, sample_rate: int | None = None) -> "AudioFileView | np.ndarray":
+    """`path` read on demand (an AudioFileView) when soundfile reads it at `sample_rate`; else
+    the whole file in memory (`read_audio`: other formats, or resampled)."""
+    try:
+        view = AudioFileView(path)
+    except (sf.LibsndfileError, RuntimeError, ValueError, TypeError, OSError):
+        return read_audio(path, sample_rate)[0]
+    if (sample_rate and view.sample_rate != int(sample_rate)) or 0 in view.shape:
+        view.close()
+        return read_audio(path, sample_rate)[0]
+    return view
 
 
 def check_audio(audio: np.ndarray, path: str | Path | None, what: str = "audio") -> np.ndarray:
@@ -133,7 +214,7 @@ def write_wav(path: str | Path, audio: np.ndarray, sample_rate: int, bits: int =
         a = a[None, :]
     if a.ndim != 2 or a.shape[0] == 0:
         raise ValueError(f"audio must be (channels, samples), got shape {np.shape(audio)}")
-    if not np.isfinite(a).all():
+    if not all(np.isfinite(a[:, i:i + _WAV_BLOCK]).all() for i in range(0, a.shape[1], _WAV_BLOCK)):
         raise InputError(p, "refusing to write NaN/inf samples")
     mode = {1: "mono", 2: "stereo"}.get(a.shape[0], f"{a.shape[0]}ch")
     kind = "PCM" if bits != 32 else "PCM_FLOAT"
@@ -198,13 +279,16 @@ def decode_av_stream(container, stream) -> tuple[np.ndarray, int, float]:
     return audio, rate, float(t0 or 0.0)
 
 
-def decode_av_stream_into(container, stream, sample_rate: int, n_out: int, t_origin: float) -> np.ndarray:
+def decode_av_stream_into(container, stream, sample_rate: int, n_out: int, t_origin: float,
+                          out=None) -> np.ndarray:
     """Decode one PyAV audio stream straight into stereo float32 (2, n_out) at `sample_rate`,
     sample 0 at `t_origin` seconds (earlier audio cut, a late start padded with silence).
 
     Streaming (one decoded frame and a soxr stream at a time), so a long clip costs the
-    output array only, not the decoded stream, its concatenation and its resampled copy."""
-    out = np.zeros((2, max(int(n_out), 0)), np.float32)
+    output array only, not the decoded stream, its concatenation and its resampled copy.
+    `out`: where the samples go instead of a new zeroed array, written in order as
+    `out[:, a:b] = block` (`media.guide_file` writes them to a file this way)."""
+    out = np.zeros((2, max(int(n_out), 0)), np.float32) if out is None else out
     resampler = soxr_stream = None
     pos: int | None = None  # where the next output sample goes (may start negative)
 

@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from fractions import Fraction
@@ -304,12 +304,14 @@ class VideoReader:
         return np.ascontiguousarray(rgb)
 
 
-def read_guide_audio(path: str | Path, sample_rate: int = 48000) -> np.ndarray | None:
+def read_guide_audio(path: str | Path, sample_rate: int = 48000,
+                     out: Callable[[int], object] | None = None) -> np.ndarray | None:
     """The clip's own audio as float32 (2, N) at `sample_rate`, aligned to frame 0, or None.
 
     Mono is duplicated, more than two channels are downmixed; N is round(duration *
     sample_rate) so it lines up with the picture sample for sample. Decoded and resampled
-    as a stream into the output array (long clips: no intermediate copies)."""
+    as a stream into the output array (long clips: no intermediate copies); `out(n)` makes
+    that array (2, n), or what takes its place (see `audio.decode_av_stream_into`)."""
     p = Path(path)
     index = _scan_cached(p)
     container = _open(p)
@@ -319,7 +321,8 @@ def read_guide_audio(path: str | Path, sample_rate: int = 48000) -> np.ndarray |
         video_t0 = float(index.pts[0] * index.time_base)
         n_out = int(round(index.info.duration * sample_rate))
         try:
-            return _audio.decode_av_stream_into(container, container.streams.audio[0], sample_rate, n_out, video_t0)
+            return _audio.decode_av_stream_into(container, container.streams.audio[0], sample_rate, n_out, video_t0,
+                                                None if out is None else out(n_out))
         except av.error.FFmpegError as exc:
             raise InputError(p, f"audio stream cannot be decoded ({exc})") from None
     finally:

@@ -19,18 +19,23 @@ from .envelope_l1 import e_l1, e_l1_normalized, e_l1_silence
 from .interaural import interaural_summary
 from .loudness import loudness_report
 from .onsets import onset_f1
-from .spatial_alignment import pan_error, spatial_alignment
+from .spatial_alignment import heard_positions, pan_error, spatial_alignment
 
 __all__ = ["evaluate_take", "loudness_report", "e_l1", "e_l1_normalized", "e_l1_silence", "rms_envelope", "spatial_alignment",
            "pan_error", "interaural_summary", "detect_step_onsets", "onset_f1"]
 
 
+_CHECK_BLOCK = 1 << 20  # samples per channel checked at a time (no take-sized mask)
+
+
 def _finite(audio: np.ndarray, what: str) -> np.ndarray:
     """float32 audio, or InputError: NaN/inf would turn every metric into NaN (or a librosa error)."""
     a = np.asarray(audio, np.float32)
-    bad = ~np.isfinite(a)
-    if np.any(bad):
-        raise InputError(None, f"the {what} contains {int(np.sum(bad))} NaN/inf sample(s): cannot score it")
+    flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(1, -1)
+    bad = sum(int(np.count_nonzero(~np.isfinite(flat[:, i:i + _CHECK_BLOCK])))
+              for i in range(0, flat.shape[1], _CHECK_BLOCK))
+    if bad:
+        raise InputError(None, f"the {what} contains {bad} NaN/inf sample(s): cannot score it")
     return a
 
 
@@ -56,22 +61,25 @@ def evaluate_take(audio: np.ndarray, sr: int, target_envelope: Envelope | np.nda
     if a.ndim == 1:
         a = np.stack([a, a])
     out: dict[str, float] = {}
+    take_env = None
     if target_envelope is not None and len(target_values(target_envelope)):
-        out["e_l1"] = e_l1(a, sr, target_envelope)
-        out["e_l1_normalized"] = e_l1_normalized(a, sr, target_envelope)
+        take_env = rms_envelope(a, sr)  # measured once for both distances
+        out["e_l1"] = e_l1(a, sr, target_envelope, take_env)
+        out["e_l1_normalized"] = e_l1_normalized(a, sr, target_envelope, take_env)
         out["e_l1_silence"] = e_l1_silence(target_envelope)
         if out["e_l1_silence"] > 0:
             out["e_l1_ratio"] = out["e_l1"] / out["e_l1_silence"]
     if a.shape[0] == 2 and a.shape[1] > 0:
-        out.update(interaural_summary(a, sr))
+        heard = heard_positions(a, sr, spatial_mode)  # the per-window cues, measured once for all
+        out.update(interaural_summary(a, sr, windows=heard.cues))
         if track is not None and trajectory is not None and len(track) and frame_width > 0:
             al = spatial_alignment(a, sr, track, frame_width, trajectory.fps, hfov_deg, spatial_mode,
-                                   mapping=trajectory.mapping)
+                                   mapping=trajectory.mapping, heard=heard)
             out["spatial_alignment_windows"] = float(al.n_counted)
             if al.n_counted:
                 out["spatial_alignment"] = al.recall
         if trajectory is not None and len(trajectory):
-            pe = pan_error(a, sr, trajectory, spatial_mode)
+            pe = pan_error(a, sr, trajectory, spatial_mode, heard=heard)
             if not math.isnan(pe):
                 out["pan_error"] = pe
     out.update(loudness_report(a, sr))
@@ -89,7 +97,7 @@ def evaluate_take(audio: np.ndarray, sr: int, target_envelope: Envelope | np.nda
         ref_env = rms_envelope(ref, sr)
         if target_envelope is not None:
             ref_env = ref_env[: len(target_values(target_envelope))]
-        out["e_l1_reference"] = e_l1(a, sr, ref_env)
+        out["e_l1_reference"] = e_l1(a, sr, ref_env, take_env)
         out["onset_f1_reference"] = onset_f1(detected, detect_step_onsets(ref, sr))["f1"]
         if ref.shape[0] == 2 and ref.shape[1] > 0:
             out.update({f"{k}_reference": v for k, v in interaural_summary(ref, sr).items()})

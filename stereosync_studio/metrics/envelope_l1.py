@@ -15,13 +15,18 @@ from ..dsp.rms import envelope_l1, rms_envelope, target_values
 __all__ = ["e_l1", "e_l1_normalized", "e_l1_silence"]
 
 
-def e_l1(audio: np.ndarray, sr: int, target: Envelope | np.ndarray) -> float:
-    """Mean |target - envelope(audio)| over the target's frames (take trimmed / zero-padded)."""
+def e_l1(audio: np.ndarray, sr: int, target: Envelope | np.ndarray, envelope: np.ndarray | None = None) -> float:
+    """Mean |target - envelope(audio)| over the target's frames (take trimmed / zero-padded).
+
+    `envelope`: `rms_envelope(audio, sr)` when the caller already measured it."""
     t = target_values(target)
-    return envelope_l1(rms_envelope(audio, sr), t) if len(t) else 0.0
+    if not len(t):
+        return 0.0
+    return envelope_l1(rms_envelope(audio, sr) if envelope is None else envelope, t)
 
 
-def e_l1_normalized(audio: np.ndarray, sr: int, target: Envelope | np.ndarray) -> float:
+def e_l1_normalized(audio: np.ndarray, sr: int, target: Envelope | np.ndarray,
+                    envelope: np.ndarray | None = None) -> float:
     """E-L1 after min-max normalising both envelopes to [0, 1] (level-independent variant).
 
     Stable-V2A (Sec. IV-C) makes its envelopes lie in [0, 1] by peak-normalising the audio to
@@ -31,7 +36,9 @@ def e_l1_normalized(audio: np.ndarray, sr: int, target: Envelope | np.ndarray) -
     A flat envelope normalises to all zeros.
     """
     t = target_values(target)
-    return envelope_l1(rms_envelope(audio, sr), t, normalized=True) if len(t) else 0.0
+    if not len(t):
+        return 0.0
+    return envelope_l1(rms_envelope(audio, sr) if envelope is None else envelope, t, normalized=True)
 
 
 def e_l1_silence(target: Envelope | np.ndarray) -> float:

@@ -39,12 +39,13 @@ def _meter(sample_rate: int, block: float = 0.4):
 
 def integrated_lufs(audio: np.ndarray, sample_rate: int) -> float:
     """Gated integrated loudness (LUFS) of (C, N) audio; -inf when silent or shorter than 0.4 s."""
-    a = _channels(audio)
-    if a.shape[1] < int(0.4 * sample_rate) or not np.any(a):
+    x = np.asarray(audio)
+    x = x[None, :] if x.ndim == 1 else x  # as it is: a float64 copy only for a take short enough
+    if x.shape[1] < int(0.4 * sample_rate) or not np.any(x):
         return -math.inf
-    if _long.applies(a.shape[1], sample_rate):  # bounded memory, same gating
-        return _long.integrated_lufs_long(np.asarray(audio).reshape(a.shape[0], -1), sample_rate)
-    return float(_meter(sample_rate).integrated_loudness(a.T))
+    if _long.applies(x.shape[1], sample_rate):  # bounded memory, same gating
+        return _long.integrated_lufs_long(x, sample_rate)
+    return float(_meter(sample_rate).integrated_loudness(_channels(x).T))
 
 
 def short_term_max(audio: np.ndarray, sample_rate: int) -> float:

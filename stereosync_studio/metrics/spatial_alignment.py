@@ -31,6 +31,7 @@ from ..dsp.panning import pan_from_ild, pan_from_itd
 __all__ = ["SAVG_MARGIN", "HeardPositions", "heard_positions", "Alignment", "spatial_alignment", "pan_error"]
 
 SAVG_MARGIN = 40.0 / 256.0  # of the frame width, each side
+WINDOW_BATCH = 32  # windows measured at a time: ~70 MB of FFT work space (128: ~300 MB), same numbers
 
 
 @dataclass
@@ -42,11 +43,15 @@ class HeardPositions:
 
 
 def heard_positions(audio: np.ndarray, sr: int, mode: str = "stereo", window_s: float = 0.1,
-                    active_db: float = -40.0) -> HeardPositions:
-    """Pan heard in each `window_s` window (see the module docstring for the two modes)."""
+                    active_db: float = -40.0, cues: InterauralWindows | None = None) -> HeardPositions:
+    """Pan heard in each `window_s` window (see the module docstring for the two modes).
+
+    `cues`: the take's `interaural_windows` (same window and threshold) when already measured:
+    they are the costly part (GCC-PHAT per window), so a caller scoring a take measures once."""
     if mode not in ("stereo", "binaural"):
         raise ValueError(f"mode must be 'stereo' or 'binaural', not {mode!r}")
-    cues = interaural_windows(audio, sr, window_s, active_db)
+    if cues is None:
+        cues = interaural_windows(audio, sr, window_s, active_db, batch=WINDOW_BATCH)
     if mode == "stereo":
         pan = pan_from_ild(cues.ild_db)
     else:
@@ -82,12 +87,13 @@ class Alignment:
 def spatial_alignment(audio: np.ndarray, sr: int, track: Track, frame_width: float, fps: float,
                       hfov_deg: float = 90.0, mode: str = "stereo", margin_fraction: float = SAVG_MARGIN,
                       window_s: float = 0.1, active_db: float = -40.0,
-                      mapping: PanMapping | None = None) -> Alignment:
+                      mapping: PanMapping | None = None, heard: HeardPositions | None = None) -> Alignment:
     """Fraction of active windows whose heard position falls inside the (padded) box.
 
     `mapping`: how the take's pans relate to the screen (the trajectory's `mapping`); None is
-    the default, screen-width panning (`hfov_deg` only matters to a lens mapping)."""
-    heard = heard_positions(audio, sr, mode, window_s, active_db)
+    the default, screen-width panning (`hfov_deg` only matters to a lens mapping). `heard`:
+    the take's `heard_positions` in this mode when already measured."""
+    heard = heard if heard is not None else heard_positions(audio, sr, mode, window_s, active_db)
     heard_x = (mapping or PanMapping("screen", 1.0, hfov_deg)).x(heard.pan, frame_width)
     frames = np.floor(heard.times * fps + 1e-6).astype(np.int64)
     x0 = np.full(len(frames), np.nan)
@@ -107,9 +113,10 @@ def spatial_alignment(audio: np.ndarray, sr: int, track: Track, frame_width: flo
 
 
 def pan_error(audio: np.ndarray, sr: int, trajectory: Trajectory, mode: str = "stereo",
-              window_s: float = 0.1, active_db: float = -40.0) -> float:
-    """Mean |heard pan - trajectory pan| over active windows (NaN if none is active)."""
-    heard = heard_positions(audio, sr, mode, window_s, active_db)
+              window_s: float = 0.1, active_db: float = -40.0, heard: HeardPositions | None = None) -> float:
+    """Mean |heard pan - trajectory pan| over active windows (NaN if none is active); `heard`:
+    the take's `heard_positions` in this mode when already measured."""
+    heard = heard if heard is not None else heard_positions(audio, sr, mode, window_s, active_db)
     if not np.any(heard.active) or len(trajectory) == 0:
         return float("nan")
     want = trajectory.pan_at(heard.times[heard.active])

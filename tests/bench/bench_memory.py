@@ -1,10 +1,12 @@
-"""Peak resident memory per clip minute of analysis and of rendering 2 takes, on a long 1080p clip.
+"""Peak resident memory per clip minute of analysis, rendering 2 takes and opening the Studio, on
+a long 1080p clip.
 
 Each job runs in its own process (tests/memory_probe.py); the clip is tests/long_clip.py's
 10-minute 1080p clip (4 frames/s: frames cost time, length costs memory). Goal (the issue):
 each within 1.5 GB on a 10-minute clip. Prints the whole-job figures, the analysis without the
 picture-motion pass (envelope from the guide's footsteps alone), and tracking + guide reading
-alone (what analysis holds besides the guide's and the picture's step analyses).
+alone (what analysis holds besides the guide's and the picture's step analyses), and the Studio
+opening the rendered project offscreen (guide, selected take, metrics loaded).
 
 Run: .venv/bin/python tests/bench/bench_memory.py [--minutes 10]
 """
@@ -46,7 +48,9 @@ def main(argv: list[str] | None = None) -> None:
         rows = [("analysis (default: guide + picture)", probe("analyze", str(clip), str(d / "a.json")))]
         rows.append(("analysis (guide footsteps, no picture)", probe("analyze", str(clip), str(d / "p.json"), "guide")))
         rows.append(("tracking + reading the guide track", probe("track", str(clip))))
-        rows.append(("render 2 takes (+ metrics, WAV)", probe("render", str(d / "p.json"), str(d / "takes"), "2")))
+        rows.append(("render 2 takes (+ metrics, WAV)", probe("render", str(d / "p.json"), str(d / "takes"), "2",
+                                                              str(d / "p2.stereosync.json"))))
+        rows.append(("Studio opens the project (2 takes)", probe("studio", str(d / "p2.stereosync.json"))))
         print(f"long clip: {clip.name}, {mins:g} min 1080p")
         for name, r in rows:
             print(f"  {name:38s} peak {r['peak_mb']:7.0f} MB  ({r['peak_mb'] / mins:6.1f} MB per clip minute; "

@@ -10,19 +10,59 @@ fast as a slow walk (a turn round: the box hardly travels while the body rotates
 that stops has a still box and a still upper body for part of the gap. A gap is filled only
 when it is close to twice the local step period (the median of the neighbouring intervals),
 and the filled step gets a low confidence so that callers who rank steps can tell it apart.
+
+The same rhythm re-times a contact that the picture put in the wrong place: a foot that
+pivots at a turn flicks round mid-swing (a burst of motion that stops), and the short swing
+that follows hardly moves, so the contact lands on the flick, 100-150 ms before the heel
+strike. Such a contact splits the two step periods between its neighbours very unevenly
+(one interval >= `UNEVEN` times the other) while the neighbours themselves keep the local
+period; it is moved half-way between them, with the low confidence of a filled step (two
+such contacts in a row between neighbours three periods apart go to the thirds). A steady
+limp (intervals alternating by 20-40 %) stays well under `UNEVEN`; a pause makes its
+neighbours too far apart.
+
+Last, the rhythm steadies each contact's timing. Where the swinging foot moves slowly (a
+short or foreshortened swing, a small, noisy or blurred subject) its speed sinks into the
+noise before it stops, so the fall of the speed comes early. A walking foot swings for about
+40 % of the gait cycle (0.8 step periods), and its speed rises and falls about symmetrically,
+so the heel strikes `SWING_HALF` step periods after the centre of the swing's speed bump
+(measured from 0.9 periods before the contact to 0.1 after: the swing with a margin that
+still ends before the other foot lifts, so an early contact does not cut the bump short);
+the contact is moved half-way towards that estimate (`SWING_BLEND`); an estimate more than
+`MAX_SHIFT` away (a bump that does not fit, e.g. a run's longer swing) leaves it alone.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fill_cadence_gaps", "FILLED_CONFIDENCE"]
+__all__ = ["fill_cadence_gaps", "retime_to_cadence", "time_by_swing_centre", "FILLED_CONFIDENCE"]
 
 FILLED_CONFIDENCE = 0.3  # confidence of a step put in from the cadence
 GAP_RANGE = (1.65, 2.35)  # a gap this many local step periods long is missing one step
 TRAVEL = 0.1  # body heights/s: the box travels at least this fast all through the gap, or
 TURNING = 0.3  # body heights/s: the upper body's mean speed against the background in the gap
 MAX_PERIOD = 0.8  # s: a slower rhythm than this is no walk to keep
+UNEVEN = 1.6  # a contact whose two intervals differ this much (ratio) is off the rhythm...
+SPAN_TOL = 0.15  # ...when its neighbours are two local step periods apart (within this fraction)
+OFF_GRID = 0.2  # step periods: a contact this far from its place on the rhythm is moved
+SWING_HALF = 0.4  # step periods from the centre of a walking swing to its heel strike
+SWING_BLEND = 0.5  # how far a contact moves towards the swing-centre estimate
+MAX_SHIFT = 0.15  # s: an estimate further away than this is not trusted
+
+
+def _times(steps: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+    """(step times, intervals between them)."""
+    t = np.array([s[0] for s in steps], np.float64)
+    return t, np.diff(t)
+
+
+def _local_period(iv: np.ndarray, skip: slice, neighbours: int) -> float | None:
+    """Median of the step intervals near `skip` (those in it left out); None with < 2 walk intervals."""
+    lo, hi = max(0, skip.start - neighbours), min(len(iv), skip.stop + neighbours)
+    near = np.r_[iv[lo:skip.start], iv[skip.stop:hi]]
+    near = near[near <= MAX_PERIOD]
+    return float(np.median(near)) if len(near) >= 2 else None
 
 
 def fill_cadence_gaps(steps: list[tuple[float, float]], frame_times: np.ndarray, box_speed: np.ndarray,
@@ -32,19 +72,15 @@ def fill_cadence_gaps(steps: list[tuple[float, float]], frame_times: np.ndarray,
     `upper_speed`: the upper body's flow against the background per frame (box heights/s)."""
     if len(steps) < 4:
         return list(steps)
-    t = np.array([s[0] for s in steps])
-    iv = np.diff(t)
+    t, iv = _times(steps)
     ft = np.asarray(frame_times, np.float64)
     sp = np.asarray(box_speed, np.float64)
     up = np.asarray(upper_speed, np.float64)
     out = list(steps)
     for k, gap in enumerate(iv):
-        lo, hi = max(0, k - neighbours), min(len(iv), k + neighbours + 1)
-        near = np.r_[iv[lo:k], iv[k + 1:hi]]
-        near = near[near <= MAX_PERIOD]
-        if len(near) < 2:
+        period = _local_period(iv, slice(k, k + 1), neighbours)
+        if period is None:
             continue
-        period = float(np.median(near))
         if not GAP_RANGE[0] * period <= gap <= GAP_RANGE[1] * period:
             continue
         inside = (ft >= t[k]) & (ft <= t[k + 1]) & np.isfinite(sp)
@@ -56,3 +92,60 @@ def fill_cadence_gaps(steps: list[tuple[float, float]], frame_times: np.ndarray,
             continue
         out.append((float(0.5 * (t[k] + t[k + 1])), FILLED_CONFIDENCE))
     return sorted(out)
+
+
+def retime_to_cadence(steps: list[tuple[float, float]], neighbours: int = 3) -> list[tuple[float, float]]:
+    """`steps` (sorted (time, confidence)) with contacts that split the step periods between
+    their neighbours very unevenly put back on the rhythm (see the module's note).
+
+    One contact between two neighbours two step periods apart, then runs of two contacts
+    between neighbours three periods apart (two pivots in a row); a contact already within
+    `OFF_GRID` periods of its place on the rhythm stays."""
+    out = list(steps)
+    for run in (1, 2):
+        out = _retime_runs(out, run, neighbours)
+    return out
+
+
+def _retime_runs(steps: list[tuple[float, float]], run: int, neighbours: int) -> list[tuple[float, float]]:
+    """One pass of `retime_to_cadence` for runs of `run` contacts; decisions use the input times."""
+    if len(steps) < run + 4:
+        return list(steps)
+    t, iv = _times(steps)
+    out = list(steps)
+    for k in range(1, len(t) - run):  # contacts k..k+run-1 between neighbours k-1 and k+run
+        seg = iv[k - 1:k + run]
+        if seg.max() < UNEVEN * max(seg.min(), 1e-6):
+            continue
+        period = _local_period(iv, slice(k - 1, k + run), neighbours)
+        if period is None or abs(seg.sum() / ((run + 1) * period) - 1.0) > SPAN_TOL:
+            continue
+        for j in range(run):
+            place = float(t[k - 1] + (j + 1) / (run + 1) * seg.sum())
+            if abs(place - t[k + j]) >= OFF_GRID * period:
+                out[k + j] = (place, min(steps[k + j][1], FILLED_CONFIDENCE))
+    return out
+
+
+def time_by_swing_centre(steps: list[tuple[float, float]], times: np.ndarray, speed: np.ndarray,
+                         neighbours: int = 3) -> list[tuple[float, float]]:
+    """`steps` with each contact moved towards `SWING_HALF` step periods after the centre of
+    the swing before it (see the module's note). `speed`: the swing-foot speed sampled at
+    `times`. Contacts without a local walking rhythm stay as they are."""
+    if len(steps) < 4:
+        return list(steps)
+    iv = _times(steps)[1]
+    ts, sp = np.asarray(times, np.float64), np.asarray(speed, np.float64)
+    ok = np.isfinite(sp)
+    out = []
+    for k, (tk, c) in enumerate(steps):
+        period = _local_period(iv, slice(k, k), neighbours)  # the intervals on both sides
+        if period is not None:
+            sel = ok & (ts > tk - 0.9 * period) & (ts <= tk + 0.1 * period)  # the swing, with a margin
+            bump = sp[sel] - sp[sel].min() if sel.sum() >= 3 else np.zeros(0)
+            if bump.sum() > 0:
+                estimate = float((ts[sel] * bump).sum() / bump.sum()) + SWING_HALF * period
+                if abs(estimate - tk) <= MAX_SHIFT:
+                    tk = tk + SWING_BLEND * (estimate - tk)
+        out.append((float(tk), c))
+    return out

@@ -8,8 +8,7 @@ import pytest
 
 from stereosync_studio.core.trajectory import Trajectory
 from stereosync_studio.engines import spatial
-from stereosync_studio.engines.limiter import LIMIT_CEILING, peak_limit
-from stereosync_studio.engines.sampler_limit import peak_limit_blocks
+from stereosync_studio.engines.limiter import LIMIT_CEILING, _limit, peak_limit
 from stereosync_studio.gui.audition import Mixer
 from stereosync_studio.media.audio import AudioFileView, open_audio_view, read_audio, write_wav
 
@@ -58,8 +57,8 @@ def test_the_block_wise_limiter_gives_the_whole_take_limiter_s_samples(seed):
         p = int(rng.integers(0, 900_000))
         out[:, p:p + int(rng.integers(10, 9000))] *= float(rng.uniform(4, 30))
     whole, blocks = out.copy(), out.copy()
-    cut = peak_limit(whole, SR)
-    assert peak_limit_blocks(blocks, SR, block=int(rng.integers(5000, 60000))) == pytest.approx(cut, abs=1e-9)
+    cut = _limit(whole, SR)  # the limiter in one pass over the whole take
+    assert peak_limit(blocks, SR, block=int(rng.integers(5000, 60000))) == pytest.approx(cut, abs=1e-9)
     np.testing.assert_array_equal(blocks, whole)
     assert np.max(np.abs(blocks)) <= LIMIT_CEILING and cut > 6.0
 
@@ -193,3 +192,24 @@ def test_a_take_analysed_from_disk_measures_what_the_whole_array_gives(tmp_path)
         np.testing.assert_array_equal(getattr(cues, k), getattr(whole, k))
     np.testing.assert_array_equal(rms_envelope(evaluate._mono(view), SR), rms_envelope(audio, SR))
     assert whole.active.sum() > 100 and np.ptp(whole.ild_db[whole.active]) > 10
+
+
+def test_the_guide_folder_keeps_to_its_byte_budget_dropping_the_least_recently_used(tmp_path):
+    import os
+
+    from stereosync_studio.media.guide_file import prune_folder
+
+    files = []
+    for i, size in enumerate((4000, 3000, 2000, 1000)):
+        f = tmp_path / f"c{i}_guide_{i:016x}.wav"
+        f.write_bytes(b"\0" * size)
+        os.utime(f, (1000.0 + 10 * i, 1000.0))  # used in this order: c0 the longest ago
+        files.append(f)
+    (tmp_path / "other.txt").write_bytes(b"\0" * 9000)  # not a decoded guide: never removed
+    os.utime(files[1], (5000.0, 1000.0))  # c1 used again last
+    removed = prune_folder(tmp_path, 8000, keep=files[0])
+    assert removed == [files[2]]  # c0 is kept (just made), c2 is the least recently used of the rest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c0_guide_0000000000000000.wav",
+                                                          "c1_guide_0000000000000001.wav",
+                                                          "c3_guide_0000000000000003.wav", "other.txt"]
+    assert prune_folder(tmp_path, 1 << 20) == []

@@ -276,12 +276,13 @@ def test_generate_two_takes_in_worker_keeps_loop_alive(qtbot, window, project_fi
     takes = window.doc.source.takes
     assert [t.seed for t in takes] == [11, 12]
     assert all(Path(t.path).is_file() for t in takes)
-    assert all(np.isfinite(list(t.metrics.values())).all() and t.metrics for t in takes)
     assert window.takes_panel.tree.topLevelItemCount() == 2
-    assert window.takes_panel.tree.topLevelItem(0).text(3) not in ("", "–")  # E-L1 column
     assert panel.seed.value() == 13 and not panel.b_cancel.isEnabled()
     assert (window.view.seed, window.view.n_takes) == (13, 2)  # the spin boxes edit the view state
-    wait_idle(qtbot, window)  # the selected take's audio, waveform and heard-vs-box
+    wait_idle(qtbot, window)  # the takes' scores (in the background), the selected take's audio and heard-vs-box
+    takes = window.doc.source.takes
+    assert all(np.isfinite(list(t.metrics.values())).all() and t.metrics for t in takes)
+    assert window.takes_panel.tree.topLevelItem(0).text(3) not in ("", "–", "scoring…")  # E-L1 column
     assert window.lanes.heard.alignment is not None
     tx, ty = window.lanes.envelope.take_fill.getData()
     assert tx is not None and len(tx) > 100

@@ -95,12 +95,24 @@ def test_generate_uses_the_view_state_seed_and_count(qtbot, kit, project_file):
     busy, progress = [], []
     gen.busyChanged.connect(busy.append)
     gen.progressChanged.connect(lambda f, m: progress.append(f))
+    landed = []  # (takes in the document, job still rendering, the newest take's metrics) as each lands
+    kit.doc.changed.connect(lambda part: part == "takes" and kit.doc.source.takes and landed.append(
+        (len(kit.doc.source.takes), job.running, dict(kit.doc.source.takes[-1].metrics))))
     kit.view.update(seed=7, n_takes=3)
     job = gen.generate()
     assert job is not None and gen.generate() is None and "already generating" in kit.prompts.statuses[-1]
     kit.idle(qtbot)
     assert job.state == "finished", job.error
     takes = kit.doc.source.takes
+    # each take joined the document as soon as its audio was written, before its metrics
+    counts = [n for n, _, _ in landed]
+    assert counts == sorted(set(counts)) and counts[-1] == 3 and any(running for _, running, _ in landed)
+    assert all(m == {} for _, _, m in landed)
+    qtbot.waitUntil(lambda: not gen.scores.busy() and not kit.runner.busy(), timeout=120000)
+    for t in takes:  # scored afterwards, in the background: what the render itself would have stored
+        want = jobs.evaluate_file(t.path, kit.doc.project, kit.doc.source.name)
+        assert t.metrics == pytest.approx(want, rel=1e-9) and t.metrics_at_render == t.metrics
+        assert kit.view.take_scores[t.path].metrics == pytest.approx(want, rel=1e-9)
     assert [t.seed for t in takes] == [7, 8, 9] and [t.name for t in takes] == ["take01", "take02", "take03"]
     assert all(Path(t.path).is_file() and Path(t.path).parent.parent == project_file.parent for t in takes)
     assert kit.view.seed == 10 and kit.view.selected_take == takes[-1].path
@@ -108,6 +120,10 @@ def test_generate_uses_the_view_state_seed_and_count(qtbot, kit, project_file):
     assert kit.doc.undo_stack.undo_label() == "Generate 3 take(s)" and len(kit.doc.undo_stack) == 1
     kit.doc.undo()
     assert kit.doc.source.takes == [] and all(Path(t.path).is_file() for t in takes)  # files stay for redo
+    kit.doc.redo()
+    back = kit.doc.source.takes
+    assert [t.path for t in back] == [t.path for t in takes] and not kit.doc.undo_stack.can_redo()
+    assert [t.metrics for t in back] == [t.metrics for t in takes] and gen.scores.pending() == []  # not scored again
 
 
 def test_generate_refuses_an_unavailable_engine(kit):

@@ -23,7 +23,7 @@ from stereosync_studio import jobs  # noqa: E402
 from stereosync_studio.core.fingerprint import changed_parts, describe, source_fingerprint  # noqa: E402
 from stereosync_studio.core.project import Project  # noqa: E402
 from stereosync_studio.gui.take_marks import PENDING  # noqa: E402
-from stereosync_studio.gui.takes_panel import C_EL1, C_NAME, E_L1_KEYS  # noqa: E402
+from stereosync_studio.gui.takes_panel import C_EL1, C_NAME, E_L1_KEYS, SCORING  # noqa: E402
 from tests.gui_fixtures import (analysed_project_file, demo_clip, drag, open_project, project_file,  # noqa: E402,F401
                                 small_project, studio_home, wait_idle, window)
 
@@ -148,10 +148,16 @@ def test_a_take_rendered_while_the_envelope_was_drawn_lands_marked(qtbot, window
             t = window.doc.source.takes[-1]
             seen.append(window.view.take_scores[t.path].stale)
     window.doc.changed.connect(on_doc)
+    before = {t.path for t in window.doc.source.takes}
+    shown: list[str] = []  # what the takes list says in the new take's E-L1 cell as scores come in
+    window.view.subscribe(lambda _n: shown.extend(it.text(C_EL1) for p, it in _rows(window).items()
+                                                  if p not in before), "take_scores")
     qtbot.mouseClick(panel.b_generate, Qt.LeftButton)
     job = window.runner.job("generate")
     assert job.running
-    _draw(qtbot, window, 0.5, 2.5, 0.9)  # while the worker renders from the snapshot
+    lane = window.lanes.envelope  # an envelope edit before the worker's first take can land (no events ran yet)
+    lane.commit(np.where((lane.curve()[0] > 0.5) & (lane.curve()[0] < 2.5), 0.9 * lane.vb.viewRange()[1][1],
+                         lane.curve()[1]), "Draw", None)
     qtbot.waitUntil(lambda: not job.running, timeout=120000)
     assert job.state == "finished", job.error
     assert seen and seen[0] == ("envelope",)  # marked as it landed, before any rescoring ran
@@ -162,6 +168,7 @@ def test_a_take_rendered_while_the_envelope_was_drawn_lands_marked(qtbot, window
     expected = jobs.evaluate_file(take.path, window.doc.project, window.doc.source.name)
     assert _el1(score.metrics) == pytest.approx(_el1(expected), rel=1e-9)
     assert take.metrics_at_render == take.metrics and _el1(take.metrics) != pytest.approx(_el1(expected))
+    assert shown[0] == SCORING and float(shown[-1]) == pytest.approx(_el1(expected), abs=1e-4)  # then the number
 
 
 def test_fingerprint_is_stable_through_the_project_file_and_render_records_it(tmp_path):

@@ -65,7 +65,8 @@ def test_2_takes_of_a_10_minute_clip_render_and_open_in_the_studio_within_budget
     r = _probe("render", str(project), str(tmp_path / "takes"), "2", str(opened))
     assert r["peak_mb"] <= 1536, r
     s = _probe("studio", str(opened))
-    assert s["peak_mb"] <= 1536, s
+    # the guide is read on demand from its decoded WAV as well (jobs.load_guide): ~870 MB measured
+    assert s["peak_mb"] <= 1024, s
 
 
 # The default analysis of the long clip (with the picture's step analysis) is not within the

@@ -38,16 +38,21 @@ def ild_db(left: np.ndarray, right: np.ndarray, axis: int = -1) -> np.ndarray | 
 
 def _xcorr(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float, phat: bool,
            upsample: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cross-correlation c[k] = sum L[n + k] R[n] for |k| <= max lag, batched on the last axis."""
+    """Cross-correlation c[k] = sum L[n + k] R[n] for |k| <= max lag, batched on the last axis.
+
+    The plain correlation (no PHAT, no upsampling) is exact for those lags with padding to
+    n + max lag + 1 (the circular wrap-around lands beyond them): half the FFT size of 2n.
+    GCC-PHAT's whitening and the interpolated lags depend on the padding: 2n, as measured."""
     n = left.shape[-1]
-    nfft = 1 << int(np.ceil(np.log2(max(2 * n, 2))))
+    max_lag = int(np.ceil(max_lag_s * sr * upsample))
+    size = 2 * n if phat or upsample != 1 else max(n + max_lag + 1, 2 * max_lag + 1)
+    nfft = 1 << int(np.ceil(np.log2(max(size, 2))))
     fl = np.fft.rfft(left, nfft)
     fr = np.fft.rfft(right, nfft)
     cross = fl * np.conj(fr)
     if phat:
         cross = cross / (np.abs(cross) + _EPS)
     cc = np.fft.irfft(cross, nfft * upsample) * upsample
-    max_lag = int(np.ceil(max_lag_s * sr * upsample))
     cc = np.concatenate([cc[..., -max_lag:], cc[..., : max_lag + 1]], axis=-1)
     lags = np.arange(-max_lag, max_lag + 1) / float(sr * upsample)
     return lags, cc
@@ -85,19 +90,41 @@ def gcc_phat(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float = 1e
 
 
 def iacc(left: np.ndarray, right: np.ndarray, sr: int, max_lag_s: float = 1e-3) -> np.ndarray | float:
-    """Max |normalised cross-correlation| within +-max_lag_s (1 = identical up to a delay)."""
-    if np.ndim(left) == 1 and np.shape(left)[0] > _LONG:
-        _, cc = _segmented_xcorr(left, right, sr, max_lag_s, False, 1)
-        el = sum(float(np.dot(np.asarray(left[i:i + _SEGMENT], np.float64), np.asarray(left[i:i + _SEGMENT], np.float64)))
-                 for i in range(0, len(left), _SEGMENT))
-        er = sum(float(np.dot(np.asarray(right[i:i + _SEGMENT], np.float64), np.asarray(right[i:i + _SEGMENT], np.float64)))
-                 for i in range(0, len(right), _SEGMENT))
+    """Max |normalised cross-correlation| within +-max_lag_s (1 = identical up to a delay).
+    A 1-D pair (a whole take) is correlated directly, lag by lag, a block at a time: exact at
+    any length and faster than its FFT (a few dozen lags), in bounded memory."""
+    if np.ndim(left) == 1:
+        max_lag = int(np.ceil(max_lag_s * sr))
+        cc, el, er = _lagged_dots(left, right, max_lag)
         return float(np.max(np.abs(cc)) / (np.sqrt(el * er) + _EPS))
     left = np.asarray(left, np.float64)
     right = np.asarray(right, np.float64)
     _, cc = _xcorr(left, right, sr, max_lag_s, False, 1)
     norm = np.sqrt(np.sum(left ** 2, axis=-1) * np.sum(right ** 2, axis=-1)) + _EPS
     return np.max(np.abs(cc), axis=-1) / norm
+
+
+_DOT_BLOCK = 1 << 16  # samples of the right channel per block of `_lagged_dots` (stays in cache)
+
+
+def _lagged_dots(left: np.ndarray, right: np.ndarray, max_lag: int) -> tuple[np.ndarray, float, float]:
+    """(c[k] = sum L[m + k] R[m] for k = -max_lag..max_lag, sum L^2, sum R^2) of a 1-D pair
+    (arrays or anything sliced), as float64 dot products a block at a time."""
+    n = min(len(left), len(right))
+    cc = np.zeros(2 * max_lag + 1)
+    el = er = 0.0
+    for a in range(0, n, _DOT_BLOCK):
+        b = min(n, a + _DOT_BLOCK)
+        lo, hi = max(0, a - max_lag), min(n, b + max_lag)
+        ls = np.asarray(left[lo:hi], np.float64)
+        rs = np.asarray(right[a:b], np.float64)
+        el += float(np.dot(ls[a - lo:b - lo], ls[a - lo:b - lo]))
+        er += float(np.dot(rs, rs))
+        for j, k in enumerate(range(-max_lag, max_lag + 1)):
+            m0, m1 = max(a, -k), min(b, n - k)  # R[m] with L[m + k] inside the signal
+            if m1 > m0:
+                cc[j] += np.dot(ls[m0 + k - lo:m1 + k - lo], rs[m0 - a:m1 - a])
+    return cc, el, er
 
 
 @dataclass

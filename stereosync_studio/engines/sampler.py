@@ -38,8 +38,7 @@ from . import spatial
 from .base import GenerationRequest, OptionSpec, Take
 from .events import (StepEvent, envelope_floor_and_max, events_for_options, fit_gains, one_rise_per_step,
                      step_end)
-from .limiter import LIMIT_CEILING
-from .sampler_limit import peak_limit_blocks as _peak_limit  # limiter.peak_limit in bounded memory
+from .limiter import LIMIT_CEILING, peak_limit
 from .grains import Grain, apply_fades, extend_tail, extend_tails, load_grains  # noqa: F401 (extend_tail: API)
 from .grains import _ramp as _fade_ramp
 
@@ -148,7 +147,7 @@ class SamplerEngine:
         out = np.ascontiguousarray(out[:, :n], dtype=np.float32)
         peak = max(float(out.max()), -float(out.min())) if out.size else 0.0
         if peak > LIMIT_CEILING:  # the envelope asks for more than full scale: limit, never clip
-            reduction = _peak_limit(out, sr)
+            reduction = peak_limit(out, sr)  # block-wise: bounded memory on long takes
             info["limiter_db"] = round(reduction, 2)
             info["warnings"].append(f"the envelope asks for peaks of {20 * math.log10(peak):+.1f} dBFS: "
                                     f"limited by up to {reduction:.1f} dB (lower the envelope to avoid it)")

@@ -28,6 +28,7 @@ TP_KEYS = ("true_peak_dbtp",)
 
 
 MIN_ROWS = 4  # the list always shows at least this many takes
+SCORING = "scoring…"  # a new take's E-L1 / Align while its first scores are computed
 
 
 def rows_height(tree: QTreeWidget, rows: int) -> int:
@@ -212,6 +213,10 @@ class TakesPanel(QGroupBox):
         it.setCheckState(C_SOLO, Qt.Checked if t.solo else Qt.Unchecked)
         it.setCheckState(C_MUTE, Qt.Checked if t.muted else Qt.Unchecked)
         take_marks.apply(it, t, score, C_NAME, (C_EL1, C_ALIGN), (E_L1_KEYS, ALIGN_KEYS), missing)
+        if not missing and score is not None and score.metrics is None and not score.error and not score.at_render:
+            for c in (C_EL1, C_ALIGN):  # just rendered (metrics not computed in the render): first scores coming
+                it.setText(c, SCORING)
+                it.setToolTip(c, "Scoring this new take in the background…")
 
     def _current_changed(self, cur, _prev) -> None:
         if self._loading:

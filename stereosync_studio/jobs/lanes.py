@@ -5,6 +5,7 @@ steps in the picture, a performed audio file, CSV, flat), and the guide track it
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -100,12 +101,21 @@ def make_envelope(mode: str, clip_path: str | Path, info: ClipInfo, guide: Envel
     return envelope_from_csv(mode, info.duration)
 
 
-def load_guide(clip_path: str, sr: int) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]] | None:
-    """The clip's guide audio at `sr` and its waveform peaks (None when it has no audio)."""
-    from ..dsp.peaks import waveform_peaks
-    from ..media.video import read_guide_audio
+def load_guide(clip_path: str, sr: int) -> tuple[Any, tuple[np.ndarray, np.ndarray], Any] | None:
+    """The clip's guide audio at `sr` read on demand (an `AudioFileView` of its decoded WAV in the
+    cache: a 10-minute guide would be 230 MB as an array), its waveform overview (times, peaks)
+    and the `WaveformView` the lanes zoom into; None when it has no audio."""
+    from ..core.model_paths import cache_root
+    from ..media.guide_file import guide_audio_view
+    from ..media.waveform_view import WaveformView
 
-    audio = read_guide_audio(clip_path, sr)
+    try:
+        audio = guide_audio_view(clip_path, sr, cache_root() / "guide_audio")
+    except OSError:  # the cache folder cannot be written (read-only home, disk full): in memory
+        from ..media.video import read_guide_audio
+
+        audio = read_guide_audio(clip_path, sr)
     if audio is None:
         return None
-    return audio, waveform_peaks(audio, sr)
+    wave = WaveformView(audio, sr)
+    return audio, wave.overview(), wave

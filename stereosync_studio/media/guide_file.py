@@ -5,12 +5,16 @@ array a 10-minute guide is 230 MB (float32 stereo at 48 kHz). Decoded straight i
 float32 WAV (streamed: one decoded frame at a time, `video.read_guide_audio` writing into
 the file instead of an array) in a cache folder, it is then an `audio.AudioFileView`: the
 mixer and the waveform view read the frames they need. The file is named after the clip
-(path, size, modification time) and the rate, so it is made once per clip and rate.
+(path, size, modification time) and the rate, so it is made once per clip and rate. The
+folder has a byte budget (`FOLDER_BYTES`): making a new file removes the least recently used
+others beyond it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +24,9 @@ from ..core.fileio import atomic_output
 from .audio import AudioFileView
 from .video import read_guide_audio
 
-__all__ = ["guide_audio_view", "guide_file_path"]
+__all__ = ["FOLDER_BYTES", "guide_audio_view", "guide_file_path", "prune_folder"]
+
+FOLDER_BYTES = 2 << 30  # decoded guides kept (about 90 minutes of clips); the oldest go first
 
 
 def guide_file_path(clip_path: str | Path, sample_rate: int, folder: str | Path) -> Path:
@@ -36,6 +42,7 @@ def guide_audio_view(clip_path: str | Path, sample_rate: int, folder: str | Path
     from its decoded WAV in `folder` (made now when missing); None when the clip has no audio."""
     target = guide_file_path(clip_path, sample_rate, folder)
     if target.is_file():
+        _mark_used(target)
         return AudioFileView(target)
     try:
         with atomic_output(target, suffix=".tmp.wav") as tmp:
@@ -51,7 +58,42 @@ def guide_audio_view(clip_path: str | Path, sample_rate: int, folder: str | Path
                 sinks[0].finish()
     except _NoAudio:
         return None
+    prune_folder(folder, FOLDER_BYTES, keep=target)
     return AudioFileView(target)
+
+
+def _mark_used(path: Path) -> None:
+    """Set the access time (what `prune_folder` orders by; mounts may not update it on read)."""
+    try:
+        os.utime(path, ns=(time.time_ns(), path.stat().st_mtime_ns))
+    except OSError:
+        pass
+
+
+def prune_folder(folder: str | Path, budget: int, keep: Path | None = None) -> list[Path]:
+    """Remove the least recently used decoded guides in `folder` until the rest fit in `budget`
+    bytes (`keep` stays); returns what was removed. A file still open elsewhere is only unlinked."""
+    files = []
+    for f in Path(folder).glob("*_guide_*.wav"):
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        files.append((st.st_atime, st.st_size, f))
+    total = sum(size for _, size, _ in files)
+    removed = []
+    for _, size, f in sorted(files, key=lambda x: x[0]):
+        if total <= budget:
+            break
+        if keep is not None and f == keep:
+            continue
+        try:
+            f.unlink()
+        except OSError:
+            continue
+        total -= size
+        removed.append(f)
+    return removed
 
 
 class _NoAudio(Exception):

@@ -1,8 +1,11 @@
 """Generating takes and exporting stems, in workers, while the designer keeps editing.
 
 Why here: *Generate* runs `jobs.render_takes` on an exact copy of the project (`Project.copy`)
-with the view state's seed and number of takes; the new takes come back as one undoable
-edit, and a cancelled run keeps the takes it finished. *Generate all subjects* renders every
+with the view state's seed and number of takes. A take is added to the document as soon as its
+audio is written (metrics are not computed in the render: `evaluate=False`; the scores
+controller scores the new takes in the background, the takes list says "scoring…" until
+then), and all the takes of one Generate fold into one undoable edit (one merge id); a
+cancelled run keeps the takes it finished. *Generate all subjects* renders every
 source with its own engine and options. Export runs `jobs.export_stems`. The engines are
 probed here at start (`jobs.probe_and_warm`), and the result goes into the view state. The
 takes' scores against the lanes as they are now are kept by `scores.ScoresController`.
@@ -41,7 +44,7 @@ def _render(project: Project, source_name: str | None, outdir: str, n_takes: int
     """One source's takes, or every source's (`source_name` None, each with its own engine)."""
     made = jobs.render_takes(project, outdir, n_takes=n_takes, seed=seed, engine=engine,
                              sources=None if source_name is None else [source_name],
-                             models_dir=models_dir, progress=progress, cancel=cancel)
+                             models_dir=models_dir, evaluate=False, progress=progress, cancel=cancel)
     return made, project  # on Cancelled, the takes finished so far are in `project` (a copy)
 
 
@@ -119,11 +122,16 @@ class GenerationController(QObject):
                                     on_cancel=lambda c=copy, b=before, p=proj: self._generated_all(c, b, p, True))
             what = f"{n} take(s) for each of {len(proj.sources)} subjects"
         else:
+            label, gesture = f"Generate {n} take(s)", self.doc.new_gesture("generate")
             job = self.runner.start("generate", _render, copy, src.name, outdir, n, seed, src.engine,
                                     self.models_dir, label="Generate", on_error=self._failed,
-                                    on_result=lambda r, s=src.name, p=proj: self._generated(r[0], s, p),
-                                    on_cancel=lambda c=copy, s=src.name, b=before, p=proj:
-                                    self._cancelled(c, s, b, p))
+                                    on_result=lambda r, s=src.name, b=before, p=proj, a=(label, gesture):
+                                    self._generated(r[1], s, b, p, *a),
+                                    on_cancel=lambda c=copy, s=src.name, b=before, p=proj, a=(label, gesture):
+                                    self._generated(c, s, b, p, *a, cancelled=True))
+            # each take joins the document as soon as its audio is written (the worker reports it)
+            job.progress.connect(self.runner.guard(lambda _f, _m, c=copy, s=src.name, b=before, p=proj,
+                                                  a=(label, gesture): self._arrived(c, s, b, p, *a)))
             what = f"{n} take(s) of {src.name} with {src.engine}"
         g = self.runner.guard
         job.progress.connect(g(self.progressChanged.emit))
@@ -133,18 +141,35 @@ class GenerationController(QObject):
         self.prompts.status(f"generating {what}, seeds {seed}..{seed + n - 1}")
         return job
 
-    def _add_takes(self, made: list[TakeInfo], source_name: str, label: str, project: Project) -> None:
+    def _arrived(self, copy: Project, source_name: str, before: set[str], project: Project, label: str,
+                 gesture: str) -> list[TakeInfo]:
+        """Add the takes of `copy` (rendering) not in the document yet, in the Generate's undo step."""
+        try:
+            rendered = list(copy.source(source_name).takes)  # the worker appends; a list copy is atomic
+        except Exception:  # noqa: BLE001 - the subject went away: nothing to add
+            return []
         src = self.doc.source_named(source_name)
-        if self.doc.project is not project or src is None or not made:
-            return  # another project was opened (or the subject removed) meanwhile: the files stay
-        self.doc.edit("takes", list(src.takes) + list(made), label, source_name=source_name)
-        self.view.seed = made[-1].seed + 1
-        if self.doc.source is src:
-            self.view.select_take(made[-1].path)
+        if self.doc.project is not project or src is None:
+            return []  # another project was opened (or the subject removed) meanwhile: the files stay
+        have = {t.path for t in src.takes}
+        new = [t for t in rendered if t.path not in before and t.path not in have]
+        if new:
+            self.doc.edit("takes", list(src.takes) + new, label, merge_id=gesture, source_name=source_name)
+            self.view.seed = new[-1].seed + 1
+            if self.doc.source is src:
+                self.view.select_take(new[-1].path)
+            self.scores.add_new(copy, source_name, new)  # scored against the snapshot they were made from
+        return new
 
-    def _generated(self, made: list[TakeInfo], source_name: str, project: Project) -> None:
-        self._add_takes(made, source_name, f"Generate {len(made)} take(s)", project)
-        self.prompts.status(f"{len(made)} take(s) ready")
+    def _generated(self, copy: Project, source_name: str, before: set[str], project: Project, label: str,
+                   gesture: str, cancelled: bool = False) -> None:
+        """The render ended (finished, or `cancelled`): the last takes in, the Generate's undo step closed."""
+        self._arrived(copy, source_name, before, project, label, gesture)
+        self.doc.end_gesture()
+        src = self.doc.source_named(source_name) if self.doc.project is project else None
+        made = [t for t in (src.takes if src is not None else []) if t.path not in before]
+        self.prompts.status(f"generation cancelled; kept {len(made)} finished take(s)" if cancelled
+                            else f"{len(made)} take(s) ready; scoring in the background")
 
     def _generated_all(self, copy: Project, before: set[str], project: Project, cancelled: bool) -> None:
         """The takes of every subject as one undoable step (the finished ones when cancelled)."""
@@ -157,6 +182,8 @@ class GenerationController(QObject):
         sources = [dataclasses.replace(s, takes=list(s.takes) + new.get(s.name, [])) for s in proj.sources]
         label = f"Generate {len(made)} take(s) for all subjects" + (" (cancelled)" if cancelled else "")
         self.doc.replace_sources(sources, label)
+        for name, ts in new.items():  # scored in the background against the snapshot they were made from
+            self.scores.add_new(copy, name, ts)
         self.view.seed = max(t.seed for t in made) + 1
         mine = new.get(self.doc.source.name) if self.doc.source else None
         if mine:
@@ -164,15 +191,8 @@ class GenerationController(QObject):
         self.prompts.status(f"generation cancelled; kept {len(made)} finished take(s)" if cancelled
                             else f"{len(made)} take(s) ready for {sum(1 for v in new.values() if v)} subject(s)")
 
-    def _cancelled(self, copy: Project, source_name: str, before: set[str], project: Project) -> None:
-        try:
-            done = [t for t in copy.source(source_name).takes if t.path not in before]
-        except Exception:
-            done = []
-        self._add_takes(done, source_name, f"Generate {len(done)} take(s) (cancelled)", project)
-        self.prompts.status(f"generation cancelled; kept {len(done)} finished take(s)")
-
     def _failed(self, message: str, details: str) -> None:
+        self.doc.end_gesture()  # the takes that landed before the error stay, as one undo step
         self.failed.emit(message[:120])
         self.prompts.error(message, details)
 

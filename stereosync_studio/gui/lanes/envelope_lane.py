@@ -4,6 +4,9 @@ Steps are the sampler's grain positions. While the envelope has no explicit even
 shows the ones the engine would find (hollow markers, the view state's `planned_steps`); the
 first step edit turns those into explicit events the user then owns. The guide waveform and
 the selected take's waveform and RMS come from the view state too: the lane redraws when they change.
+Zoomed out the waveforms are their overviews; zoomed in (50 ms after the view stops moving)
+they are redrawn from their `WaveformView`s at one min/max column per pixel, the detail read
+from the audio file on demand: bounded memory at any clip length, every click visible up close.
 """
 
 from __future__ import annotations
@@ -11,13 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QMenu
 
 from ...core.envelope import Envelope
 from .. import style
 from . import edit_tools as et
 from .base import CurveLane, LaneContext, small_button
+
+WAVE_REDRAW_MS = 50  # zoom / scroll settle time before the waveforms are redrawn at the new detail
 
 
 class EnvelopeLane(CurveLane):
@@ -55,6 +60,12 @@ class EnvelopeLane(CurveLane):
             b.clicked.connect(lambda _=False, m=mode: self.sourceRequested.emit(m))
             self.add_button(b)
         self._take_shown: tuple | None = None
+        self._waves: dict[str, tuple] = {}  # "guide" | "take" -> (overview t, peaks, WaveformView | None)
+        self._wave_timer = QTimer(self)
+        self._wave_timer.setSingleShot(True)
+        self._wave_timer.setInterval(WAVE_REDRAW_MS)
+        self._wave_timer.timeout.connect(self.redraw_waves)
+        self.vb.sigXRangeChanged.connect(lambda *_: self._wave_timer.start())
         ctx.view.subscribe(lambda _name: self.refresh_events(), "planned_steps")
         ctx.view.subscribe(lambda _name: self._show_guide(), "guide")
         ctx.view.subscribe(lambda _name: self.show_take(), "selected_take", "take_cache")
@@ -145,7 +156,10 @@ class EnvelopeLane(CurveLane):
 
     def _show_guide(self) -> None:
         guide = self.ctx.view.guide
-        self.set_guide_peaks(*(guide[1] if guide is not None else (None, None)))
+        if guide is None:
+            self.set_guide_peaks(None, None)
+        else:  # (audio, (t, peaks)[, WaveformView]): the view zooms into the file
+            self.set_guide_peaks(*guide[1], waveform=guide[2] if len(guide) > 2 else None)
 
     def show_take(self, force: bool = False) -> None:
         """Draw the selected take of this subject once it is loaded; none when nothing is selected here."""
@@ -159,23 +173,48 @@ class EnvelopeLane(CurveLane):
         if force or self._take_shown != (take.path, id(result)):
             self._take_shown = (take.path, id(result))
             t, p = result["peaks"]
-            self.set_take(t, p, result.get("rms"))
+            self.set_take(t, p, result.get("rms"), waveform=result.get("waveform"))
 
-    def set_guide_peaks(self, t: np.ndarray | None, peaks: np.ndarray | None) -> None:
-        if t is None:
-            self.guide_fill.setData([], [])
-        else:
-            self.guide_fill.setData(t, np.sqrt(peaks) * self.vb.viewRange()[1][1] * 0.9)
+    def set_guide_peaks(self, t: np.ndarray | None, peaks: np.ndarray | None, waveform=None) -> None:
+        """The guide's waveform: overview `t`, `peaks` (0..1), and its `WaveformView` for zoomed detail."""
+        self._set_wave("guide", self.guide_fill, t, peaks, waveform)
 
-    def set_take(self, t: np.ndarray | None, peaks: np.ndarray | None, rms: Envelope | None = None) -> None:
-        if t is None:
-            self.take_fill.setData([], [])
-        else:
-            self.take_fill.setData(t, np.sqrt(peaks) * self.vb.viewRange()[1][1] * 0.9)
+    def set_take(self, t: np.ndarray | None, peaks: np.ndarray | None, rms: Envelope | None = None,
+                 waveform=None) -> None:
+        self._set_wave("take", self.take_fill, t, peaks, waveform)
         if rms is None:
             self.take_rms.setData([], [])
         else:
             self.take_rms.setData(rms.times(), rms.values)
+
+    def _set_wave(self, key: str, item, t, peaks, waveform) -> None:
+        if t is None:
+            self._waves.pop(key, None)
+            item.setData([], [])
+            return
+        self._waves[key] = (np.asarray(t), np.asarray(peaks), waveform)
+        self._draw_wave(key, item)
+
+    def redraw_waves(self) -> None:
+        """Draw the guide and take waveforms for the visible time range (called once the view settles)."""
+        for key, item in (("guide", self.guide_fill), ("take", self.take_fill)):
+            if key in self._waves:
+                self._draw_wave(key, item)
+
+    def _draw_wave(self, key: str, item) -> None:
+        t, peaks, wave = self._waves[key]
+        (x0, x1), (_, top) = self.vb.viewRange()
+        width = int(self.vb.width()) or int(self.plot_widget.width()) or 800
+        if wave is not None and wave.n > 0:
+            duration = wave.n / wave.sample_rate
+            a, b = max(0.0, x0), min(duration, x1)
+            # zoomed in finer than the overview's columns: one min/max column per pixel, from the file
+            if b > a and (b - a) / width < 0.5 * _overview_step(t):
+                ct, lo, hi = wave.columns(a, b, width)
+                if len(ct):
+                    half = (ct[1] - ct[0]) / 2 if len(ct) > 1 else 0.5 / wave.sample_rate
+                    t, peaks = ct + half, np.maximum(-lo, hi) / _peak_of(wave)
+        item.setData(t, np.sqrt(np.clip(peaks, 0.0, None)) * top * 0.9)
 
     # -- step tool -------------------------------------------------------------------------------
     def _tolerance(self) -> float:
@@ -247,6 +286,18 @@ class EnvelopeLane(CurveLane):
         act.setEnabled(self.ctx.selection is not None)
         menu.addSeparator()
         super().fill_menu(menu, x, y)
+
+
+def _overview_step(t: np.ndarray) -> float:
+    """Seconds per column of an overview (inf when it has fewer than two columns)."""
+    return float(t[1] - t[0]) if len(t) > 1 else float("inf")
+
+
+def _peak_of(wave) -> float:
+    """The largest magnitude of the whole source (what the overview's peaks are normalised to)."""
+    _, lo, hi = wave.levels[-1]
+    top = max(float(np.max(-lo)) if len(lo) else 0.0, float(np.max(hi)) if len(hi) else 0.0)
+    return top if top > 0 else 1.0
 
 
 __all__ = ["EnvelopeLane"]

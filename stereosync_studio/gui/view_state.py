@@ -51,7 +51,7 @@ class ViewState:
     guide_gain: float = 0.5  # linear gain of the clip's own sound in the mix
     take_gain: float = 1.0  # linear gain of the takes in the mix
     guide_muted: bool = False
-    guide: Any = field(default=None, repr=False)  # (audio, (times, peaks)) of the clip's own sound, or None
+    guide: Any = field(default=None, repr=False)  # (audio view, (times, peaks), WaveformView) of the clip's sound, or None
     planned_steps: list[float] = field(default_factory=list)  # steps the engine would place (no explicit ones)
     visible_range: tuple[float, float] | None = None  # the lanes' time window (s)
     engines: dict[str, Any] = field(default_factory=dict, repr=False)  # name -> jobs.EngineInfo

@@ -65,3 +65,43 @@ def test_retrack_uses_the_next_keyframe_when_the_subject_stays_hidden(tmp_path):
     mid = np.array([iou(a, b) for a, b in zip(out.boxes[60:95], truth.boxes[60:95])])
     assert mid.mean() >= 0.5  # bridged towards the keyframe, not left where it was lost
     assert (out.confidence[60:95] < 0.6).all()  # and marked as worth a look
+
+
+def test_retrack_from_designer_keyframes_anchors_identity_and_keeps_them_exact(tmp_path, monkeypatch):
+    """The Studio's "re-track with keyframes": the walker is gone for 2.4 s (longer than the
+    tracker coasts); keyframes either side. Every keyframe teaches the identity model, the gap
+    is tracked from both keyframes, and keyframed frames come back exactly as placed."""
+    from stereosync_studio.analysis import tracking
+    from stereosync_studio.analysis.detect import iou
+    from stereosync_studio.core.project import Project
+    from stereosync_studio.jobs.analyze import retrack_keyframes
+    from stereosync_studio.media.video import probe
+    from stereosync_studio.media.video_writer import write_video
+    from tests.walker import WalkerScene
+
+    scene = WalkerScene("crossing", duration=5.0, seed=2)
+    truth = scene.truth()
+    path = tmp_path / "gone.mp4"
+    write_video(path, (scene.bg.copy() if 35 <= i < 95 else scene.render(i) for i in range(truth.n_frames)), 25)
+    looked = []
+    real_looks = tracking._looks_of
+    monkeypatch.setattr(tracking, "_looks_of", lambda reader, boxes, *a, **k: (looked.append(sorted(boxes)),
+                                                                             real_looks(reader, boxes, *a, **k))[1])
+    project = Project("gone", probe(path))
+    base = Track.empty(truth.n_frames)
+    base.set_keyframe(5, truth.boxes[5])
+    kf = {120: [float(x) for x in truth.boxes[120]]}
+    out, traj = retrack_keyframes(base, project, kf, follow_box=True)
+    assert set(out.keyframes) == {5, 120} and traj is not None
+    np.testing.assert_allclose(out.boxes[5], truth.boxes[5])
+    np.testing.assert_allclose(out.boxes[120], truth.boxes[120])
+    assert looked == [[5, 120]]  # both keyframes' looks anchor the identity model
+    ious = np.array([iou(a, b) for a, b in zip(out.boxes, truth.boxes)])
+    assert ious[6:33].mean() >= 0.6  # forward from the first keyframe
+    assert ious[97:120].mean() >= 0.6
+    # a forward pass alone is lost (NaN) when the walker comes back; tracking back from the
+    # later keyframe has it from the first frame it shows again
+    assert np.isfinite(out.boxes[5:121]).all() and ious[95:99].min() >= 0.6
+    assert (out.confidence[45:85] < UNCERTAIN).all()  # nobody there: worth a look
+    with pytest.raises(Exception, match="outside"):
+        retrack_keyframes(base, project, {10_000: [0, 0, 10, 10]})

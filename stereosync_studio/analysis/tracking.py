@@ -12,7 +12,9 @@ How a frame is tracked (on a copy `work_height` px tall, boxes returned in clip 
      and motion detectors a few times a second) and the tracker restarts where it is found.
      Frames where nothing is found are NaN rows with confidence 0.
 Segments run forward from each keyframe (or the seed) to the next one, and backward from
-the first one to frame 0. Without a seed the subject is found by `detect_subject`.
+the first one to frame 0; a gap between two of the user's keyframes is also tracked back
+from the later one, and per frame the surer, nearer side is kept (both blended when they
+agree). Every keyframe's look anchors the identity model. Without a seed the subject is found by `detect_subject`.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ import numpy as np
 from ..core.errors import InputError
 from ..core.progress import CancelToken, ProgressFn, null_progress
 from ..core.track import Track
-from .detect import ColourModel, clip_box, detect_subject, iou_inside
+from .detect import ColourModel, clip_box, detect_subject, iou, iou_inside
 from .follower import TRACKERS, _Follower
 from .identity import SubjectTracker
 from .reid import get_embedder
+
+MIN_SUBJECT_PX = 20
 
 
 # ----------------------------------------------------------------------------- frames
@@ -167,7 +171,7 @@ def track_clip(reader_or_path, seed_box=None, seed_frame: int = 0,
 
     The subject keeps its identity through occlusions and crowds (`identity.SubjectTracker`):
     while hidden its box is predicted for up to two seconds with a low confidence.
-    `work_height` None: 360 px, more for tiny subjects (they stay >= 20 px tall).
+    `work_height` None: 360 px, more for small subjects (they stay >= MIN_SUBJECT_PX tall).
 
     Anchors are the user's `keyframes` (kept exactly, recorded in the Track) and `seed_box` at
     `seed_frame` (a starting point only); with neither, the subject is detected automatically.
@@ -205,22 +209,33 @@ def track_clip(reader_or_path, seed_box=None, seed_frame: int = 0,
             reader.close()
 
 
+def work_geometry(info, anchors: dict[int, np.ndarray], work_height: int | None) -> tuple[float, np.ndarray]:
+    """(scale of the working copy, clip pixels per work pixel as x0, y0, x1, y1 factors).
+
+    `work_height` None: 360 px, more when the smallest anchor box would be under
+    MIN_SUBJECT_PX there (the colour model and the re-id crop need pixels), as an integer
+    shrink of the clip (1/2, 1/3 ...: several times cheaper to resize than any other)."""
+    if work_height is None:
+        hs = [b[3] - b[1] for b in anchors.values()] or [info.height]
+        want = max(360, 360 * MIN_SUBJECT_PX / max(min(hs) * 360 / info.height, 1.0))
+        work_height = int(min(info.height, info.height / max(1, int(info.height // want)) if want > 360 else 360))
+    scale = _work_scale(info, work_height)
+    sw = max(1, round(info.width * scale)) if scale != 1.0 else info.width
+    sh = max(1, round(info.height * scale)) if scale != 1.0 else info.height
+    return scale, np.array([info.width / sw, info.height / sh] * 2)
+
+
 def _track_anchors(reader, track: Track, anchors: dict[int, np.ndarray], lo: int, hi: int,
                    progress: ProgressFn, cancel: CancelToken | None, tracker: str, work_height: int | None,
-                   backward: bool = True) -> None:
+                   backward: bool = True, both_ways: bool = True) -> None:
     """Fill track[lo:hi] from the anchors: forward from each to the next, backward from the first.
+    Between two of the user's keyframes (`both_ways`) also backward from the later one.
 
     Every keyframe of `track` (and every anchor) is shown to the identity model first, so a
     re-track knows what the subject looks like wherever the designer placed a box; a segment
     that ends hidden or lost before the next keyframe is bridged to it by interpolation."""
     info = reader.info
-    if work_height is None:
-        hs = [b[3] - b[1] for b in anchors.values()]
-        work_height = int(min(info.height, max(360, 360 * 20 / max(min(hs) * 360 / info.height, 1.0))))
-    scale = _work_scale(info, work_height)
-    sw = max(1, round(info.width * scale)) if scale != 1.0 else info.width
-    sh = max(1, round(info.height * scale)) if scale != 1.0 else info.height
-    sxy = np.array([info.width / sw, info.height / sh] * 2)
+    scale, sxy = work_geometry(info, anchors, work_height)
     keys = sorted(k for k in anchors if lo <= k < hi)
     back = backward and bool(keys) and keys[0] > lo
     total = max(hi - lo + (1 if back else 0), 1)  # the first anchor starts both directions
@@ -241,11 +256,50 @@ def _track_anchors(reader, track: Track, anchors: dict[int, np.ndarray], lo: int
         _run_segment(reader, follower, k, end, 1, anchors[k], scale, sxy, track.boxes, track.confidence,
                      tick, cancel)
         nxt = min((x for x in track.keyframes if x >= end), default=None)
+        if nxt == end and end - k > 2 and both_ways:
+            # between two keyframes: track back from the later one too, and keep per frame the
+            # side that is nearer and surer (a subject lost on the way is found from the other end)
+            bb, bc = np.full((end - k, 4), np.nan), np.zeros(end - k)
+            other = SubjectTracker(tracker, info.fps, get_embedder())  # its own memory: what it meets
+            other.gallery.anchors = follower.gallery.anchors  # on the way back stays out of the rest
+            _run_segment(reader, other, end, k, -1, np.asarray(track.keyframes[end], float), scale, sxy,
+                         _Shifted(bb, k), _Shifted(bc, k), lambda: None, cancel)
+            _merge_ways(track, k, end, bb, bc)
         if nxt == end:
             _bridge(track, k, end)
     if back:
         _run_segment(reader, follower, keys[0], lo - 1, -1, anchors[keys[0]], scale, sxy, track.boxes,
                      track.confidence, tick, cancel)
+
+
+class _Shifted:
+    """A view of an array whose row `i` is row `i - offset` (a gap's own buffer, clip indices)."""
+
+    def __init__(self, arr: np.ndarray, offset: int):
+        self.arr, self.offset = arr, offset
+
+    def __setitem__(self, i: int, v) -> None:
+        if 0 <= i - self.offset < len(self.arr):
+            self.arr[i - self.offset] = v
+
+
+def _merge_ways(track: Track, a: int, b: int, back_boxes: np.ndarray, back_conf: np.ndarray) -> None:
+    """Frames a+1..b-1: the forward pass (in `track`) and the backward one (from keyframe b).
+    Where both follow the same person the boxes are blended, weighted by confidence and by
+    nearness to their own keyframe; where they disagree the surer side wins."""
+    for i in range(a + 1, b):
+        fb, fc = track.boxes[i], float(track.confidence[i])
+        bb, bc = back_boxes[i - a], float(back_conf[i - a])
+        t = (i - a) / float(b - a)
+        wf = fc * (1.0 - t) if np.isfinite(fb).all() else 0.0
+        wb = bc * t if np.isfinite(bb).all() else 0.0
+        if wf <= 0.0 and wb <= 0.0:
+            continue
+        if wf > 0.0 and wb > 0.0 and iou(fb, bb) > 0.3:
+            track.boxes[i] = (wf * fb + wb * bb) / (wf + wb)
+            track.confidence[i] = max(fc, bc)
+        elif wb > 0.0 and (wf <= 0.0 or bc > fc):  # they disagree: the surer side wins
+            track.boxes[i], track.confidence[i] = bb, bc
 
 
 def _looks_of(reader, boxes: dict[int, np.ndarray], scale: float, sxy: np.ndarray,
@@ -254,7 +308,10 @@ def _looks_of(reader, boxes: dict[int, np.ndarray], scale: float, sxy: np.ndarra
     from .reid import describe
 
     out = []
-    for k in sorted(boxes)[:most]:
+    keys = sorted(boxes)
+    if len(keys) > most:  # spread over the clip: the subject's look changes along it
+        keys = [keys[int(round(j))] for j in np.linspace(0, len(keys) - 1, most)]
+    for k in keys:
         if not 0 <= k < reader.info.n_frames:
             continue
         img = reader.frame_at(k)
@@ -316,4 +373,4 @@ def retrack_from(track: Track, reader_or_path, frame: int, box, progress: Progre
             reader.close()
 
 
-__all__ = ["track_clip", "retrack_from", "find_subject", "TRACKERS"]
+__all__ = ["track_clip", "retrack_from", "find_subject", "work_geometry", "MIN_SUBJECT_PX", "TRACKERS"]

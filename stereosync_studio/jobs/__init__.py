@@ -20,7 +20,7 @@ threads. Jobs compose analysis, engines, metrics and media; nothing here imports
 from __future__ import annotations
 
 from .analyze import (DEFAULT_ENVELOPE, NO_PERSON_MESSAGE, analyze_clip, ensure_reid_model, interpolate_keyframes,
-                      retrack, subject_found, uncertain_frames)
+                      retrack, retrack_keyframes, subject_found, uncertain_frames)
 from .proxy import make_proxy, needs_proxy, open_scrub_reader, proxy_for, proxy_path
 from .audition import load_reference_preview
 from .engines import EngineInfo, OptionSpec, check_engine, probe_and_warm, probe_engines
@@ -40,7 +40,7 @@ from .subjects import analyze_multi, delete_source, find_subjects, merge_sources
 __all__ = [
     "footstep_guide", "performed_envelope", "performed_envelope_from_audio", "read_guide", "record_envelope",
     "with_pan_mapping", "check_surfaces", "surface_files",
-    "NO_PERSON_MESSAGE", "ensure_reid_model", "interpolate_keyframes", "subject_found", "uncertain_frames",
+    "NO_PERSON_MESSAGE", "ensure_reid_model", "interpolate_keyframes", "retrack_keyframes", "subject_found", "uncertain_frames",
     "make_proxy", "needs_proxy", "open_scrub_reader", "proxy_for", "proxy_path",
     "BatchResult", "BatchSettings", "DAW_FORMATS", "ExportResult", "LOUDNESS_TARGETS", "batch_render",
     "start_timecode", "space_choices", "AUDIO_EXTS", "DEFAULT_ENVELOPE", "DEFAULT_REFERENCE", "EngineInfo", "OptionSpec", "check_engine",

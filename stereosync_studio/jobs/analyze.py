@@ -11,17 +11,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import numpy as np
+
 from ..core.errors import InputError
 from ..core.progress import CancelToken, ProgressFn, null_progress, sub_progress
 from ..core.project import Project, Source
-from ..core.track import Track
+from ..core.track import UNCERTAIN, Track
 from ..core.trajectory import Trajectory
 from .inputs import default_reference
 from .lanes import make_envelope, trajectory_from_track, with_pan_mapping
 from .subjects import analyze_multi
 
 __all__ = ["DEFAULT_ENVELOPE", "NO_PERSON_MESSAGE", "analyze_clip", "ensure_reid_model", "interpolate_keyframes",
-           "retrack", "subject_found", "uncertain_frames"]
+           "retrack", "retrack_keyframes", "subject_found", "uncertain_frames"]
 
 DEFAULT_ENVELOPE = "auto"
 NO_PERSON_MESSAGE = ("no person found in the clip: a centred default box was placed on every frame; "
@@ -160,3 +162,41 @@ def retrack(track: Track, project: Project, frame: int, box: list, follow_box: b
 
     new = retrack_from(track, project.clip.path, frame, box, progress=progress, cancel=cancel)
     return new, (trajectory_from_track(new, project.clip, hfov_deg) if follow_box else None)
+
+
+def retrack_keyframes(track: Track, project: Project, keyframes: dict[int, list[float]] | None = None,
+                      follow_box: bool = True, hfov_deg: float = 90.0, progress: ProgressFn = null_progress,
+                      cancel: CancelToken | None = None, keep_before_first: bool = False,
+                      pan_mode: str = "screen", pan_width: float = 1.0) -> tuple[Track, Trajectory | None]:
+    """Re-track the whole clip from the designer's keyframes: the track's own plus `keyframes`
+    (frame -> box, clip pixels; a box given for a frame replaces that frame's keyframe).
+
+    Every keyframe is an identity anchor: the appearance model learns the subject's look from
+    all of them and is refreshed at each one, gaps between two keyframes are tracked from both
+    ends, and keyframed frames come back exactly as placed. `keep_before_first` keeps the
+    confident frames before the first keyframe as they were (the Studio: the designer keyed
+    where the tracker went wrong; what it was sure of before stays, what it doubted is
+    tracked back from the key). When the trajectory follows the box it is derived again, through
+    the pan mapping given (else None)."""
+    from ..analysis.tracking import track_clip
+
+    kf = {int(k): [float(x) for x in v] for k, v in track.keyframes.items()}
+    kf.update({int(k): [float(x) for x in v] for k, v in (keyframes or {}).items()})
+    n = project.clip.n_frames
+    outside = sorted(k for k in kf if not 0 <= k < n)
+    if outside:
+        raise InputError(project.clip.path, f"keyframes {outside} are outside the clip's frames 0..{n - 1}")
+    if not kf:
+        raise InputError(project.clip.path, "no keyframes to re-track from: place a box on the subject first")
+    ensure_reid_model()
+    new = track_clip(str(project.clip.path), keyframes=kf, progress=progress, cancel=cancel)
+    first = min(kf)
+    if keep_before_first and first > 0 and len(track) == len(new):  # the sure frames before the first key stay
+        keep = np.ones(first, bool)
+        if track.confidence is not None:
+            keep = np.asarray(track.confidence[:first]) >= UNCERTAIN
+        new.boxes[:first][keep] = track.boxes[:first][keep]
+        if new.confidence is not None and track.confidence is not None:
+            new.confidence[:first][keep] = track.confidence[:first][keep]
+    traj = trajectory_from_track(new, project.clip, hfov_deg, pan_mode, pan_width) if follow_box else None
+    return new, traj

@@ -18,8 +18,6 @@ from typing import Any
 import numpy as np
 
 from ... import jobs
-from ...core.progress import CancelToken, ProgressFn, null_progress
-from ...core.project import Project
 from ...core.track import Track
 from ..document import ProjectDocument
 from ..job_runner import JobRunner
@@ -43,30 +41,6 @@ def look_spans(track: Track, fps: float, bridge_s: float = BRIDGE_S) -> list[tup
         else:
             out.append((a, b))
     return out
-
-
-def retrack_from_keyframes(track: Track, project: Project, follow_box: bool, hfov_deg: float,
-                           progress: ProgressFn = null_progress, cancel: CancelToken | None = None
-                           ) -> tuple[Track, Any]:
-    """Every keyframe re-tracked forward to the next one (`jobs.retrack` per keyframe, in order);
-    returns the track and, when the trajectory follows the box, the trajectory derived from it."""
-    keys = sorted(track.keyframes)
-    n = max(len(track), 1)
-    ends = keys[1:] + [n]
-    total = float(sum(max(e - k, 1) for k, e in zip(keys, ends)))
-    done = 0.0
-    out = track.copy()
-    for k, e in zip(keys, ends):
-        share = max(e - k, 1) / total
-
-        def part(f: float, m: str = "", _d: float = done, _s: float = share, _k: int = k) -> None:
-            progress(_d + _s * min(max(f, 0.0), 1.0), f"from keyframe {_k}: {m}")
-
-        out, _traj = jobs.retrack(out, project, k, list(out.keyframes[k]), False, hfov_deg,
-                                  progress=part, cancel=cancel)
-        done += share
-    progress(1.0, f"re-tracked from {len(keys)} keyframe(s)")
-    return out, (jobs.trajectory_from_track(out, project.clip, hfov_deg) if follow_box else None)
 
 
 class KeyframesController:
@@ -215,8 +189,10 @@ class KeyframesController:
             return None
         expected, name, n = src.track, src.name, len(src.track.keyframes)
         self.view.busy_text = "re-tracking…"
-        return self.runner.start(RETRACK_JOB, retrack_from_keyframes, src.track.copy(), proj.copy(),
-                                 src.trajectory.follow_box, src.trajectory.hfov_deg, label="Re-track",
+        tr = src.trajectory
+        return self.runner.start(RETRACK_JOB, jobs.retrack_keyframes, src.track.copy(), proj.copy(), None,
+                                 tr.follow_box, tr.hfov_deg, label="Re-track", keep_before_first=True,
+                                 pan_mode=tr.pan_mode, pan_width=tr.pan_width,
                                  on_result=lambda r, e=expected: self._retracked(r, e, name, n),
                                  on_cancel=lambda: self.prompts.status("re-track cancelled: the track is as it was"))
 
@@ -227,11 +203,11 @@ class KeyframesController:
             self.prompts.status("re-track result dropped: the track changed meanwhile")
             return
         parts: dict[str, Any] = {"track": track}
-        if trajectory is not None and src.trajectory.follow_box:
+        if trajectory is not None and src.trajectory.follow_box:  # derived through the designer's pan mapping
             parts["trajectory"] = trajectory
         self.doc.edit_parts(parts, f"Re-track from {n} keyframe(s)", source_name=name)
         left = len(look_spans(track, self.doc.project.clip.fps))
         self.prompts.status(f"re-tracked {name} from {n} keyframe(s); {left} uncertain span(s) left")
 
 
-__all__ = ["BRIDGE_S", "KeyframesController", "RETRACK_JOB", "look_spans", "retrack_from_keyframes"]
+__all__ = ["BRIDGE_S", "KeyframesController", "RETRACK_JOB", "look_spans"]

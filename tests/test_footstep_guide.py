@@ -67,6 +67,19 @@ def test_a_guide_of_speech_and_music_only_says_so_and_keeps_the_picture_steps():
     assert all(s.source == "picture" for s in report.steps)
 
 
+def test_footsteps_are_heard_when_the_picture_times_every_landing_late_or_early():
+    """The picture may time every landing a frame or two off the sound (a foreshortened
+    swing, an A/V offset): one offset for all contacts is allowed, never a search per contact,
+    so a guide of footsteps is still heard and a guide without any still holds none."""
+    truth = walker_truth(scenario="crossing", seed=13, duration=6.0)
+    steps = np.asarray(truth.step_times)
+    with_steps = analyse_guide(mix_guide(truth, 13, "clean")["busy"], SR)
+    without = analyse_guide(mix_guide(truth, 13, "no_steps")["busy"], SR)
+    for offset in (-0.04, 0.035, 0.045):
+        assert contact_evidence(with_steps, list(steps + offset)).has_footsteps, offset
+        assert not contact_evidence(without, list(steps + offset)).has_footsteps, offset
+
+
 def test_drum_hits_are_not_steps_and_a_guide_of_drums_holds_none():
     """Music with a drum kit as loud as the steps (kick, snare, hi-hat on its own tempo):
     broadband impacts like the steps, told apart only by the picture. Held-out seeds."""

@@ -69,6 +69,7 @@ LEVEL_ONSET_BIAS = 0.007  # s: the same for the steepest rise of the footstep le
 REFINE_S = (0.035, 0.035)  # s before / after a contact where its heard onset is looked for ...
 REFINE_DB = 6.0  # ... when the footstep level rises at least this much there
 HEARD_DB = 3.0  # the footstep level rises this much at a contact where a step is heard
+CONTACT_LAG_S = (-0.04, -0.02, 0.0, 0.02, 0.04)  # s: one offset between the picture's contacts and the sound
 LATER_S, LATER_RISE_DB = 0.12, 8.0  # after this much of a busy step, nothing in it rises more than this
 BLOCK_S = 24.0  # s of audio analysed at a time (a long clip's spectrum is never held whole)
 MARGIN_S = 1.0  # s each side of a block that the transient detector also reads (same result at joins)
@@ -289,25 +290,35 @@ def footstep_level(guide: FootstepGuide, shape: np.ndarray, cols: np.ndarray | N
     return out
 
 
-def contact_evidence(guide: FootstepGuide, contacts: list[float]) -> ContactEvidence:
+def contact_evidence(guide: FootstepGuide, contacts: list[float], _lag: float = 0.0) -> ContactEvidence:
     """Where the step heard near each foot contact starts, and whether the guide holds steps.
 
     The footstep level is measured over the shape of what appears at the contacts: at real
     footsteps it rises, at contacts over speech or music alone it does not (by chance). A
     contact's step is timed where the level rises most steeply within REFINE_S of it, when
-    it rises by REFINE_DB or more, else at the contact."""
+    it rises by REFINE_DB or more, else at the contact. Picture and sound may be a frame or
+    two apart (a late-timed landing, a sync offset): one offset for all the contacts is
+    found, and the shape is measured again there."""
     if not contacts or guide.n_frames < 4:
         return ContactEvidence(list(contacts), [0.0] * len(contacts), False)
-    ev = ContactEvidence([], [], False, footstep_level(guide, footstep_shape(guide, contacts), top=EVIDENCE_BINS),
+    heard_at = [c - _lag for c in contacts]
+    ev = ContactEvidence([], [], False, footstep_level(guide, footstep_shape(guide, heard_at), top=EVIDENCE_BINS),
                          guide.hop / guide.sr)
     at_contacts = []
-    for c in contacts:
+    for c in heard_at:
         onset = ev.onset_near(c, *REFINE_S)  # a contact may be a frame off the heard onset
-        at_contacts.append(ev.rise_at(c))
-        rise = max(at_contacts[-1], ev.rise_at(onset - LEVEL_ONSET_BIAS))
+        at_contacts.append([ev.rise_at(c - d) for d in CONTACT_LAG_S])
+        rise = max(ev.rise_at(c), ev.rise_at(onset - LEVEL_ONSET_BIAS))
         ev.times.append(float(onset if rise >= REFINE_DB else c))
         ev.rise_db.append(rise)
-    ev.has_footsteps = bool(np.median(at_contacts) >= HEARD_DB)  # at the contacts themselves: no search, no luck
+    by_lag = np.median(np.asarray(at_contacts), axis=0)
+    # at the contacts themselves, no search per contact (no luck): one offset for them all
+    ev.has_footsteps = bool(np.max(by_lag) >= HEARD_DB)
+    best = CONTACT_LAG_S[int(np.argmax(by_lag))]
+    if _lag != 0.0:  # the second pass, at the offset found: the first pass decided
+        ev.has_footsteps = True
+    if ev.has_footsteps and best != 0.0 and _lag == 0.0:
+        return contact_evidence(guide, contacts, best)
     return ev
 
 

@@ -21,22 +21,16 @@ such contacts in a row between neighbours three periods apart go to the thirds).
 limp (intervals alternating by 20-40 %) stays well under `UNEVEN`; a pause makes its
 neighbours too far apart.
 
-Last, the rhythm steadies each contact's timing. Where the swinging foot moves slowly (a
-short or foreshortened swing, a small, noisy or blurred subject) its speed sinks into the
-noise before it stops, so the fall of the speed comes early. A walking foot swings for about
-40 % of the gait cycle (0.8 step periods), and its speed rises and falls about symmetrically,
-so the heel strikes `SWING_HALF` step periods after the centre of the swing's speed bump
-(measured from 0.9 periods before the contact to 0.1 after: the swing with a margin that
-still ends before the other foot lifts, so an early contact does not cut the bump short);
-the contact is moved half-way towards that estimate (`SWING_BLEND`); an estimate more than
-`MAX_SHIFT` away (a bump that does not fit, e.g. a run's longer swing) leaves it alone.
+A contact is not otherwise moved towards a rhythm: estimating the heel strike from the centre
+of the swing helped turns but made an ordinary walker's steps late (a walker approaching the
+camera by 20-30 ms), and ordinary walking comes first.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fill_cadence_gaps", "retime_to_cadence", "time_by_swing_centre", "FILLED_CONFIDENCE"]
+__all__ = ["fill_cadence_gaps", "retime_to_cadence", "FILLED_CONFIDENCE"]
 
 FILLED_CONFIDENCE = 0.3  # confidence of a step put in from the cadence
 GAP_RANGE = (1.65, 2.35)  # a gap this many local step periods long is missing one step
@@ -46,9 +40,6 @@ MAX_PERIOD = 0.8  # s: a slower rhythm than this is no walk to keep
 UNEVEN = 1.6  # a contact whose two intervals differ this much (ratio) is off the rhythm...
 SPAN_TOL = 0.15  # ...when its neighbours are two local step periods apart (within this fraction)
 OFF_GRID = 0.2  # step periods: a contact this far from its place on the rhythm is moved
-SWING_HALF = 0.4  # step periods from the centre of a walking swing to its heel strike
-SWING_BLEND = 0.5  # how far a contact moves towards the swing-centre estimate
-MAX_SHIFT = 0.15  # s: an estimate further away than this is not trusted
 
 
 def _times(steps: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
@@ -124,28 +115,4 @@ def _retime_runs(steps: list[tuple[float, float]], run: int, neighbours: int) ->
             place = float(t[k - 1] + (j + 1) / (run + 1) * seg.sum())
             if abs(place - t[k + j]) >= OFF_GRID * period:
                 out[k + j] = (place, min(steps[k + j][1], FILLED_CONFIDENCE))
-    return out
-
-
-def time_by_swing_centre(steps: list[tuple[float, float]], times: np.ndarray, speed: np.ndarray,
-                         neighbours: int = 3) -> list[tuple[float, float]]:
-    """`steps` with each contact moved towards `SWING_HALF` step periods after the centre of
-    the swing before it (see the module's note). `speed`: the swing-foot speed sampled at
-    `times`. Contacts without a local walking rhythm stay as they are."""
-    if len(steps) < 4:
-        return list(steps)
-    iv = _times(steps)[1]
-    ts, sp = np.asarray(times, np.float64), np.asarray(speed, np.float64)
-    ok = np.isfinite(sp)
-    out = []
-    for k, (tk, c) in enumerate(steps):
-        period = _local_period(iv, slice(k, k), neighbours)  # the intervals on both sides
-        if period is not None:
-            sel = ok & (ts > tk - 0.9 * period) & (ts <= tk + 0.1 * period)  # the swing, with a margin
-            bump = sp[sel] - sp[sel].min() if sel.sum() >= 3 else np.zeros(0)
-            if bump.sum() > 0:
-                estimate = float((ts[sel] * bump).sum() / bump.sum()) + SWING_HALF * period
-                if abs(estimate - tk) <= MAX_SHIFT:
-                    tk = tk + SWING_BLEND * (estimate - tk)
-        out.append((float(tk), c))
     return out

@@ -19,8 +19,7 @@ confidence is how deep and how strong that fall is. Contacts closer than `MIN_GA
 A gap of two step periods through which the body keeps moving (a swing towards the camera
 in a turn hardly moves in the picture) gets its missing step from the cadence
 (`step_cadence`), with a low confidence; a contact that splits two step periods very
-unevenly (the flick of a foot pivoting mid-swing) is moved back onto that rhythm, and each
-contact is steadied towards the time the rhythm gives from the centre of its swing.
+unevenly (the flick of a foot pivoting mid-swing) is moved back onto that rhythm.
 
 The envelope puts one footstep-shaped transient on each step, scaled by the subject's speed
 (faster walking is louder) and distance (1/distance). When the caller hands in a learned
@@ -45,7 +44,7 @@ from .envelope_predictor import EnvelopePredictor, predicted_envelope
 from .flow_features import IDX
 from .foot_speed import flow_swing_speed, pose_swing_speed
 from .motion import SubjectMotion, analyze_subjects
-from .step_cadence import fill_cadence_gaps, retime_to_cadence, time_by_swing_centre
+from .step_cadence import fill_cadence_gaps, retime_to_cadence
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +198,7 @@ def steps_from_motion(motion: SubjectMotion, use_pose: bool = True, min_confiden
     steps = [(t, c) for t, c in steps if c >= min_confidence and t >= 0]
     steps = fill_cadence_gaps(steps, motion.times, subject_speed(motion, smooth_s=0.3),
                               motion.flow[:, IDX["upper_mag"]])
-    steps = time_by_swing_centre(retime_to_cadence(steps), times, speed)
+    steps = retime_to_cadence(steps)
     return [(round(t, 4), round(c, 3)) for t, c in steps]
 
 

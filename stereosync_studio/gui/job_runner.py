@@ -48,6 +48,9 @@ class JobRunner(QObject):
         if old is not None and old.running:
             old.cancel()
         job = Job(fn, *args, name=key, **kwargs)
+        if self.closed:  # the window went away: nothing starts, nothing would be delivered
+            job.state = "cancelled"
+            return job
         self.jobs[key] = job
         g = self.guard
         if on_result is not None:

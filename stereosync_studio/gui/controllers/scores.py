@@ -131,7 +131,7 @@ class ScoresController(QObject):
             not self.view.playing and (bool(self.pending()) or self._new_first() is not None))
 
     def _next(self) -> None:
-        if self.runner.running(JOB) or self.view.playing:
+        if self.runner.closed or self.runner.running(JOB) or self.view.playing:
             return  # its result starts the next one; playback stopping starts it
         proj = self.doc.project
         new = self._new_first()

@@ -31,3 +31,22 @@ def cache_dir() -> Path:
 @pytest.fixture(scope="session")
 def footsteps_dir() -> Path:
     return FOOTSTEPS
+
+
+@pytest.fixture(autouse=True)
+def _qt_objects_freed_between_tests(request):
+    """After a test that used Qt, free its dead Qt objects now, on the GUI thread, with the
+    event loop drained: left to the cyclic garbage collector they could be freed in the middle
+    of a later test's event processing (a segmentation fault far from its cause)."""
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    import gc
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    for _ in range(2):
+        if app is not None:
+            app.processEvents()
+        gc.collect()

@@ -104,6 +104,10 @@ class Job(QObject):
 
     def _on_complete(self, state: str, result: Any, message: str, details: str) -> None:
         """On the GUI thread: the job counts as running until its result has been delivered."""
+        if self._thread is not None and self._thread is not threading.current_thread():
+            # the worker's last statement emitted this: let it end before the job can be dropped,
+            # so the job (a QObject) is never freed on the worker thread by its last reference
+            self._thread.join(1.0)
         self.result = result
         self.error = message or None
         self.state = state

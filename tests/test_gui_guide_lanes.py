@@ -86,7 +86,7 @@ def test_width_scales_the_pan_as_one_undoable_edit_and_box_edits_keep_it(qtbot, 
     assert (full.pan_mode, full.pan_width, full.follow_box) == ("screen", 1.0, True)
     assert lane.width_box.value() == 100 and not lane.hfov_box.isVisible()
     edge = np.abs(full.pan).max()
-    assert edge > 0.3  # the walker gets near a frame edge
+    assert edge > 0.05  # the walker is off-centre: halving is measurable
     lane.width_box.setValue(50)
     tr = doc.source.trajectory
     assert tr.pan_width == 0.5
@@ -158,11 +158,13 @@ def test_surface_lane_edges_drag_snap_and_undo_and_the_regions_are_saved(qtbot, 
     assert _regions(doc)[1][1] == pytest.approx(dur)
     doc.undo()
     # add in the free stretch after gravel, split it at the playhead, delete a region
-    window.transport.seek(5.0)
-    assert lane.add_at(5.0)
+    inside = 4.0 + (dur - 4.0) / 3  # the free stretch after gravel, whatever the clip's length
+    cut = round((4.0 + 2 * (dur - 4.0) / 3) * fps) / fps
+    window.transport.seek(inside)
+    assert lane.add_at(inside)
     assert _regions(doc)[-1][:2] == (4.0, pytest.approx(dur))
-    assert lane.split_at(6.0)
-    assert [r[:2] for r in _regions(doc)[-2:]] == [(4.0, 6.0), (6.0, pytest.approx(dur))]
+    assert lane.split_at(cut)
+    assert [r[:2] for r in _regions(doc)[-2:]] == [(4.0, pytest.approx(cut)), (pytest.approx(cut), pytest.approx(dur))]
     assert lane.delete_region(3) and len(_regions(doc)) == 3
     # an overlap from a bad edit is refused with the regions named, and nothing changes
     before = _regions(doc)

@@ -116,11 +116,13 @@ class ConfidenceStrip(Lane):
             self.subject_color = style.source_color(proj.sources.index(src))
         self.fps = float(proj.clip.fps) if proj is not None and proj.clip.fps else 25.0
         if self.track is None or not len(self.track):
-            self.runs.setOpts(x0=[], x1=[], brushes=[], pens=[])
-            self.hatch.setOpts(x0=[], x1=[])
+            self.runs.setVisible(False)  # (pyqtgraph's bars fail on an empty list of pens)
+            self.hatch.setVisible(False)
             self.keys.setData([], [])
             self.update_readout(self.ctx.transport.position)
             return
+        self.runs.setVisible(True)
+        self.hatch.setVisible(True)
         starts, ends, levels = level_runs(confidence_levels(self.track))
         colours = [LEVELS[int(lv)][1] for lv in levels]
         # a cosmetic pen in the run's own colour: a one-frame run stays one pixel wide when zoomed out

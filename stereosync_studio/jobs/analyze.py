@@ -154,14 +154,16 @@ def _guide_with_picture(clip_path: Path, info, track: Track, envelope: str, prog
 
 
 def retrack(track: Track, project: Project, frame: int, box: list, follow_box: bool, hfov_deg: float,
-            progress: ProgressFn = null_progress, cancel: CancelToken | None = None
-            ) -> tuple[Track, Trajectory | None]:
+            progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
+            pan_mode: str = "screen", pan_width: float = 1.0) -> tuple[Track, Trajectory | None]:
     """Re-track from a user keyframe with the identity model (every keyframe teaches it the
-    subject's look); when the trajectory follows the box, derive it again."""
+    subject's look); when the trajectory follows the box, derive it again through the pan
+    mapping given."""
     from ..analysis.tracking import retrack_from
 
     new = retrack_from(track, project.clip.path, frame, box, progress=progress, cancel=cancel)
-    return new, (trajectory_from_track(new, project.clip, hfov_deg) if follow_box else None)
+    traj = trajectory_from_track(new, project.clip, hfov_deg, pan_mode, pan_width) if follow_box else None
+    return new, traj
 
 
 def retrack_keyframes(track: Track, project: Project, keyframes: dict[int, list[float]] | None = None,

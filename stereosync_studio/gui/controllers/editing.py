@@ -67,8 +67,10 @@ class EditingController(QObject):
             return None
         expected = self.doc.source.track
         self.view.busy_text = "re-tracking…"
+        tr = src.trajectory
         return self.runner.start("retrack", jobs.retrack, track.copy(), proj.copy(), frame, list(box),
-                                 src.trajectory.follow_box, src.trajectory.hfov_deg, label="Re-track",
+                                 tr.follow_box, tr.hfov_deg, label="Re-track", pan_mode=tr.pan_mode,
+                                 pan_width=tr.pan_width,
                                  on_result=lambda r, g=gesture, e=expected, f=frame, n=src.name:
                                  self._retracked(r, g, e, f, n))
 
@@ -79,10 +81,8 @@ class EditingController(QObject):
             self.prompts.status("re-track result dropped: the track changed meanwhile")
             return
         parts: dict[str, Any] = {"track": track}
-        if trajectory is not None and src.trajectory.follow_box:  # under the subject's own pan mapping
-            tr = src.trajectory
-            parts["trajectory"] = jobs.with_pan_mapping(trajectory, track, proj.clip, tr.pan_mode, tr.pan_width,
-                                                        tr.hfov_deg)
+        if trajectory is not None and src.trajectory.follow_box:  # derived under the subject's own pan mapping
+            parts["trajectory"] = trajectory
         self.doc.edit_parts(parts, f"Move box at frame {frame}", gesture, source_name=name)
         self.doc.end_gesture()
         self.prompts.status(f"re-tracked from frame {frame}")

@@ -99,6 +99,7 @@ class FootstepGuide:
     transients: list[Transient] = field(default_factory=list)
     floor: tuple[np.ndarray, np.ndarray] = field(default=None, repr=False)  # (centres, values): `floor_anchors`
     total: np.ndarray = field(default=None, repr=False)  # the clean power summed over bins, at `floor_columns`
+    _block: tuple[int, np.ndarray] | None = field(default=None, repr=False, compare=False)  # `spec`'s cache
 
     @property
     def duration(self) -> float:
@@ -112,8 +113,22 @@ class FootstepGuide:
         return max(1, int(round(seconds * self.sr / self.hop)))
 
     def spec(self, k0: int, k1: int) -> np.ndarray:
-        """Complex spectrum (bins, frames k0..k1-1), clipped to the clip's frames."""
-        return stft_range(self.audio, self.n_fft, self.hop, max(0, k0), min(k1, self.n_frames))
+        """Complex spectrum (bins, frames k0..k1-1), clipped to the clip's frames; read-only.
+
+        The measurements ask for overlapping stretches in time order (each transient's
+        voicing, the contacts' level, each step's window), so the BLOCK_S block they fall in
+        is transformed once and kept (one block: ~37 MB at 48 kHz); a stretch across two
+        blocks is transformed on its own."""
+        k0, k1 = max(0, k0), min(k1, self.n_frames)
+        size = max(1, self.frames(BLOCK_S))
+        b0 = (k0 // size) * size
+        if k1 <= k0 or k1 > b0 + size:
+            return stft_range(self.audio, self.n_fft, self.hop, k0, k1)
+        if self._block is None or self._block[0] != b0:
+            block = stft_range(self.audio, self.n_fft, self.hop, b0, min(b0 + size, self.n_frames))
+            block.setflags(write=False)
+            self._block = (b0, block)
+        return self._block[1][:, k0 - b0:k1 - b0]
 
     def power(self, k0: int, k1: int, spec: np.ndarray | None = None) -> np.ndarray:
         """|spec|^2 (+ a tiny floor) of frames k0..k1-1 (clipped to the clip)."""

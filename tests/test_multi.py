@@ -43,7 +43,7 @@ def test_every_walker_gets_its_own_source(two):
     assert all(m > 0.7 for _, m in owners), owners
     for s in project.sources:
         assert np.isfinite(s.track.boxes[:, 0]).mean() > 0.95  # followed through the crossing
-        assert s.envelope.origin == "video" and len(s.trajectory) == truth.n_frames
+        assert s.envelope.origin == "audio" and len(s.trajectory) == truth.n_frames  # its steps in the guide
         assert {"box_h", "box_area", "box_var", "box_lr", "box_shape", "depth"} <= set(s.features)
         assert all(len(s.features[k]) == truth.n_frames for k in ("box_h", "depth"))
 
@@ -53,8 +53,12 @@ def test_each_subject_has_its_own_steps_and_distance(two):
     dist = {}
     for s in project.sources:
         w, _ = _owner(s, truth)
-        f = onset_f1(s.envelope.events, truth.step_times_per_walker[w], 0.05)
+        steps = np.array(s.envelope.steps())
+        f = onset_f1(steps, truth.step_times_per_walker[w], 0.05)
         assert f["f1"] >= 0.8, (s.name, f)
+        # timed by the guide track (the picture alone: 6-9 ms median), the other walker's steps left out
+        assert np.median([np.min(np.abs(steps - t)) for t in truth.step_times_per_walker[w]]) <= 0.006
+        assert onset_f1(steps, truth.step_times_per_walker[1 - w], 0.05)["f1"] < 0.5
         dist[w] = float(np.median(s.trajectory.distance))
     # walker 1 walks 2.2 m behind walker 0: one distance scale for both, so it is farther
     true_ratio = np.median(truth.distance_per_walker[1]) / np.median(truth.distance_per_walker[0])
@@ -94,8 +98,11 @@ def test_split_merge_delete_sources(two):
     assert [s.name for s in project.sources] == ["subject1", "subject3", "subject2"]
     assert np.isnan(a.track.boxes[mid:, 0]).all() and np.isnan(b.track.boxes[:mid, 0]).all()
     assert a.reference.path == b.reference.path == "/some/where/steps.wav"  # the user's choice stays
-    assert all(e < mid / truth.fps + 0.05 for e in a.envelope.events)
-    assert all(e > mid / truth.fps - 0.3 for e in b.envelope.events)
+    assert all(e < mid / truth.fps + 0.05 for e in a.envelope.steps())
+    assert all(e > mid / truth.fps - 0.3 for e in b.envelope.steps())
+    w, _ = _owner(first, truth)  # the parts rebuilt from the guide still leave the other walker's steps alone
+    for part in (a, b):
+        assert onset_f1(part.envelope.steps(), truth.step_times_per_walker[1 - w], 0.05)["f1"] < 0.5
     merged = merge_sources(project, "subject1", "subject3")
     assert [s.name for s in project.sources] == ["subject1", "subject2"]
     seen = np.isfinite(before[:, 0])

@@ -71,6 +71,7 @@ REFINE_DB = 6.0  # ... when the footstep level rises at least this much there
 HEARD_DB = 3.0  # the footstep level rises this much at a contact where a step is heard
 CONTACT_LAG_S = (-0.04, -0.02, 0.0, 0.02, 0.04)  # s: one offset between the picture's contacts and the sound
 LATER_S, LATER_RISE_DB = 0.12, 8.0  # after this much of a busy step, nothing in it rises more than this
+MATCH_OTHER_S = 0.03  # s: another subject's step this close after one's own onset is the same sound
 BLOCK_S = 24.0  # s of audio analysed at a time (a long clip's spectrum is never held whole)
 MARGIN_S = 1.0  # s each side of a block that the transient detector also reads (same result at joins)
 
@@ -340,10 +341,12 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float], _lag: float = 
 # ----------------------------------------------------------------------------- the envelope
 
 def footstep_envelope(guide: FootstepGuide, steps: list[float], duration: float | None = None,
-                      origin: str = "audio") -> Envelope:
+                      origin: str = "audio", others: list[float] | None = None) -> Envelope:
     """The envelope of the footsteps alone (`found` = `steps`: the analysis' steps, which the
     designer's own `events` would override), see the module docstring. The masked spectrum
-    is resynthesised step by step (overlap-add): nothing outside the steps is kept."""
+    is resynthesised step by step (overlap-add): nothing outside the steps is kept.
+    `others`: the steps of other people heard in the same guide; a step's window ends where
+    the next of them starts (their steps are not this subject's)."""
     seconds = guide.duration if duration is None else float(duration)
     n_env = int(round(seconds * ENVELOPE_RATE)) + 1
     steps = sorted(float(t) for t in steps if 0.0 <= t < seconds)
@@ -351,7 +354,7 @@ def footstep_envelope(guide: FootstepGuide, steps: list[float], duration: float 
         return Envelope(np.zeros(n_env, np.float32), ENVELOPE_RATE, None, origin, steps)
     pad = guide.n_fft // 2
     out = np.zeros(guide.n_samples + 2 * guide.n_fft + guide.hop, np.float32)
-    clean = _masked_steps(guide, steps, out)
+    clean = _masked_steps(guide, steps, out, others or [])
     if min(clean) >= 0.99:  # a clean guide (nothing but the steps): kept exactly as it is
         values = np.clip(align_length(rms_envelope(guide.audio, guide.sr), n_env), 0.0, 1.0)
         return Envelope(values.astype(np.float32), ENVELOPE_RATE, None, origin, steps)
@@ -388,23 +391,29 @@ def _gate_steps(values: np.ndarray, steps: list[float], clean: list[float],
     return out
 
 
-def _windows(guide: FootstepGuide, steps: list[float]) -> list[tuple[int, int]]:
-    """Frame ranges of the steps: from just before each onset to the next step (or MAX_STEP)."""
+def _windows(guide: FootstepGuide, steps: list[float], others: list[float] = ()) -> list[tuple[int, int]]:
+    """Frame ranges of the steps: from just before each onset to the next step, own or
+    `others`' (or MAX_STEP)."""
     total = guide.n_frames
+    later = np.sort(np.asarray(list(others), np.float64))
     out = []
     for k, t in enumerate(steps):
         end = min(steps[k + 1] - 0.005 if k + 1 < len(steps) else np.inf, t + MAX_STEP)
+        i = int(np.searchsorted(later, t + MATCH_OTHER_S, side="right"))
+        if i < len(later):
+            end = min(end, later[i] - PRE_ROLL)
         a = int(np.clip(np.ceil((t - PRE_ROLL) * guide.sr / guide.hop), 0, total))
         b = int(np.clip(np.ceil(end * guide.sr / guide.hop), a, total))
         out.append((a, b))
     return out
 
 
-def _masked_steps(guide: FootstepGuide, steps: list[float], out: np.ndarray) -> list[float]:
+def _masked_steps(guide: FootstepGuide, steps: list[float], out: np.ndarray,
+                  others: list[float] = ()) -> list[float]:
     """Add the footsteps' part of the guide, step by step, into `out` (`overlap_add`'s padded
     signal), and say how clean each step is (0: busy, the quantile estimate; 1: clean, the
     guide as it is). A frame shared by two steps' windows belongs to the later step."""
-    windows = _windows(guide, steps)
+    windows = _windows(guide, steps, others)
     pre, around = guide.frames(0.03), guide.frames(1.5)
     incs = [_onset_increment(guide, t)[0] for t in steps]
     shape = uniform_filter1d(np.mean([i / (i.sum() + 1e-20) for i in incs], axis=0), 9) + 1e-20  # `footstep_shape`

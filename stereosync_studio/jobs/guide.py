@@ -21,13 +21,14 @@ import numpy as np
 
 from ..core.envelope import Envelope
 from ..core.errors import InputError, StereoSyncError
-from ..core.guide import GuideReport
+from ..core.guide import GuideReport, RejectedTransient
 from ..core.progress import CancelToken, ProgressFn, null_progress
 
-__all__ = ["GUIDE_SR", "read_guide", "footstep_guide", "performed_envelope", "performed_envelope_from_audio",
+__all__ = ["GUIDE_SR", "read_guide", "footstep_guide", "footstep_guides", "performed_envelope", "performed_envelope_from_audio",
            "record_envelope"]
 
 GUIDE_SR = 48000
+OTHER_SUBJECT = "another subject's step (only they are in the picture then)"
 STREAM_START_S = 0.04  # an input stream's first moments: a start-up click, never a timed step
 
 
@@ -68,14 +69,75 @@ def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
     return env, report
 
 
+def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
+                    progress: ProgressFn = null_progress,
+                    kept: list[tuple[list[float], list[tuple[float, float]]]] = ()
+                    ) -> list[tuple[Envelope, GuideReport]]:
+    """The footsteps of one guide track heard from several subjects: (envelope, report) each.
+
+    The guide is analysed once. A transient where another subject's foot lands (nearer to
+    that contact than to any of this subject's), or while only another subject is in the
+    picture, is that subject's step, never this one's; a step's envelope ends where another
+    subject's next step starts: two walkers' steps interleave in one track, and each take
+    must carry its own walker's only. `kept`: (steps, seen spans) of subjects in the project
+    that are not analysed again (a merge or split rebuilds only the sources it touches). A
+    subject whose contacts the guide does not hear (too far, or nobody walks audibly) is
+    reported as such and keeps the picture's steps (`lanes.make_envelope`, "auto")."""
+    from ..analysis.footstep_guide import analyse_guide, contact_evidence, footstep_envelope
+    from ..analysis.step_fusion import MATCH_S, fuse_steps
+    from ..analysis.steps_video import steps_from_motion
+
+    progress(0.0, "finding the footsteps in the guide track")
+    guide = analyse_guide(audio, sr)
+    contacts = [steps_from_motion(m) for m in motions]
+    evidence = [contact_evidence(guide, [t for t, _ in c]) for c in contacts]
+    heard = [np.asarray(e.times, np.float64) for e in evidence] + [np.asarray(st, np.float64) for st, _ in kept]
+    seen = [_seen_spans(m) for m in motions] + [list(spans) for _, spans in kept]
+
+    def nearest(k: int, t: float) -> float:
+        return float(np.min(np.abs(heard[k] - t))) if len(heard[k]) else np.inf
+
+    def theirs(k: int, t: float) -> bool:  # a sound at t is another subject's rather than k's
+        return any((nearest(j, t) <= MATCH_S and nearest(j, t) < nearest(k, t))
+                   or (_inside(seen[j], t) and not _inside(seen[k], t)) for j in range(len(heard)) if j != k)
+
+    reports = []
+    for k, (c, e) in enumerate(zip(contacts, evidence)):
+        r = fuse_steps([tr for tr in guide.transients if not theirs(k, tr.time)], c, duration, e, seen=seen[k])
+        elsewhere = [st for st in r.steps if not _inside(seen[k], st.time)
+                     and any(_inside(seen[j], st.time) for j in range(len(heard)) if j != k)]
+        if elsewhere:  # the walk's rhythm carried on where only someone else is in the picture
+            r = GuideReport([st for st in r.steps if st not in elsewhere],
+                            r.rejected + [RejectedTransient(st.time, 0.0, OTHER_SUBJECT) for st in elsewhere],
+                            r.message, r.has_footsteps)
+        reports.append(r)
+        progress(0.6 * (k + 1) / max(1, len(motions)), f"footsteps of subject {k + 1}")
+    steps = [r.step_times() if r.has_footsteps else [] for r in reports] + [list(st) for st, _ in kept]
+    out = []
+    for k, r in enumerate(reports):
+        others = sorted(t for j, st in enumerate(steps) if j != k for t in st)
+        out.append((footstep_envelope(guide, steps[k], duration, others=others), r))
+    progress(1.0, "footsteps of every subject")
+    return out
+
+
+def _inside(spans: list[tuple[float, float]], t: float) -> bool:
+    return any(a <= t < b for a, b in spans)
+
+
 def _seen_spans(motion) -> list[tuple[float, float]]:
     """Time spans where the subject is in the picture (contacts can exist there)."""
-    seen = motion.seen()
+    return seen_spans(motion.seen(), motion.times, motion.fps)
+
+
+def seen_spans(seen: np.ndarray, times: np.ndarray, fps: float) -> list[tuple[float, float]]:
+    """(start, end) s of the runs of frames where `seen` is True (`times`: each frame's time)."""
+    seen = np.asarray(seen, bool)
     if not seen.any():
         return []
     edges = np.flatnonzero(np.diff(np.r_[0, seen.astype(np.int8), 0]))
-    t = np.asarray(motion.times, np.float64)
-    dt = 1.0 / motion.fps if motion.fps > 0 else 0.0
+    t = np.asarray(times, np.float64)
+    dt = 1.0 / fps if fps > 0 else 0.0
     return [(float(t[a]), float(t[b - 1] + dt)) for a, b in zip(edges[::2], edges[1::2])]
 
 

@@ -1,8 +1,9 @@
 """Several subjects in one clip: a Project with one Source per person, and the user's edits
 (merge, split, delete) as jobs.
 
-Each Source gets its own envelope (steps found in the picture, transients scaled by its
-speed and distance), its own trajectory (pan from its box, distance from its box height or
+Each Source gets its own envelope (its own footsteps in the clip's guide track, told apart
+from the other subjects' by where each one's feet land; else the steps found in the picture,
+transients scaled by its speed and distance), its own trajectory (pan from its box, distance from its box height or
 from the depth model in `models/depth/`) and its own per-frame features for the diffusion
 engine (SpatialV2A box features, depth, step confidences). Distances share one reference
 across subjects (the median box height of everyone, or one depth normalisation), so a
@@ -25,6 +26,8 @@ from ..core.trajectory import Trajectory
 from ..analysis.box_features import box_features
 from ..analysis.motion import SubjectMotion, analyze_subjects
 from ..analysis.multi import merge_tracks, split_track, track_all
+from ..core.envelope import Envelope
+from .guide import GUIDE_SR, footstep_guides, read_guide, seen_spans
 from .inputs import default_reference
 from .lanes import guide_envelope, with_pan_mapping
 from .models import video_envelope_predictor
@@ -54,15 +57,21 @@ def shared_distances(path: str | Path, tracks: list[Track], info: ClipInfo, mode
 
 def build_source(name: str, clip_path: str | Path, info: ClipInfo, track: Track, motion: SubjectMotion,
                  distance: np.ndarray, hfov_deg: float = 90.0, models_dir: str | Path | None = "models",
-                 distance_source: str = "box") -> Source:
+                 distance_source: str = "box", guide: Envelope | None = None) -> Source:
     """A Source for one subject: envelope from its steps, trajectory and features from its box.
+
+    `guide`: the subject's own footsteps in the clip's guide track (`guide.footstep_guides`);
+    the envelope is that when it holds steps, else the steps seen in the picture.
 
     `distance_source` ("box" or "depth") only labels where `distance` came from (logged)."""
     from ..analysis.steps_video import envelope_from_video, steps_from_motion
 
     log.debug("%s: distance from %s", name, distance_source)
-    env = envelope_from_video(str(clip_path), track, motion=motion, distance=distance,
-                              predictor=video_envelope_predictor(models_dir))
+    if guide is not None and guide.steps():
+        env = guide.copy()
+    else:
+        env = envelope_from_video(str(clip_path), track, motion=motion, distance=distance,
+                                  predictor=video_envelope_predictor(models_dir))
     traj = Trajectory.from_track(track, info.width, info.height, info.fps, hfov_deg)
     n = len(traj)
     d = np.asarray(distance, np.float64)
@@ -77,28 +86,53 @@ def build_source(name: str, clip_path: str | Path, info: ClipInfo, track: Track,
 def sources_for_tracks(clip_path: str | Path, info: ClipInfo, tracks: list[Track], names: list[str],
                        hfov_deg: float = 90.0, models_dir: str | Path | None = "models",
                        use_pose: bool | None = None, progress: ProgressFn = null_progress,
-                       cancel: CancelToken | None = None) -> list[Source]:
-    """Sources for several tracks: one motion pass, one shared distance scale."""
+                       cancel: CancelToken | None = None, envelope: str = "auto",
+                       kept: list[Source] = ()) -> list[Source]:
+    """Sources for several tracks: one motion pass, one shared distance scale; each
+    envelope from the subject's own steps in the guide track ("auto") or in the picture
+    ("video"). `kept`: the project's other sources, not rebuilt (their steps are theirs)."""
     cancel = cancel or CancelToken()
     if not tracks:
         return []
-    motions = analyze_subjects(clip_path, tracks, use_pose, sub_progress(progress, 0.0, 0.75), cancel)
-    dists, where = shared_distances(clip_path, tracks, info, models_dir, sub_progress(progress, 0.75, 0.9), cancel)
+    motions = analyze_subjects(clip_path, tracks, use_pose, sub_progress(progress, 0.0, 0.7), cancel)
+    dists, where = shared_distances(clip_path, tracks, info, models_dir, sub_progress(progress, 0.7, 0.82), cancel)
+    guides = (_subject_guides(clip_path, info, motions, sub_progress(progress, 0.82, 0.9), kept)
+              if envelope in ("auto", "audio") else [None] * len(tracks))
     out = []
     for k, (name, t, m, d) in enumerate(zip(names, tracks, motions, dists)):
         cancel.check()
         progress(0.9 + 0.1 * k / len(tracks), f"lanes of {name}")
-        out.append(build_source(name, clip_path, info, t, m, d, hfov_deg, models_dir, where))
+        out.append(build_source(name, clip_path, info, t, m, d, hfov_deg, models_dir, where, guides[k]))
+    return out
+
+
+def _subject_guides(clip_path: str | Path, info: ClipInfo, motions: list[SubjectMotion],
+                    progress: ProgressFn = null_progress, kept: list[Source] = ()) -> list[Envelope | None]:
+    """Each subject's own footsteps in the clip's guide track (None each without a usable one)."""
+    audio = read_guide(clip_path, info.has_audio)
+    if audio is None:
+        return [None] * len(motions)
+    others = [(list(s.envelope.steps() or []),
+               seen_spans(np.isfinite(s.track.boxes[:, 0]), np.arange(len(s.track.boxes)) / info.fps, info.fps))
+              for s in kept]
+    out: list[Envelope | None] = []
+    for env, report in footstep_guides(audio, GUIDE_SR, info.duration, motions, progress, others):
+        if not report.has_footsteps or not env.steps():
+            log.info("%s: %s", Path(clip_path).name, report.message or "no footsteps of this subject in the guide")
+        out.append(env if report.has_footsteps and env.steps() else None)
     return out
 
 
 def analyze_multi(clip_path: str | Path, max_subjects: int = 4, hfov_deg: float = 90.0, sample_rate: int = 48000,
                   models_dir: str | Path | None = "models", use_pose: bool | None = None,
-                  progress: ProgressFn = null_progress, cancel: CancelToken | None = None) -> Project:
+                  progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
+                  envelope: str = "auto") -> Project:
     """Find every person (up to `max_subjects`) and make a Project with one Source each.
 
-    Sources are named subject1, subject2, ... in order of appearance. The guide envelope is
-    the clip's own audio when it has some (for display and evaluation).
+    Sources are named subject1, subject2, ... in order of appearance; `envelope` "auto"
+    takes each one's own footsteps in the guide track when it holds them, "video" the steps
+    in the picture. The project's guide envelope is the clip's own audio when it has some
+    (for display and evaluation).
     """
     from ..media.video import probe
 
@@ -111,7 +145,7 @@ def analyze_multi(clip_path: str | Path, max_subjects: int = 4, hfov_deg: float 
         raise InputError(clip_path, "no person was found in the clip (draw a box on the subject instead)")
     names = [f"subject{k + 1}" for k in range(len(tracks))]
     sources = sources_for_tracks(clip_path, info, tracks, names, hfov_deg, models_dir, use_pose,
-                                 sub_progress(progress, 0.4, 0.97), cancel)
+                                 sub_progress(progress, 0.4, 0.97), cancel, envelope)
     guide = guide_envelope(clip_path, info)
     project = Project(clip_path.name.split(".")[0], info, sources, sample_rate, guide)
     project.settings["subjects"] = "all"
@@ -122,10 +156,13 @@ def analyze_multi(clip_path: str | Path, max_subjects: int = 4, hfov_deg: float 
 # ----------------------------------------------------------------------------- edits
 
 def _rebuild(project: Project, names: list[str], tracks: list[Track], models_dir, use_pose, progress, cancel,
-             keep_from: list[Source | None]) -> list[Source]:
+             keep_from: list[Source | None], gone: tuple[str, ...] = ()) -> list[Source]:
+    """New sources for `tracks` (`keep_from`: the sources they replace, whose user choices
+    stay; `gone`: other sources they absorb); the rest of the project's are kept as they are."""
     hfov = keep_from[0].trajectory.hfov_deg if keep_from and keep_from[0] is not None else 90.0
+    touched = {s.name for s in keep_from if s is not None} | set(gone)
     new = sources_for_tracks(project.clip.path, project.clip, tracks, names, hfov, models_dir, use_pose,
-                             progress, cancel)
+                             progress, cancel, kept=[s for s in project.sources if s.name not in touched])
     for s, old in zip(new, keep_from):
         if old is not None:  # the user's choices stay: reference, surfaces, engine, options, takes, pan mapping
             s.reference, s.engine, s.takes = old.reference, old.engine, old.takes
@@ -143,7 +180,7 @@ def merge_sources(project: Project, keep: str, other: str, models_dir: str | Pat
     if a is b:
         raise InputError(project.path, "cannot merge a source with itself")
     merged = merge_tracks(a.track, b.track)
-    new = _rebuild(project, [a.name], [merged], models_dir, use_pose, progress, cancel, [a])[0]
+    new = _rebuild(project, [a.name], [merged], models_dir, use_pose, progress, cancel, [a], (b.name,))[0]
     project.sources[project.sources.index(a)] = new
     project.sources.remove(b)
     return new

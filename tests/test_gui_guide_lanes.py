@@ -78,6 +78,28 @@ def test_guide_lane_marks_kept_steps_and_rejected_transients_with_their_reason(q
     assert lane.isVisible()
 
 
+def test_guide_lane_shows_the_selected_subjects_own_report(qtbot, window, project_file):
+    """Several subjects share one guide: each has its own kept steps, and the other's as rejected."""
+    from stereosync_studio.gui.lanes.guide_lane import reason_colour
+    from stereosync_studio.jobs.guide import OTHER_SUBJECT
+
+    open_project(qtbot, window, project_file)
+    doc, lane = window.doc, window.lanes.guide
+    proj = doc.project
+    real = proj.guide_report
+    other = proj.sources[0].copy()
+    other.name = "subject2"
+    other.guide_report = GuideReport([GuideStep(0.7, 0.9, "audio+picture")], [RejectedTransient(1.2, 7.0, OTHER_SUBJECT)])
+    proj.sources.append(other)
+    doc.select_source(1)
+    assert lane.readout.text() == "1 steps · 1 rejected"
+    assert list(lane.rejected_marks.data["x"]) == [1.2]
+    assert "another subject" in _hover(qtbot, lane, 1.21)
+    assert reason_colour(OTHER_SUBJECT) not in (reason_colour(r) for r in REASONS)  # told apart at a glance
+    doc.select_source(0)  # no report of its own: the project's
+    assert lane.readout.text() == f"{len(real.steps)} steps · {len(real.rejected)} rejected"
+
+
 def test_width_scales_the_pan_as_one_undoable_edit_and_box_edits_keep_it(qtbot, window, project_file):
     open_project(qtbot, window, project_file)
     doc, lane = window.doc, window.lanes.pan

@@ -54,6 +54,8 @@ def test_each_subject_has_its_own_steps_and_distance(two):
     for s in project.sources:
         w, _ = _owner(s, truth)
         steps = np.array(s.envelope.steps())
+        assert s.guide_report is not None and s.guide_report.step_times() == s.envelope.steps()
+        assert any("another subject" in r.reason for r in s.guide_report.rejected)  # the other walker's, shown as such
         f = onset_f1(steps, truth.step_times_per_walker[w], 0.05)
         assert f["f1"] >= 0.8, (s.name, f)
         # timed by the guide track (the picture alone: 6-9 ms median), the other walker's steps left out
@@ -90,6 +92,7 @@ def test_two_stems_are_heard_where_their_own_walker_is(two, footsteps_dir):
 def test_split_merge_delete_sources(two):
     truth, original = two
     project = Project.from_dict(original.to_dict())
+    assert [s.guide_report.to_dict() for s in project.sources] == [s.guide_report.to_dict() for s in original.sources]
     first = project.sources[0]
     before = first.track.boxes.copy()
     first.reference = Reference("/some/where/steps.wav")
@@ -142,3 +145,16 @@ def test_merge_and_split_tracks():
         split_track(m, 0)
     longer = merge_tracks(Track(np.ones((3, 4))), Track(np.ones((5, 4)) * 2))
     assert len(longer) == 5 and longer.boxes[4, 0] == 2
+
+
+def test_cli_says_each_subjects_guide_verdict(two, capsys):
+    from stereosync_studio.cli.lanes import print_guide_note
+
+    _, project = two
+    print_guide_note(project)
+    err = capsys.readouterr().err
+    assert [s.name for s in project.sources] == ["subject1", "subject2"]
+    for s in project.sources:
+        assert f"guide track ({s.name}): {s.guide_report.message}" in err
+    print_guide_note(project, quiet=True)
+    assert capsys.readouterr().err == ""

@@ -90,7 +90,9 @@ def apply_references(project, items: list[str]) -> None:
 
 def print_guide_note(project, quiet: bool = False) -> None:
     """The guide track's verdict on stderr (kept steps, rejected transients, or no footsteps)."""
-    report = getattr(project, "guide_report", None)
-    if report is None or quiet or not report.message:
+    if quiet:
         return
-    print(f"stereosync: guide track: {report.message}", file=sys.stderr)
+    own = [(s.name, s.guide_report) for s in project.sources if s.guide_report is not None]
+    for name, report in own or [("", getattr(project, "guide_report", None))]:  # several subjects: each one's
+        if report is not None and report.message:
+            print(f"stereosync: guide track{f' ({name})' if name else ''}: {report.message}", file=sys.stderr)

@@ -128,15 +128,19 @@ class Source:
     engine_options: dict[str, Any] = field(default_factory=dict)
     features: dict[str, list] = field(default_factory=dict)  # per-frame extras (depth, box stats)
     surfaces: list[SurfaceRegion] = field(default_factory=list)  # the Surface lane: regions of the clip
+    guide_report: GuideReport | None = None  # its own steps in a guide several subjects share (else the project's)
 
     def to_dict(self) -> dict:
-        return {
+        d = {
             "name": self.name, "track": self.track.to_dict(), "envelope": self.envelope.to_dict(),
             "trajectory": self.trajectory.to_dict(), "reference": self.reference.to_dict(),
             "takes": [t.to_dict() for t in self.takes], "engine": self.engine,
             "engine_options": dict(self.engine_options), "features": dict(self.features),
             "surfaces": [r.to_dict() for r in self.surfaces],
         }
+        if self.guide_report is not None:
+            d["guide_report"] = self.guide_report.to_dict()
+        return d
 
     def copy(self) -> "Source":
         """An exact, independent copy (arrays copied bit for bit)."""
@@ -148,7 +152,8 @@ class Source:
                    Trajectory.from_dict(d["trajectory"]), Reference.from_dict(d.get("reference", {})),
                    [TakeInfo.from_dict(t) for t in d.get("takes", [])], d.get("engine", "sampler"),
                    dict(d.get("engine_options", {})), dict(d.get("features", {})),
-                   [SurfaceRegion.from_dict(r) for r in d.get("surfaces", [])])
+                   [SurfaceRegion.from_dict(r) for r in d.get("surfaces", [])],
+                   GuideReport.from_dict(d["guide_report"]) if d.get("guide_report") else None)
 
 
 @dataclass

@@ -82,6 +82,7 @@ _SOURCE = {
         },
         "reference": _REFERENCE,
         "surfaces": {"type": "array", "items": _SURFACE},
+        "guide_report": {"anyOf": [{"type": "null"}, _GUIDE_REPORT]},
         "takes": {"type": "array", "items": _TAKE},
         "engine": {"type": "string"},
         "engine_options": {"type": "object"},

@@ -28,7 +28,7 @@ __all__ = ["GUIDE_SR", "read_guide", "footstep_guide", "footstep_guides", "perfo
            "record_envelope"]
 
 GUIDE_SR = 48000
-OTHER_SUBJECT = "another subject's step (only they are in the picture then)"
+OTHER_SUBJECT = "another subject's step (their foot lands there, or only they are in the picture)"
 STREAM_START_S = 0.04  # an input stream's first moments: a start-up click, never a timed step
 
 
@@ -103,13 +103,15 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
 
     reports = []
     for k, (c, e) in enumerate(zip(contacts, evidence)):
-        r = fuse_steps([tr for tr in guide.transients if not theirs(k, tr.time)], c, duration, e, seen=seen[k])
+        others = [tr for tr in guide.transients if 0.0 <= tr.time < duration and theirs(k, tr.time)]
+        r = fuse_steps([tr for tr in guide.transients if tr not in others], c, duration, e, seen=seen[k])
         elsewhere = [st for st in r.steps if not _inside(seen[k], st.time)
                      and any(_inside(seen[j], st.time) for j in range(len(heard)) if j != k)]
-        if elsewhere:  # the walk's rhythm carried on where only someone else is in the picture
-            r = GuideReport([st for st in r.steps if st not in elsewhere],
-                            r.rejected + [RejectedTransient(st.time, 0.0, OTHER_SUBJECT) for st in elsewhere],
-                            r.message, r.has_footsteps)
+        # the walk's rhythm may carry on where only someone else is in the picture: not this subject's
+        rejected = r.rejected + [RejectedTransient(tr.time, tr.strength, OTHER_SUBJECT) for tr in others]
+        rejected += [RejectedTransient(st.time, 0.0, OTHER_SUBJECT) for st in elsewhere]
+        r = GuideReport([st for st in r.steps if st not in elsewhere], sorted(rejected, key=lambda x: x.time),
+                        r.message, r.has_footsteps)
         reports.append(r)
         progress(0.6 * (k + 1) / max(1, len(motions)), f"footsteps of subject {k + 1}")
     steps = [r.step_times() if r.has_footsteps else [] for r in reports] + [list(st) for st, _ in kept]

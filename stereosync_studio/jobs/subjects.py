@@ -27,6 +27,7 @@ from ..analysis.box_features import box_features
 from ..analysis.motion import SubjectMotion, analyze_subjects
 from ..analysis.multi import merge_tracks, split_track, track_all
 from ..core.envelope import Envelope
+from ..core.guide import GuideReport
 from .guide import GUIDE_SR, footstep_guides, read_guide, seen_spans
 from .inputs import default_reference
 from .lanes import guide_envelope, with_pan_mapping
@@ -57,18 +58,19 @@ def shared_distances(path: str | Path, tracks: list[Track], info: ClipInfo, mode
 
 def build_source(name: str, clip_path: str | Path, info: ClipInfo, track: Track, motion: SubjectMotion,
                  distance: np.ndarray, hfov_deg: float = 90.0, models_dir: str | Path | None = "models",
-                 distance_source: str = "box", guide: Envelope | None = None) -> Source:
+                 distance_source: str = "box", guide: tuple[Envelope, GuideReport] | None = None) -> Source:
     """A Source for one subject: envelope from its steps, trajectory and features from its box.
 
-    `guide`: the subject's own footsteps in the clip's guide track (`guide.footstep_guides`);
-    the envelope is that when it holds steps, else the steps seen in the picture.
+    `guide`: the subject's own footsteps in the clip's guide track and the report of how they
+    were told apart (`guide.footstep_guides`); the envelope is that when it holds steps, else
+    the steps seen in the picture. The source keeps the report (the Studio's guide lane).
 
     `distance_source` ("box" or "depth") only labels where `distance` came from (logged)."""
     from ..analysis.steps_video import envelope_from_video, steps_from_motion
 
     log.debug("%s: distance from %s", name, distance_source)
-    if guide is not None and guide.steps():
-        env = guide.copy()
+    if guide is not None and guide[1].has_footsteps and guide[0].steps():
+        env = guide[0].copy()
     else:
         env = envelope_from_video(str(clip_path), track, motion=motion, distance=distance,
                                   predictor=video_envelope_predictor(models_dir))
@@ -80,7 +82,8 @@ def build_source(name: str, clip_path: str | Path, info: ClipInfo, track: Track,
     features["depth"] = [round(float(x), 4) for x in traj.distance]
     steps = steps_from_motion(motion)
     features["step_confidence"] = [float(c) for _, c in steps]
-    return Source(name, track, env, traj, default_reference(), features=features)
+    return Source(name, track, env, traj, default_reference(), features=features,
+                  guide_report=None if guide is None else guide[1])
 
 
 def sources_for_tracks(clip_path: str | Path, info: ClipInfo, tracks: list[Track], names: list[str],
@@ -107,19 +110,21 @@ def sources_for_tracks(clip_path: str | Path, info: ClipInfo, tracks: list[Track
 
 
 def _subject_guides(clip_path: str | Path, info: ClipInfo, motions: list[SubjectMotion],
-                    progress: ProgressFn = null_progress, kept: list[Source] = ()) -> list[Envelope | None]:
-    """Each subject's own footsteps in the clip's guide track (None each without a usable one)."""
+                    progress: ProgressFn = null_progress, kept: list[Source] = ()
+                    ) -> list[tuple[Envelope, GuideReport] | None]:
+    """Each subject's own footsteps in the clip's guide track and their report (None each
+    without a usable guide)."""
     audio = read_guide(clip_path, info.has_audio)
     if audio is None:
         return [None] * len(motions)
     others = [(list(s.envelope.steps() or []),
                seen_spans(np.isfinite(s.track.boxes[:, 0]), np.arange(len(s.track.boxes)) / info.fps, info.fps))
               for s in kept]
-    out: list[Envelope | None] = []
+    out: list[tuple[Envelope, GuideReport] | None] = []
     for env, report in footstep_guides(audio, GUIDE_SR, info.duration, motions, progress, others):
         if not report.has_footsteps or not env.steps():
             log.info("%s: %s", Path(clip_path).name, report.message or "no footsteps of this subject in the guide")
-        out.append(env if report.has_footsteps and env.steps() else None)
+        out.append((env, report))
     return out
 
 

@@ -24,7 +24,8 @@ from .base import Lane, LaneContext
 ACCEPTED = style.OK
 REJECTED = style.ERROR
 # a rejected transient's cross is coloured by why (first word of the reason that matches)
-REASON_COLOURS = (("voiced", style.ERROR), ("contact", style.WARN), ("inside", "#c8b46a"), ("weak", "#7d828b"))
+REASON_COLOURS = (("voiced", style.ERROR), ("contact", style.WARN), ("inside", "#c8b46a"), ("weak", "#7d828b"),
+                  ("another subject", "#6a9ec8"))
 HOVER_PX = 7.0  # a marker this close to the pointer (in x) shows its tooltip
 SOURCE_WORDS = {"audio+picture": "heard where a foot lands", "picture": "seen in the picture (no audible transient)",
                 "audio": "heard only (confident, no foot contact seen)"}
@@ -64,8 +65,12 @@ class GuideLane(Lane):
 
     # -- document --------------------------------------------------------------------------------
     def report(self) -> GuideReport | None:
+        """The current subject's own report when several share the guide, else the project's."""
         proj = self.ctx.doc.project
-        return None if proj is None else proj.guide_report
+        if proj is None:
+            return None
+        src = self.ctx.doc.source
+        return src.guide_report if src is not None and src.guide_report is not None else proj.guide_report
 
     def refresh(self) -> None:
         proj = self.ctx.doc.project

@@ -101,6 +101,9 @@ def test_guide_lane_shows_the_selected_subjects_own_report(qtbot, window, projec
 
 
 def test_width_scales_the_pan_as_one_undoable_edit_and_box_edits_keep_it(qtbot, window, project_file):
+    lane = window.lanes.pan
+    assert window.doc.project is None  # no clip yet: the defaults, greyed out (it read "0 %")
+    assert (lane.width_box.value(), lane.width_box.isEnabled(), lane.mode_box.currentIndex()) == (100, False, 0)
     open_project(qtbot, window, project_file)
     doc, lane = window.doc, window.lanes.pan
     src, clip = doc.source, doc.project.clip

@@ -111,10 +111,10 @@ class PanLane(_TrajectoryLane):
         for w in widgets:
             w.blockSignals(True)
             w.setEnabled(tr is not None)
-        if tr is not None:
-            self.mode_box.setCurrentIndex(PAN_MODES.index(tr.pan_mode))
-            self.width_box.setValue(int(round(tr.pan_width * 100)))
-            self.hfov_box.setValue(int(round(tr.hfov_deg)))
+        shown = tr if tr is not None else Trajectory(np.zeros(1), np.ones(1), 25.0)  # no clip: the defaults, greyed
+        self.mode_box.setCurrentIndex(PAN_MODES.index(shown.pan_mode))
+        self.width_box.setValue(int(round(shown.pan_width * 100)))
+        self.hfov_box.setValue(int(round(shown.hfov_deg)))
         lens = tr is not None and tr.pan_mode == "lens"
         self.width_box.setVisible(not lens)
         self.hfov_box.setVisible(lens)

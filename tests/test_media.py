@@ -532,3 +532,20 @@ def test_mux_preview_cancel_leaves_nothing(clips, tmp_path):
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(InputError, match="NaN"):
         mux.mux_preview(clips["av"], np.full((2, 10), np.nan, np.float32), 48000, tmp_path / "y.mp4")
+
+
+def test_write_video_bframes_zero_gives_no_b_frames(tmp_path):
+    """`bframes=0` (random access without B-frames) reaches the encoder; the preset's default has them."""
+    base = (np.add.outer(np.arange(96), np.arange(128)) % 64 * 3).astype(np.uint8)
+    frames = []
+    for i in range(30):  # a still texture with a square sliding over it: predictable, as B-frames like
+        f = np.repeat(base[:, :, None], 3, axis=2)
+        f[30:50, 2 * i:2 * i + 20] = (220, 40, 40)
+        frames.append(f)
+
+    def kinds(path) -> set[int]:
+        with av.open(str(path)) as c:
+            return {int(f.pict_type) for f in c.decode(video=0)}  # AVPictureType: 1 I, 2 P, 3 B
+
+    assert 3 in kinds(write_video(tmp_path / "default.mp4", iter(frames), 25, preset="veryfast"))
+    assert 3 not in kinds(write_video(tmp_path / "no_b.mp4", iter(frames), 25, preset="veryfast", bframes=0))

@@ -45,6 +45,11 @@ def test_proxy_job_makes_a_frame_exact_small_copy_beside_the_project(clip, tmp_p
             assert small.shape == (540, 960, 3) and full.shape == (1080, 1920, 3)
             assert abs(float(small[5:15, 5:15].mean()) - float(r.frame_at(i)[10:30, 10:30].mean())) < 6
     assert make_proxy(clip, project) == p  # already there: not made again
+    import av
+
+    with av.open(str(p)) as c:  # no B-frames: a frame decodes from the keyframe forwards only
+        kinds = {int(f.pict_type) for f in c.decode(video=0)}  # libavutil's AVPictureType: 1 I, 2 P, 3 B
+    assert 3 not in kinds and 1 in kinds, kinds
 
 
 def test_a_changed_clip_gets_a_new_proxy_and_a_bad_one_is_ignored(clip, tmp_path):

@@ -56,7 +56,7 @@ def _encode(tmp: str, frames, fps, audio, sample_rate, crf, rotation, pts_second
                 vs.pix_fmt = "yuv420p"
                 vs.options = {"crf": str(int(crf)), "preset": preset}
                 if bframes is not None:
-                    vs.options = {**vs.options, "bframes": str(int(bframes))}
+                    vs.options = {**vs.options, "bf": str(int(bframes))}  # libavcodec's name ("bframes" was ignored)
                 if gop:
                     vs.codec_context.gop_size = int(gop)
                     vs.options = {**vs.options, "keyint": str(int(gop)), "scenecut": "0"}

@@ -268,3 +268,64 @@ def test_a_failing_predictor_falls_back_to_the_steps(bad, caplog):
     plain = S.envelope_from_video(None, motion=motion)
     assert env.origin == "video" and np.array_equal(env.values, plain.values) and env.events == plain.events
     assert "learned envelope not used" in caplog.text
+
+
+def _two_witness_motion(flow_gain: float):
+    """A walker (2 steps/s, 4 s at 25 fps) whose feet the landmarks follow exactly; the feet
+    band's flow sees the same swings scaled by `flow_gain` (a small subject on compressed
+    footage hardly moves the pixels: gain << 1), plus a little noise. Returns (motion, strikes)."""
+    from stereosync_studio.analysis.flow_features import IDX, N_FLOW
+    from stereosync_studio.analysis.motion import SubjectMotion
+    from stereosync_studio.analysis.pose import (LEFT_ANKLE, LEFT_FOOT, LEFT_HEEL, N_LANDMARKS, RIGHT_ANKLE,
+                                                 RIGHT_FOOT, RIGHT_HEEL)
+
+    n, fps, period, swing = 100, 25.0, 0.5, 0.4
+    t = np.arange(n) / fps
+    strikes = np.arange(0.45, 4.0, period) + 0.013
+    x = np.zeros((n, 2))  # each foot's x (px): smoothstep swings of 60 px, feet alternating
+    for k, c in enumerate(strikes):
+        ph = np.clip((t - (c - swing)) / swing, 0.0, 1.0)
+        x[:, k % 2] += 60.0 * ph * ph * (3.0 - 2.0 * ph)
+    pose = np.zeros((n, N_LANDMARKS, 4))
+    pose[..., 3] = 1.0
+    for f, group in enumerate(((LEFT_HEEL, LEFT_ANKLE, LEFT_FOOT), (RIGHT_HEEL, RIGHT_ANKLE, RIGHT_FOOT))):
+        pose[:, group, 0] = 200.0 + x[:, f, None]
+        pose[:, group, 1] = 300.0
+    boxes = np.tile([150.0, 100.0, 250.0, 300.0], (n, 1))  # 200 px tall
+    foot_speed = np.r_[0.0, np.abs(np.diff(x, axis=0)).max(axis=1) * fps / 200.0]
+    flow = np.zeros((n, N_FLOW), np.float32)
+    flow[:, IDX["low_p90"]] = flow_gain * foot_speed + np.abs(np.random.default_rng(3).normal(0, 0.02, n))
+    return SubjectMotion(fps, t, boxes, flow, pose, 640, 360), strikes
+
+
+def test_a_flow_blind_to_the_swing_does_not_hide_the_steps_pose_sees():
+    """Where the flow's swings reach a fraction of the pose's (a small, heavily compressed
+    subject; a foot swinging towards the camera) the smaller witness would hide every step:
+    the steps pose sees are found. Where the flow sees the swing, the smaller one is used."""
+    blind, strikes = _two_witness_motion(0.08)
+    assert S.swing_speed(blind)[2] == "pose+flow"
+    assert len(S.flow_contacts(blind)) <= len(strikes) // 2  # the flow alone hardly sees a step
+    f = _f1(S.steps_from_motion(blind), strikes[strikes > 0.15])
+    assert f["f1"] >= 0.9, f
+    sighted, _ = _two_witness_motion(0.9)
+    from stereosync_studio.analysis.foot_speed import flow_swing_speed, pose_swing_speed
+
+    times, fused, _ = S.swing_speed(sighted)
+    pose, flow = pose_swing_speed(sighted), flow_swing_speed(sighted)
+    both = np.isfinite(pose) & np.isfinite(flow)
+    assert np.allclose(fused[both], np.minimum(flow, pose)[both])
+
+
+def test_two_steps_missing_in_a_row_are_put_in_evenly_only_while_moving():
+    """Two short steps of a turn on the spot that the picture did not see: put in at the
+    thirds of the gap while the body keeps moving, not while the subject stands."""
+    from stereosync_studio.analysis.step_cadence import FILLED_CONFIDENCE, fill_cadence_gaps
+
+    ft = np.arange(0, 6.0, 0.04)
+    steps = [(float(t), 0.8) for t in np.arange(0.5, 5.6, 0.5) if not 2.9 < t < 3.6]  # 3.0, 3.5 missing
+    filled = fill_cadence_gaps(steps, ft, np.full(len(ft), 0.7), np.zeros(len(ft)))
+    new = sorted(t for t, c in filled if c == FILLED_CONFIDENCE)
+    assert len(new) == 2 and np.allclose(new, [3.0, 3.5]), filled
+    stops = np.full(len(ft), 0.7)
+    stops[(ft > 2.7) & (ft < 3.8)] = 0.0
+    assert fill_cadence_gaps(steps, ft, stops, np.zeros(len(ft))) == steps

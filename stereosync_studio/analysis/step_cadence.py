@@ -2,14 +2,17 @@
 
 Why: a walker keeps its rhythm through a turn, but a swing that goes towards or away from
 the camera (the turn at the end of a zig-zag leg, a pivot) hardly moves in the picture, so
-the contact detector misses it and leaves a gap of two step periods between its neighbours.
-Where the body keeps moving through that gap (so the subject is not standing: a stop must
-stay silent), one step is put half-way. Moving means the box never stops travelling through
-the gap (a walk, a slow turn), or the upper body moves against the background on average as
-fast as a slow walk (a turn round: the box hardly travels while the body rotates). A subject
+the contact detector misses it and leaves a gap of two step periods between its neighbours
+(three, where two such swings follow each other, as in the short steps of a turn on the spot
+on a small subject). Where the body keeps moving through that gap (so the subject is not
+standing: a stop must stay silent), the missing steps are put in evenly. Moving means the
+box never stops travelling through the gap (a walk, a slow turn), or the upper body moves
+against the background on average as fast as a slow walk (a turn round: the box hardly
+travels while the body rotates). A subject
 that stops has a still box and a still upper body for part of the gap. A gap is filled only
-when it is close to twice the local step period (the median of the neighbouring intervals),
-and the filled step gets a low confidence so that callers who rank steps can tell it apart.
+when it is close to two or three local step periods (the median of the neighbouring
+intervals; a longer gap is no walk to guess through), and a filled step gets a low
+confidence so that callers who rank steps can tell it apart.
 
 The same rhythm re-times a contact that the picture put in the wrong place: a foot that
 pivots at a turn flicks round mid-swing (a burst of motion that stops), and the short swing
@@ -33,7 +36,8 @@ import numpy as np
 __all__ = ["fill_cadence_gaps", "retime_to_cadence", "FILLED_CONFIDENCE"]
 
 FILLED_CONFIDENCE = 0.3  # confidence of a step put in from the cadence
-GAP_RANGE = (1.65, 2.35)  # a gap this many local step periods long is missing one step
+GAP_TOL = 0.35  # a gap within this many step periods of n >= 2 periods is missing n - 1 steps
+MAX_MISSING = 2  # at most this many steps in a row are put in from the cadence
 TRAVEL = 0.1  # body heights/s: the box travels at least this fast all through the gap, or
 TURNING = 0.3  # body heights/s: the upper body's mean speed against the background in the gap
 MAX_PERIOD = 0.8  # s: a slower rhythm than this is no walk to keep
@@ -58,9 +62,10 @@ def _local_period(iv: np.ndarray, skip: slice, neighbours: int) -> float | None:
 
 def fill_cadence_gaps(steps: list[tuple[float, float]], frame_times: np.ndarray, box_speed: np.ndarray,
                       upper_speed: np.ndarray, neighbours: int = 3) -> list[tuple[float, float]]:
-    """`steps` (sorted (time, confidence)) with one step added in each gap of about two step
-    periods through which the body keeps moving. `box_speed`: the box's travel per frame,
-    `upper_speed`: the upper body's flow against the background per frame (box heights/s)."""
+    """`steps` (sorted (time, confidence)) with the missing steps put in evenly in each gap of
+    about n = 2 .. `MAX_MISSING` + 1 step periods through which the body keeps moving.
+    `box_speed`: the box's travel per frame, `upper_speed`: the upper body's flow against the
+    background per frame (box heights/s)."""
     if len(steps) < 4:
         return list(steps)
     t, iv = _times(steps)
@@ -72,7 +77,8 @@ def fill_cadence_gaps(steps: list[tuple[float, float]], frame_times: np.ndarray,
         period = _local_period(iv, slice(k, k + 1), neighbours)
         if period is None:
             continue
-        if not GAP_RANGE[0] * period <= gap <= GAP_RANGE[1] * period:
+        n = int(round(gap / period))
+        if not 2 <= n <= MAX_MISSING + 1 or abs(gap / period - n) > GAP_TOL:
             continue
         inside = (ft >= t[k]) & (ft <= t[k + 1]) & np.isfinite(sp)
         if inside.sum() < 2:
@@ -81,7 +87,7 @@ def fill_cadence_gaps(steps: list[tuple[float, float]], frame_times: np.ndarray,
         turns = bool(np.isfinite(up[inside]).any()) and float(np.nanmean(up[inside])) >= TURNING
         if not (travels or turns):
             continue
-        out.append((float(0.5 * (t[k] + t[k + 1])), FILLED_CONFIDENCE))
+        out += [(float(t[k] + j / n * gap), FILLED_CONFIDENCE) for j in range(1, n)]
     return sorted(out)
 
 

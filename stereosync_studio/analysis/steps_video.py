@@ -11,7 +11,10 @@ removed, so resolution, zoom and distance do not matter):
   re-paired frame to frame (pose models swap left and right in profile) and single-frame
   landmark glitches removed.
 
-Where both exist the smaller of the two is used, so a step needs both to see the foot move.
+Where both exist the smaller of the two is used, so a step needs both to see the foot move;
+where the flow is blind to the swing that pose sees (a small subject on heavily compressed
+footage, a foot swinging towards the camera: the flow's swings reach under half the pose's)
+their geometric mean is used, so the blind witness does not hide every step.
 A hysteresis detector with levels relative to the signal's own running floor and peak marks
 a contact where the signal falls through the low level, timed where the slope of that fall
 meets the stance level (the heel strikes at the end of the fall, not part-way down); the
@@ -55,6 +58,8 @@ MIN_SWING = 0.08  # s: a swing is above the high level this long (one-frame blip
 LAND_FRAC = 0.2  # a fall this close to the stance level has reached it (see _landing)
 WALK_SPEED = 0.75  # box heights per second of an ordinary walk (1.3 m/s for 1.75 m)
 STEP_PEAK = 0.25  # envelope peak of one step at distance 1 and walking speed
+BLIND_RATIO = (0.35, 0.55)  # flow swings / pose swings: flow blind at or under the first
+BLIND_WINDOW = 2.0  # s over which the two witnesses' swings are compared
 
 Step = tuple[float, float]  # (time s, confidence 0..1)
 
@@ -161,8 +166,10 @@ def swing_speed(motion: SubjectMotion, use_pose: bool = True) -> tuple[np.ndarra
 
     Both witnesses measure the same thing, the speed of the swinging foot against the ground.
     Where both are there the smaller one is used: a step needs both to see the foot moving,
-    so a glitch in one (a landmark jump, a shadow in the flow) makes no step. Pose that does
-    not follow the flow (correlation < 0.3: it locked on something else) is not used.
+    so a glitch in one (a landmark jump, a shadow in the flow) makes no step. Where the flow
+    is blind to the swing that pose sees (`_flow_blindness`) their geometric mean is used.
+    Pose that does not follow the flow (correlation < 0.3: it locked on something else) is
+    not used.
     """
     times = _mid_times(motion.times)
     flow = flow_swing_speed(motion)
@@ -176,8 +183,36 @@ def swing_speed(motion: SubjectMotion, use_pose: bool = True) -> tuple[np.ndarra
     if not np.isfinite(r) or r < 0.3:
         log.info("pose ignored: its foot speed does not follow the optical flow (r=%.2f)", r)
         return times, flow, "flow"
-    fused = np.where(both, np.minimum(flow, pose), np.where(np.isfinite(flow), flow, pose))
+    blind = _flow_blindness(flow, pose, motion.fps)
+    joint = (1.0 - blind) * np.minimum(flow, pose) + blind * np.sqrt(np.maximum(flow, 0.0) * np.maximum(pose, 0.0))
+    fused = np.where(both, joint, np.where(np.isfinite(flow), flow, pose))
     return times, fused, "pose+flow"
+
+
+def _swing_range(x: np.ndarray, size: int) -> np.ndarray:
+    """Running 90th - 10th percentile of a signal (gaps interpolated): how far its swings reach."""
+    ok = np.isfinite(x)
+    if not ok.any():
+        return np.zeros(len(x))
+    idx = np.arange(len(x))
+    xf = np.interp(idx, idx[ok], x[ok])
+    return percentile_filter(xf, 90, size=size, mode="nearest") - percentile_filter(xf, 10, size=size, mode="nearest")
+
+
+def _flow_blindness(flow: np.ndarray, pose: np.ndarray, fps: float) -> np.ndarray:
+    """Per sample 0..1: how blind the optical flow is to the swing that pose sees.
+
+    A small subject on heavily compressed footage, or a foot swinging towards the camera,
+    hardly moves the pixels: the flow's swings reach well under half the pose's (over
+    `BLIND_WINDOW`). There the smaller of the two witnesses would be the blind one and hide
+    every step, so the geometric mean is used instead (both still have to see the foot move,
+    but the pose's rhythm shows through). 0 where the flow's swings reach `BLIND_RATIO[1]` of
+    the pose's or more, 1 at `BLIND_RATIO[0]` or less.
+    """
+    size = max(5, int(round(BLIND_WINDOW * fps)) | 1)
+    q = _swing_range(flow, size) / np.maximum(_swing_range(pose, size), 1e-6)
+    lo, hi = BLIND_RATIO
+    return np.clip((hi - q) / (hi - lo), 0.0, 1.0)
 
 
 def flow_contacts(motion: SubjectMotion) -> list[Step]:

@@ -8,6 +8,8 @@ many subjects there are. Torch-free.
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +92,10 @@ def analyze_subjects(path: str | Path, tracks: list[Track], use_pose: bool | Non
         lms = [np.full((n, _pose.N_LANDMARKS, 4), np.nan, np.float32) for _ in tracks] if want_pose else []
         times = np.asarray(reader.times, np.float64)[:n].copy()
         lo, hi = _active_span(boxes, n)
+        # pose runs on a worker thread, in frame order, while this one measures the flow of the
+        # same frame (MediaPipe releases the GIL while its graph runs): the same results, sooner
+        pool = ThreadPoolExecutor(1, thread_name_prefix="pose") if want_pose else None
+        queued: deque = deque()
         try:
             for i, _t, rgb in reader.iter_frames(lo, hi):
                 if (i - lo) % 8 == 0:
@@ -100,12 +106,16 @@ def analyze_subjects(path: str | Path, tracks: list[Track], use_pose: bool | Non
                     if not np.isfinite(b[0]):
                         flows[k].reset()
                         continue
+                    if pool is not None:
+                        queued.append((k, i, pool.submit(poses[k].update, rgb, b)))
                     flow_rows[k][i] = flows[k].update(rgb, b)
-                    if want_pose:
-                        lm = poses[k].update(rgb, b)
-                        if lm is not None:
-                            lms[k][i] = lm
+                while queued and (len(queued) > 2 * len(tracks) or queued[0][2].done()):
+                    _collect(queued.popleft(), lms)
+            while queued:
+                _collect(queued.popleft(), lms)
         finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
             for p in poses:
                 p.close()
         progress(1.0, "motion measured")
@@ -114,6 +124,14 @@ def analyze_subjects(path: str | Path, tracks: list[Track], use_pose: bool | Non
     finally:
         if own:
             reader.close()
+
+
+def _collect(item: tuple[int, int, Future], lms: list[np.ndarray]) -> None:
+    """Store the landmarks of a finished pose job (subject k, frame i)."""
+    k, i, job = item
+    lm = job.result()
+    if lm is not None:
+        lms[k][i] = lm
 
 
 def _fit(boxes: np.ndarray, n: int) -> np.ndarray:

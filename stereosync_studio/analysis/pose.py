@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import importlib
 import logging
 import os
 import sys
 import threading
+import types
 import weakref
 
 import cv2
@@ -48,7 +50,8 @@ def _mediapipe():
         return None
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging is chatty
     try:
-        import mediapipe as mp
+        with _deferred(_UNUSED_BY_POSE):
+            import mediapipe as mp
 
         _ = mp.solutions.pose.Pose  # 0.10.21 still has the legacy solution API
         _MP = mp
@@ -56,6 +59,40 @@ def _mediapipe():
         _MP_ERROR = f"{exc.__class__.__name__}: {exc}"
         log.info("pose estimation unavailable (%s); using optical flow only", _MP_ERROR)
     return _MP
+
+
+# imported by MediaPipe's drawing helpers and audio tasks, never by Pose: ~0.5 s of start-up
+_UNUSED_BY_POSE = ("matplotlib", "matplotlib.pyplot", "sounddevice")
+
+
+class _Deferred(types.ModuleType):
+    """Stands in for a module while MediaPipe imports; the first attribute asked of it imports
+    the real module (so MediaPipe's drawing or audio helpers still work if anyone calls them)."""
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__") and attr.endswith("__"):  # introspection (inspect, import hooks), not use
+            raise AttributeError(attr)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), attr)
+
+
+@contextlib.contextmanager
+def _deferred(names: tuple[str, ...]):
+    """Stand-ins for `names` (those not imported yet) in sys.modules, removed on exit."""
+    placed: dict[str, _Deferred] = {}
+    for name in names:
+        if name not in sys.modules:
+            placed[name] = sys.modules[name] = _Deferred(name)
+            parent, _, child = name.rpartition(".")
+            if parent in placed:
+                setattr(placed[parent], child, placed[name])
+    try:
+        yield
+    finally:
+        for name, stub in placed.items():
+            if sys.modules.get(name) is stub:
+                del sys.modules[name]
 
 
 _QUIET_LOCK = threading.Lock()
@@ -106,6 +143,12 @@ def _flush_c_stdio() -> None:
 def available() -> bool:
     """True when MediaPipe Pose can run here."""
     return _mediapipe() is not None
+
+
+def mediapipe_module():
+    """The mediapipe module (imported once, without the libraries Pose never uses), or None
+    when it is unusable (`unavailable_reason` says why). Import it through here, not directly."""
+    return _mediapipe()
 
 
 def unavailable_reason() -> str:
@@ -216,6 +259,6 @@ def pose_box(landmarks: np.ndarray, min_visibility: float = 0.3) -> np.ndarray |
     return np.array([x0 - 0.1 * h, y0 - 0.1 * h, x1 + 0.1 * h, y1 + 0.05 * h], np.float64)
 
 
-__all__ = ["available", "unavailable_reason", "PoseTracker", "pose_box", "LOWER_BODY", "N_LANDMARKS",
+__all__ = ["available", "mediapipe_module", "unavailable_reason", "PoseTracker", "pose_box", "LOWER_BODY", "N_LANDMARKS",
            "LEFT_HEEL", "RIGHT_HEEL", "LEFT_ANKLE", "RIGHT_ANKLE", "LEFT_FOOT", "RIGHT_FOOT",
            "LEFT_KNEE", "RIGHT_KNEE", "LEFT_HIP", "RIGHT_HIP"]

@@ -166,7 +166,7 @@ def _check_box(box, info, path, what: str) -> np.ndarray:
 def track_clip(reader_or_path, seed_box=None, seed_frame: int = 0,
                keyframes: dict[int, list[float] | np.ndarray] | None = None,
                progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
-               tracker: str = "kcf", work_height: int | None = None) -> Track:
+               tracker: str = "kcf", work_height: int | None = None, keep_crops=None) -> Track:
     """One box per frame of the clip (clip pixels), NaN where the subject is not found.
 
     The subject keeps its identity through occlusions and crowds (`identity.SubjectTracker`):
@@ -175,10 +175,14 @@ def track_clip(reader_or_path, seed_box=None, seed_frame: int = 0,
 
     Anchors are the user's `keyframes` (kept exactly, recorded in the Track) and `seed_box` at
     `seed_frame` (a starting point only); with neither, the subject is detected automatically.
+    `keep_crops` (a `media.frame_crops.FrameCrops`) keeps the subject's part of each decoded
+    frame at full size, so the motion pass need not decode the clip again.
     """
     if tracker not in TRACKERS:
         raise ValueError(f"unknown tracker {tracker!r} (one of {', '.join(TRACKERS)})")
     reader, own = _open_reader(reader_or_path)
+    if keep_crops is not None:
+        reader = keep_crops.keeping(reader)
     try:
         info = reader.info
         n = info.n_frames
@@ -199,6 +203,8 @@ def track_clip(reader_or_path, seed_box=None, seed_frame: int = 0,
             anchors[found[0]] = found[1]
         track = Track.empty(n)
         track.keyframes = {k: list(v) for k, v in kf.items()}
+        if keep_crops is not None:
+            reader.watch(track.boxes)  # each frame is cropped around the box tracked on it
         _track_anchors(reader, track, anchors, 0, n, progress, cancel, tracker, work_height)
         for k, v in kf.items():
             track.set_keyframe(k, v)

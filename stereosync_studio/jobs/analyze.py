@@ -9,6 +9,7 @@ face opened it. Re-tracking after a user's box edit lives here too.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,7 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     """
     from ..analysis.box_features import box_features
     from ..analysis.tracking import track_clip
+    from ..media.frame_crops import FrameCrops
     from ..media.video import probe
 
     cancel = cancel or CancelToken()
@@ -107,19 +109,27 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
             raise InputError(clip_path, f"box frame {box[1]} is outside the clip's frames 0..{info.n_frames - 1}")
         keyframes = {box[1]: box[0]} if box else None
         ensure_reid_model()
-        track = track_clip(str(clip_path), keyframes=keyframes, progress=sub_progress(progress, 0.02, 0.8),
-                           cancel=cancel)
-        cancel.check()
-        if not subject_found(track):
-            log.warning("%s: %s", clip_path.name, NO_PERSON_MESSAGE)
-            progress(0.8, NO_PERSON_MESSAGE)
-            track = Track.centred_default(info.n_frames, info.width, info.height)
-        traj = trajectory_from_track(track, info, hfov_deg, pan_mode, pan_width)
-        progress(0.82, "envelope")
-        guide, report, motion = _guide_with_picture(clip_path, info, track, envelope,
-                                                    sub_progress(progress, 0.82, 0.93), cancel)
-        env = make_envelope(envelope, clip_path, info, guide, track, progress=sub_progress(progress, 0.93, 0.98),
-                            cancel=cancel, models_dir=models_dir, motion=motion)
+        if envelope in ("auto", "video", "audio"):  # pose will run: load MediaPipe lean, before the detector does
+            from ..analysis.pose import available as pose_available
+
+            pose_available()
+        crops = FrameCrops()  # the subject's part of each frame tracking decodes: no second decode
+        try:
+            track = track_clip(str(clip_path), keyframes=keyframes, progress=sub_progress(progress, 0.02, 0.8),
+                               cancel=cancel, keep_crops=crops)
+            cancel.check()
+            if not subject_found(track):
+                log.warning("%s: %s", clip_path.name, NO_PERSON_MESSAGE)
+                progress(0.8, NO_PERSON_MESSAGE)
+                track = Track.centred_default(info.n_frames, info.width, info.height)
+            traj = trajectory_from_track(track, info, hfov_deg, pan_mode, pan_width)
+            progress(0.82, "envelope")
+            guide, report, motion = _guide_with_picture(clip_path, info, track, envelope, crops,
+                                                        sub_progress(progress, 0.82, 0.93), cancel)
+            env = make_envelope(envelope, clip_path, info, guide, track, progress=sub_progress(progress, 0.93, 0.98),
+                                cancel=cancel, models_dir=models_dir, motion=motion)
+        finally:
+            crops.close()
         name = clip_path.name.split(".")[0]
         features: dict[str, list] = dict(box_features(track, info.width, info.height))
         features["depth"] = [round(float(x), 4) for x in traj.distance]
@@ -132,25 +142,42 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     return project
 
 
-def _guide_with_picture(clip_path: Path, info, track: Track, envelope: str, progress: ProgressFn,
+def _guide_with_picture(clip_path: Path, info, track: Track, envelope: str, crops, progress: ProgressFn,
                         cancel: CancelToken):
     """(footstep guide, its report, the subject's motion) for one subject: the guide's
     footsteps fused with the subject's foot contacts when the envelope comes from the guide
-    (the motion is kept for the picture's envelope when the guide holds no footsteps)."""
-    from .guide import GUIDE_SR, footstep_guide, read_guide
+    (the motion is kept for the picture's envelope: "video", or a guide without footsteps).
+    The motion pass reads the frames tracking kept (`crops`) instead of decoding again."""
+    from .guide import GUIDE_SR, footstep_guide
 
-    audio = read_guide(clip_path, info.has_audio)
-    if audio is None:
-        return None, None, None
     motion = None
-    if envelope in ("auto", "audio") and subject_found(track):
-        from ..analysis.steps_video import measure
+    with ThreadPoolExecutor(1, thread_name_prefix="guide") as pool:  # the second core, meanwhile
+        soon = pool.submit(_guide_audio, clip_path, info.has_audio)
+        if subject_found(track) and (envelope in ("auto", "video") or (envelope == "audio" and info.has_audio)):
+            from ..analysis.motion import analyze_subjects
 
-        motion = measure(clip_path, track, progress=sub_progress(progress, 0.0, 0.8), cancel=cancel)
-    guide, report = footstep_guide(audio, GUIDE_SR, info.duration, motion, sub_progress(progress, 0.8, 1.0))
+            motion = analyze_subjects(clip_path, [track], None, sub_progress(progress, 0.0, 0.8), cancel,
+                                      reader=crops)[0]
+        audio = soon.result()
+    if audio is None:
+        return None, None, motion
+    fused = motion if envelope in ("auto", "audio") else None
+    guide, report = footstep_guide(audio, GUIDE_SR, info.duration, fused, sub_progress(progress, 0.8, 1.0))
     if not report.has_footsteps or not report.steps:
         log.warning("%s: %s", clip_path.name, report.message or "no footsteps in the guide track")
     return guide, report, motion
+
+
+def _guide_audio(clip_path: Path, has_audio: bool) -> np.ndarray | None:
+    """The guide track, read while the picture is measured; the audio analysis's libraries
+    (librosa's RMS, ~1 s to import) are loaded on the way, so they are ready when needed."""
+    from ..dsp.rms import rms_envelope
+    from .guide import read_guide
+
+    audio = read_guide(clip_path, has_audio)
+    if audio is not None:
+        rms_envelope(np.zeros(1024, np.float32), 44100)
+    return audio
 
 
 def retrack(track: Track, project: Project, frame: int, box: list, follow_box: bool, hfov_deg: float,

@@ -29,7 +29,7 @@ from ..core.project import ClipInfo
 from . import audio as _audio
 from .video_writer import write_video
 
-__all__ = ["probe", "VideoReader", "read_guide_audio", "rotate_frame", "write_video"]
+__all__ = ["probe", "VideoReader", "read_guide_audio", "rotate_frame", "scaled_size", "write_video"]
 
 log = logging.getLogger(__name__)
 write_test_video = write_video  # the name some callers know it by
@@ -59,6 +59,13 @@ _SCAN_LOCK = threading.Lock()
 def probe(path: str | Path) -> ClipInfo:
     """Facts about a clip (fps, upright size, duration, frame count, rotation, audio, VFR)."""
     return dataclasses.replace(_scan_cached(Path(path)).info)
+
+
+def scaled_size(width: int, height: int, scale: float) -> tuple[int, int] | None:
+    """(width, height) of a frame shrunk by `scale` as `iter_frames` makes it; None at scale 1."""
+    if not 0.0 < scale:
+        raise ValueError(f"scale must be > 0, got {scale}")
+    return None if scale == 1.0 else (max(1, round(width * scale)), max(1, round(height * scale)))
 
 
 def rotate_frame(rgb: np.ndarray, rotation: int) -> np.ndarray:
@@ -149,11 +156,7 @@ class VideoReader:
         stop = n if stop is None else min(max(int(stop), start), n)
         if start >= stop:
             return
-        size = None
-        if scale != 1.0:
-            if not 0.0 < scale:
-                raise ValueError(f"scale must be > 0, got {scale}")
-            size = (max(1, round(self.info.width * scale)), max(1, round(self.info.height * scale)))
+        size = scaled_size(self.info.width, self.info.height, scale)
         expected = start
         rgb = None
         with closing(self._frames_from(start)) as frames:

@@ -1,0 +1,125 @@
+"""What makes opening a clip fast must not change what it finds (speed itself: tests/bench/bench_first_take.py).
+
+* The frames tracking decodes are shared with the motion pass (`media.frame_crops`): the
+  tracker sees the same pictures, the motion pass the same pixels, so tracks, flow and pose
+  come out identical, within a memory budget or past it.
+* MediaPipe is imported without its drawing and audio helpers' libraries, which still work
+  when someone asks for them.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from stereosync_studio.analysis.motion import analyze_subjects
+from stereosync_studio.analysis.tracking import track_clip
+from stereosync_studio.media.frame_crops import FrameCrops
+from stereosync_studio.media.video import VideoReader, write_video
+from tests.walker import cached_walker_clip
+
+
+@pytest.fixture(scope="module")
+def moving_clip(tmp_path_factory):
+    """24 frames of 160x120 with a textured square moving right, and its boxes."""
+    rng = np.random.default_rng(5)
+    bg = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    frames, boxes = [], []
+    for i in range(24):
+        f = bg.copy()
+        x = 20 + 3 * i
+        f[30:90, x:x + 30] = (200, 60 + 4 * i, 40)
+        frames.append(f)
+        boxes.append([x, 30, x + 30, 90])
+    path = write_video(tmp_path_factory.mktemp("crops") / "moving.mp4", frames, 25.0, gop=12)
+    return str(path), np.asarray(boxes, float)
+
+
+def test_the_tracker_sees_the_same_pictures_and_the_motion_pass_the_same_pixels(moving_clip):
+    path, boxes = moving_clip
+    crops = FrameCrops()
+    with VideoReader(path) as plain, VideoReader(path) as inner:
+        keeping = crops.keeping(inner)
+        watched = np.full_like(boxes, np.nan)
+        keeping.watch(watched)
+        small = []
+        for i, _t, img in keeping.iter_frames(0, 24, 0.5):
+            watched[i] = boxes[i]  # what a tracker does: write the box of the frame it was given
+            small.append(img)
+        for (i, _t, want), got in zip(plain.iter_frames(0, 24, 0.5), small):
+            assert np.array_equal(want, got), f"frame {i} differs from the reader's own scaled frame"
+        assert len(crops) == 24 and crops.bytes > 0
+    with VideoReader(path) as inner:  # a tracker that stops early (cancel) leaves the reader usable
+        keeping = FrameCrops().keeping(inner)
+        frames = keeping.iter_frames(0, 24, 0.5)
+        assert [item[0] for _, item in zip(range(3), frames)] == [0, 1, 2]
+        frames.close()
+        assert [i for i, _t, _img in keeping.iter_frames(20, 24, 0.5)] == [20, 21, 22, 23]
+        full = [rgb for _, _, rgb in plain.iter_frames(0, 24)]
+    frames = list(crops.iter_frames(0, 24))
+    assert frames[5][2].shape == full[5].shape
+    for i, _t, f in frames:  # around the box: from memory, the same pixels
+        x0, y0, x1, y1 = boxes[i].astype(int)
+        assert np.array_equal(f[y0 - 4:y1 + 4, x0 - 5:x1 + 5], full[i][y0 - 4:y1 + 4, x0 - 5:x1 + 5])
+    assert crops.misses == 0 and crops.hits == 24
+    far = frames[3][2][0:20, 120:160]  # outside the kept crop: decoded again, still the same pixels
+    assert np.array_equal(far, full[3][0:20, 120:160]) and crops.misses == 1
+    assert np.array_equal(np.asarray(frames[7][2]), full[7])
+    with pytest.raises(ValueError):
+        next(crops.iter_frames(0, 3, 0.5))
+    crops.close()
+    assert len(crops) == 0 and crops.bytes == 0
+
+
+def test_past_the_memory_budget_frames_are_decoded_again(moving_clip):
+    path, boxes = moving_clip
+    crops = FrameCrops(budget_bytes=30_000)  # room for a few crops only
+    with VideoReader(path) as inner:
+        keeping = crops.keeping(inner)
+        keeping.watch(boxes)
+        for _ in keeping.iter_frames(0, 24):
+            pass
+    assert 0 < len(crops) < 24 and crops.bytes <= 30_000
+    with VideoReader(path) as plain:
+        full = [rgb for _, _, rgb in plain.iter_frames(0, 24)]
+    for i, _t, f in crops.iter_frames(0, 24):
+        x0, y0, x1, y1 = boxes[i].astype(int)
+        assert np.array_equal(f[y0:y1, x0:x1], full[i][y0:y1, x0:x1])
+    assert crops.misses == 24 - len(crops)
+    crops.close()
+
+
+def test_tracking_and_motion_through_the_kept_crops_match_a_second_decode(cache_dir):
+    truth = cached_walker_clip(cache_dir, scenario="crossing", duration=4.0)
+    crops = FrameCrops()
+    shared = track_clip(truth.path, keep_crops=crops)
+    plain = track_clip(truth.path)
+    assert np.array_equal(shared.boxes, plain.boxes, equal_nan=True)
+    assert np.array_equal(shared.confidence, plain.confidence)
+    assert len(crops) > 0.9 * len(plain)  # all but the frames tracked backwards from the seed
+    got = analyze_subjects(truth.path, [shared], reader=crops)[0]
+    want = analyze_subjects(truth.path, [plain])[0]
+    assert np.isfinite(want.flow).any()
+    assert np.array_equal(got.flow, want.flow, equal_nan=True)
+    assert (got.pose is None) == (want.pose is None)
+    if want.pose is not None:
+        assert np.array_equal(got.pose, want.pose, equal_nan=True)
+    assert crops.hits > 10 * max(crops.misses, 1)
+    crops.close()
+
+
+def test_libraries_deferred_while_mediapipe_loads_still_import_when_used():
+    from stereosync_studio.analysis import pose
+
+    name = "colorsys"  # a module nothing here has imported
+    if name in sys.modules:
+        pytest.skip(f"{name} is already imported")
+    with pose._deferred((name,)):
+        import colorsys as stub  # what MediaPipe's helpers would hold
+
+        assert type(stub) is pose._Deferred
+    assert sys.modules.get(name) is None  # the stand-in is gone once MediaPipe is loaded
+    assert stub.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)  # and imports the real module when used
+    assert type(sys.modules[name]) is not pose._Deferred

@@ -51,12 +51,13 @@ class BusyGuide:
     path: str
     clean: np.ndarray  # (2, N) the footsteps alone
     busy: np.ndarray  # (2, N) the clip's audio: footsteps + the rest
-    step_times: list[float]  # onset of each footstep's first transient (s)
+    step_times: list[float]  # onset of each footstep's first transient (s), walker 0's
     step_kinds: list[str]
     speech_db: float  # speech active level minus the steps' (dB); nan without speech
     sample_rate: int = GUIDE_SR
     parts: dict[str, np.ndarray] = field(default_factory=dict)  # speech, music, tone (2, N)
     surface: str = "gravel"  # the footstep recordings the steps were made of
+    step_times_per_walker: list[list[float]] = field(default_factory=list)  # every walker's (a "two" scene)
 
     def surface_files(self) -> list[str]:
         return [str(p) for p in sorted(Path(FOOTSTEP_DIR).glob(f"*{self.surface}*.ogg"))]
@@ -154,8 +155,9 @@ def _shorter(x: np.ndarray, rng: np.random.Generator, sr: int) -> np.ndarray:
 
 
 def footstep_track(truth: WalkerTruth, rng: np.random.Generator, kinds: tuple[str, ...] = KINDS,
-                   surface: str = "gravel", jitter_s: float = 0.008) -> tuple[np.ndarray, list[float], list[str]]:
-    """The clean footsteps of walker 0: (2, N) audio, the onset times and each step's kind.
+                   surface: str = "gravel", jitter_s: float = 0.008,
+                   walker: int = 0) -> tuple[np.ndarray, list[float], list[str]]:
+    """The clean footsteps of `walker`: (2, N) audio, the onset times and each step's kind.
 
     Each step is at its heel strike (+- a few ms), scaled by 1/distance like the walker's own
     guide, and panned by the box centre with screen-width panning."""
@@ -164,7 +166,14 @@ def footstep_track(truth: WalkerTruth, rng: np.random.Generator, kinds: tuple[st
     out = np.zeros((2, n), np.float32)
     samples = surface_samples(surface)
     times, used = [], []
-    for t, x, g in zip(truth.step_times, truth.step_x, truth.step_gain):
+    if walker == 0:
+        steps = zip(truth.step_times, truth.step_x, truth.step_gain)
+    else:  # the same 1/distance gain as walker 0's (tests/walker.py)
+        tf = np.arange(truth.n_frames) / truth.fps
+        st = truth.step_times_per_walker[walker]
+        gains = [min(0.5 / float(np.interp(t, tf, truth.distance_per_walker[walker])), 0.9) for t in st]
+        steps = zip(st, truth.step_x_per_walker[walker], gains)
+    for t, x, g in steps:
         kind = str(rng.choice(kinds))
         t = float(max(0.0, t + rng.uniform(-jitter_s, jitter_s)))
         step = footstep(kind, samples, rng) * g
@@ -360,6 +369,12 @@ def mix_guide(truth: WalkerTruth, seed: int, mix: str = "busy", kinds: tuple[str
         raise ValueError(f"unknown mix {mix!r} (one of {', '.join(MIXES)})")
     rng = np.random.default_rng([seed, 7])
     clean, times, used = footstep_track(truth, rng, kinds, surface)
+    others, alone = [], [clean]  # the other walkers' steps (a "two" scene): in one guide, each scored on its own
+    for w in range(1, len(truth.step_times_per_walker)):
+        more, t_w, _ = footstep_track(truth, rng, kinds, surface, walker=w)
+        clean = clean + more
+        others.append(t_w)
+        alone.append(more)
     step_level = active_level(clean, GUIDE_SR)
     if mix == "no_steps":
         clean, times, used = np.zeros_like(clean), [], []
@@ -378,7 +393,8 @@ def mix_guide(truth: WalkerTruth, seed: int, mix: str = "busy", kinds: tuple[str
         parts["tone"] = _scaled(room_tone(sec, rng)[:, :clean.shape[1]], step_level * 10 ** (-12 / 20))
     busy = clean + sum(parts.values()) if parts else clean.copy()
     return {"clean": clean, "busy": busy.astype(np.float32), "step_times": times, "step_kinds": used,
-            "speech_db": sdb if "speech" in parts else float("nan"), "parts": parts}
+            "speech_db": sdb if "speech" in parts else float("nan"), "parts": parts,
+            "step_times_per_walker": [times] + others, "clean_per_walker": alone}
 
 
 def busy_walker_clip(cache_dir: str | Path, scenario: str = "crossing", seed: int = 0, mix: str = "busy",
@@ -399,16 +415,19 @@ def busy_walker_clip(cache_dir: str | Path, scenario: str = "crossing", seed: in
         z = np.load(data, allow_pickle=False)
         a = {k: z[k] for k in z.files}
         parts = {k[5:]: v for k, v in a.items() if k.startswith("part_")}
+        per = [a["step_times"].tolist()] + [a[f"walker_steps_{w}"].tolist() for w in range(1, 8)
+                                            if f"walker_steps_{w}" in a]
         return BusyGuide(truth, str(clip), a["clean"], a["busy"], a["step_times"].tolist(),
                          [str(k) for k in a["step_kinds"]], float(a["speech_db"]), GUIDE_SR, parts,
-                         surface_of(seed, surface))
+                         surface_of(seed, surface), per)
     m = mix_guide(truth, seed, mix, kinds, surface)
     write_video(clip, (scene.render(i) for i in range(scene.n_frames)), fps, audio=m["busy"], sample_rate=GUIDE_SR)
     np.savez(data, clean=m["clean"], busy=m["busy"], step_times=np.asarray(m["step_times"]),
              step_kinds=np.asarray(m["step_kinds"], dtype=str), speech_db=m["speech_db"],
-             **{f"part_{k}": v for k, v in m["parts"].items()})
+             **{f"part_{k}": v for k, v in m["parts"].items()},
+             **{f"walker_steps_{w}": np.asarray(t) for w, t in enumerate(m["step_times_per_walker"]) if w})
     return BusyGuide(truth, str(clip), m["clean"], m["busy"], m["step_times"], m["step_kinds"], m["speech_db"],
-                     GUIDE_SR, m["parts"], surface_of(seed, surface))
+                     GUIDE_SR, m["parts"], surface_of(seed, surface), m["step_times_per_walker"])
 
 
 # ----------------------------------------------------------------------------- scoring

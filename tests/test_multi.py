@@ -158,3 +158,14 @@ def test_cli_says_each_subjects_guide_verdict(two, capsys):
         assert f"guide track ({s.name}): {s.guide_report.message}" in err
     print_guide_note(project, quiet=True)
     assert capsys.readouterr().err == ""
+
+
+def test_every_subject_takes_the_envelope_mode_asked_for(two, tmp_path):
+    from stereosync_studio import jobs
+
+    truth, auto = two
+    video = jobs.analyze_clip(truth.path, envelope="video", subjects="all", models_dir=str(tmp_path))
+    assert [s.envelope.origin for s in video.sources] == ["video", "video"]
+    assert all(s.guide_report is None for s in video.sources)  # the guide was not asked
+    silent = jobs.analyze_clip(truth.path, envelope="none", subjects="all", models_dir=str(tmp_path))
+    assert len(silent.sources) == len(auto.sources) and all(not s.envelope.values.any() for s in silent.sources)

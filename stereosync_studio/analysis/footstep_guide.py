@@ -70,6 +70,7 @@ REFINE_S = (0.035, 0.035)  # s before / after a contact where its heard onset is
 REFINE_DB = 6.0  # ... when the footstep level rises at least this much there
 HEARD_DB = 3.0  # the footstep level rises this much at a contact where a step is heard
 CONTACT_LAG_S = (-0.04, -0.02, 0.0, 0.02, 0.04)  # s: one offset between the picture's contacts and the sound
+LAG_MARGIN_DB = 3.0  # ... taken when the level rises this much more there than at the contacts themselves
 LATER_S, LATER_RISE_DB = 0.12, 8.0  # after this much of a busy step, nothing in it rises more than this
 MATCH_OTHER_S = 0.03  # s: another subject's step this close after one's own onset is the same sound
 BLOCK_S = 24.0  # s of audio analysed at a time (a long clip's spectrum is never held whole)
@@ -161,6 +162,7 @@ class ContactEvidence:
     has_footsteps: bool  # the footstep level rises at the contacts (not all speech or music)
     level: np.ndarray = field(default_factory=lambda: np.zeros(0))  # footstep level per frame
     frame_s: float = 0.0  # seconds per frame of `level`
+    lag: float = 0.0  # s the sound was found to lag the picture's contacts by (CONTACT_LAG_S)
 
     def rise_at(self, t: float) -> float:
         """dB: the footstep level in the 40 ms after `t` over the 40 ms before (10 ms back)."""
@@ -306,7 +308,8 @@ def footstep_level(guide: FootstepGuide, shape: np.ndarray, cols: np.ndarray | N
     return out
 
 
-def contact_evidence(guide: FootstepGuide, contacts: list[float], _lag: float = 0.0) -> ContactEvidence:
+def contact_evidence(guide: FootstepGuide, contacts: list[float], lag: float | None = None,
+                     _decided: bool = False) -> ContactEvidence:
     """Where the step heard near each foot contact starts, and whether the guide holds steps.
 
     The footstep level is measured over the shape of what appears at the contacts: at real
@@ -314,12 +317,13 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float], _lag: float = 
     contact's step is timed where the level rises most steeply within REFINE_S of it, when
     it rises by REFINE_DB or more, else at the contact. Picture and sound may be a frame or
     two apart (a late-timed landing, a sync offset): one offset for all the contacts is
-    found, and the shape is measured again there."""
+    found (taken when it beats none by LAG_MARGIN_DB), and the shape is measured again
+    there. `lag` given: that offset, no search (several subjects share one: `jobs.footstep_guides`)."""
     if not contacts or guide.n_frames < 4:
         return ContactEvidence(list(contacts), [0.0] * len(contacts), False)
-    heard_at = [c - _lag for c in contacts]
+    heard_at = [c - (lag or 0.0) for c in contacts]
     ev = ContactEvidence([], [], False, footstep_level(guide, footstep_shape(guide, heard_at), top=EVIDENCE_BINS),
-                         guide.hop / guide.sr)
+                         guide.hop / guide.sr, float(lag or 0.0))
     at_contacts = []
     for c in heard_at:
         onset = ev.onset_near(c, *REFINE_S)  # a contact may be a frame off the heard onset
@@ -328,13 +332,16 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float], _lag: float = 
         ev.times.append(float(onset if rise >= REFINE_DB else c))
         ev.rise_db.append(rise)
     by_lag = np.median(np.asarray(at_contacts), axis=0)
-    # at the contacts themselves, no search per contact (no luck): one offset for them all
+    zero = CONTACT_LAG_S.index(0.0)
+    if lag is not None:  # the offset is known (given, or found by the first pass): no search
+        ev.has_footsteps = _decided or bool(np.max(by_lag) >= HEARD_DB)
+        return ev
+    # at the contacts themselves, no search per contact (no luck): one offset for them all,
+    # taken only when it is clearly better than none (a near tie moved every step 40 ms)
     ev.has_footsteps = bool(np.max(by_lag) >= HEARD_DB)
     best = CONTACT_LAG_S[int(np.argmax(by_lag))]
-    if _lag != 0.0:  # the second pass, at the offset found: the first pass decided
-        ev.has_footsteps = True
-    if ev.has_footsteps and best != 0.0 and _lag == 0.0:
-        return contact_evidence(guide, contacts, best)
+    if ev.has_footsteps and best != 0.0 and by_lag.max() - by_lag[zero] >= LAG_MARGIN_DB:
+        return contact_evidence(guide, contacts, best, _decided=True)  # the first pass decided
     return ev
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -32,6 +33,9 @@ from .detect import ColourModel, clip_box, detect_subject, iou, iou_inside
 from .follower import TRACKERS, _Follower
 from .identity import SubjectTracker
 from .reid import get_embedder
+
+if TYPE_CHECKING:
+    from ..media.frame_crops import FrameCrops
 
 MIN_SUBJECT_PX = 20
 
@@ -166,7 +170,8 @@ def _check_box(box, info, path, what: str) -> np.ndarray:
 def track_clip(reader_or_path, seed_box=None, seed_frame: int = 0,
                keyframes: dict[int, list[float] | np.ndarray] | None = None,
                progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
-               tracker: str = "kcf", work_height: int | None = None, keep_crops=None) -> Track:
+               tracker: str = "kcf", work_height: int | None = None,
+               keep_crops: FrameCrops | None = None) -> Track:
     """One box per frame of the clip (clip pixels), NaN where the subject is not found.
 
     The subject keeps its identity through occlusions and crowds (`identity.SubjectTracker`):

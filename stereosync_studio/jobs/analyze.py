@@ -87,7 +87,8 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     silence, to be drawn), an audio file (a performed envelope) or a CSV file. The guide's
     footsteps are fused with the subject's foot contacts in the picture (`jobs.guide`); the
     project keeps them as `guide_envelope` with their `guide_report`. `subjects="all"` finds
-    every person (one Source each, envelopes from their own steps in the picture). Pans follow
+    every person (one Source each, envelopes from their own steps in the guide track, told
+    apart by where each one's feet land, or in the picture). Pans follow
     `pan_mode` / `pan_width` (screen width by default). Every source gets the default reference.
     """
     from ..analysis.box_features import box_features
@@ -98,10 +99,14 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     cancel = cancel or CancelToken()
     clip_path = Path(clip_path)
     if subjects == "all":
+        own = envelope in ("auto", "audio", "video")  # each subject's own steps (guide or picture)
         project = analyze_multi(clip_path, max_subjects, hfov_deg, sample_rate, models_dir, progress=progress,
-                                cancel=cancel)
+                                cancel=cancel, envelope=envelope if own else "video")
         for s in project.sources:
             s.trajectory = with_pan_mapping(s.trajectory, s.track, project.clip, pan_mode, pan_width, hfov_deg)
+            if not own:  # none, a performed take or a CSV: the same for every subject
+                s.envelope = make_envelope(envelope, clip_path, project.clip, None, s.track, cancel=cancel,
+                                           models_dir=models_dir)
     else:
         progress(0.0, f"opening {clip_path.name}")
         info = probe(clip_path)

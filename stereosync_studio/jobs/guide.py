@@ -90,7 +90,7 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
     progress(0.0, "finding the footsteps in the guide track")
     guide = analyse_guide(audio, sr)
     contacts = [steps_from_motion(m) for m in motions]
-    evidence = [contact_evidence(guide, [t for t, _ in c]) for c in contacts]
+    evidence = [contact_evidence(guide, [t for t, _ in c], 0.0) for c in contacts]
     heard = [np.asarray(e.times, np.float64) for e in evidence] + [np.asarray(st, np.float64) for st, _ in kept]
     seen = [_seen_spans(m) for m in motions] + [list(spans) for _, spans in kept]
 

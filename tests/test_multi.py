@@ -56,6 +56,7 @@ def test_each_subject_has_its_own_steps_and_distance(two):
         steps = np.array(s.envelope.steps())
         assert s.guide_report is not None and s.guide_report.step_times() == s.envelope.steps()
         assert any("another subject" in r.reason for r in s.guide_report.rejected)  # the other walker's, shown as such
+        assert "another subject's step" in s.guide_report.message  # and counted in what the designer reads
         f = onset_f1(steps, truth.step_times_per_walker[w], 0.05)
         assert f["f1"] >= 0.8, (s.name, f)
         # timed by the guide track (the picture alone: 6-9 ms median), the other walker's steps left out

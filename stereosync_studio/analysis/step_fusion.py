@@ -26,7 +26,7 @@ import numpy as np
 from ..core.guide import GuideReport, GuideStep, RejectedTransient
 from .footstep_guide import HEARD_DB, LEVEL_ONSET_BIAS, REFINE_DB, ContactEvidence, Transient
 
-__all__ = ["fuse_steps", "MATCH_S", "NO_CONTACT", "INSIDE_STEP", "VOICED", "TOO_WEAK"]
+__all__ = ["fuse_steps", "summary", "MATCH_S", "NO_CONTACT", "INSIDE_STEP", "VOICED", "TOO_WEAK"]
 
 MATCH_S = 0.07  # s: a transient this close to a contact is that step
 STEP_GAP = 0.2  # s: no two steps closer (faster than any run)
@@ -81,7 +81,7 @@ def fuse_steps(transients: list[Transient], contacts: list[tuple[float, float]] 
             steps = _merge(steps + [GuideStep(c.time, round(min(1.0, c.strength / 18.0), 3), "audio")])
         else:
             rejected.append(RejectedTransient(c.time, c.strength, reason))
-    return GuideReport(steps, rejected, _summary(steps, rejected))
+    return GuideReport(steps, rejected, summary(steps, rejected))
 
 
 def _heard_near_seen(steps: list[GuideStep], evidence: ContactEvidence, interval: float,
@@ -185,7 +185,7 @@ def _audio_only(cands: list[Transient], reject_voiced: bool) -> GuideReport:
             steps.append(GuideStep(c.time, round(min(1.0, c.strength / 18.0), 3), "audio"))
         else:
             rejected.append(RejectedTransient(c.time, c.strength, reason))
-    return GuideReport(steps, rejected, _summary(steps, rejected))
+    return GuideReport(steps, rejected, summary(steps, rejected))
 
 
 def _interval(times: list[float]) -> float:
@@ -218,7 +218,8 @@ def _merge(steps: list[GuideStep]) -> list[GuideStep]:
     return out
 
 
-def _summary(steps: list[GuideStep], rejected: list[RejectedTransient]) -> str:
+def summary(steps: list[GuideStep], rejected: list[RejectedTransient]) -> str:
+    """The report's message: steps by how they were known, rejected transients by reason."""
     by_source = {k: sum(s.source == k for s in steps) for k in ("audio+picture", "picture", "audio")}
     reasons: dict[str, int] = {}
     for r in rejected:

@@ -84,7 +84,7 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
     subject whose contacts the guide does not hear (too far, or nobody walks audibly) is
     reported as such and keeps the picture's steps (`lanes.make_envelope`, "auto")."""
     from ..analysis.footstep_guide import analyse_guide, contact_evidence, footstep_envelope
-    from ..analysis.step_fusion import MATCH_S, fuse_steps
+    from ..analysis.step_fusion import MATCH_S, fuse_steps, summary
     from ..analysis.steps_video import steps_from_motion
 
     progress(0.0, "finding the footsteps in the guide track")
@@ -110,8 +110,9 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
         # the walk's rhythm may carry on where only someone else is in the picture: not this subject's
         rejected = r.rejected + [RejectedTransient(tr.time, tr.strength, OTHER_SUBJECT) for tr in others]
         rejected += [RejectedTransient(st.time, 0.0, OTHER_SUBJECT) for st in elsewhere]
-        r = GuideReport([st for st in r.steps if st not in elsewhere], sorted(rejected, key=lambda x: x.time),
-                        r.message, r.has_footsteps)
+        mine = [st for st in r.steps if st not in elsewhere]
+        rejected.sort(key=lambda x: x.time)
+        r = GuideReport(mine, rejected, summary(mine, rejected) if r.has_footsteps else r.message, r.has_footsteps)
         reports.append(r)
         progress(0.6 * (k + 1) / max(1, len(motions)), f"footsteps of subject {k + 1}")
     steps = [r.step_times() if r.has_footsteps else [] for r in reports] + [list(st) for st, _ in kept]

@@ -355,8 +355,9 @@ class ColourModel:
             return None
         return sel + [x0, y0, x0, y0]
 
-    def search(self, img: np.ndarray, last: np.ndarray) -> np.ndarray | None:
-        """Find the subject near where it was last seen (wide window), for recovery."""
+    def search(self, img: np.ndarray, last: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray | None:
+        """Find the subject near where it was last seen (wide window), for recovery; with
+        `exclude`, the largest blob in the subject's colours that is not that box (a lookalike)."""
         h, w = img.shape[:2]
         bh = last[3] - last[1]
         rect = self.ring(last, w, h, 1.5, 0.5)
@@ -368,9 +369,12 @@ class ColourModel:
         best, best_area = None, 0
         for i in range(1, n):
             cx0, cy0, cw, ch, area = stats[i]
+            c = np.array([cx0 + x0, cy0 + y0, cx0 + x0 + cw, cy0 + y0 + ch], float)
+            if exclude is not None and iou(c, exclude) > 0.05:
+                continue
             if 0.5 * bh <= ch <= 1.6 * bh and cw <= 2.5 * ch and area > best_area:
-                best, best_area = np.array([cx0, cy0, cx0 + cw, cy0 + ch], float), area
-        return None if best is None else best + [x0, y0, x0, y0]
+                best, best_area = c, area
+        return best
 
     def presence(self, img: np.ndarray, box: np.ndarray) -> float:
         """Mean P(subject) over the central part of a box (0..1): is the subject still there?"""

@@ -7,13 +7,19 @@ stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`
     a box that jumps away from the prediction is not the subject;
   * an appearance check: every frame the box is compared with the subject's gallery (CNN
     embedding + clothing colours, `reid`); a box whose look drops below what the subject
-    usually scores against itself is an occluder or someone else;
+    usually scores against itself is an occluder or someone else. Near a lookalike (someone
+    in the subject's colours seen beside it lately) the check is strict; alone, a box that
+    moves as the subject moves only has to not look like something else, and the gallery
+    follows the subject's look (it changes with what shows behind and between the limbs) --
+    a lookalike cannot be told by its looks anyway, only by where it is and how it moves;
   * coasting: while the subject is hidden the box follows the prediction for up to
     `MAX_COAST_S` seconds with a confidence that falls from 0.35 towards 0, then NaN;
   * re-acquisition: candidates near the prediction (colour search, HOG on an upscaled crop,
     the predicted box itself) are gated by motion and scored by appearance; when several
     people near the prediction look alike, the one nearest the prediction wins (Hungarian
-    assignment, `lap`, between the predicted subject and the candidates).
+    assignment, `lap`, between the predicted subject and the candidates); it is taken only
+    once a second sighting moved as the subject moves (a passer-by going the other way, or
+    someone standing, does not).
 Confidence: 1 keyframe; 0.6-1 seen and verified; 0.35-0.5 doubtful; <= 0.35 coasting; 0 lost.
 """
 
@@ -159,7 +165,7 @@ class SubjectTracker:
         pred = self.motion.predict()
         if self.state == "track":
             b, c = self.follower.step(img)
-            verdict, sim = self._verify(img, b, pred)
+            verdict, sim = self._verify(img, b, pred, c)
             if verdict == 1:  # position from the box, height and level from the model
                 self.doubtful += 1
                 b = self._model_box(b, pred)
@@ -176,7 +182,10 @@ class SubjectTracker:
                 if verdict == 2:
                     self.doubtful = 0
                     self.gallery.observe(sim)
-                    if self.n % self.add_every == 0 and c >= 0.7 and sim >= mean - sd:
+                    # alone, the subject's look may drift (light, what shows between the legs):
+                    # the gallery follows it; near a lookalike only close matches are learnt
+                    slack = 1.0 if self._crowded() else 2.5
+                    if self.n % self.add_every == 0 and c >= 0.7 and sim >= mean - slack * sd:
                         self.gallery.add(self._desc(img, b))
                         self._learn_others(img, b)
                 conf = min(c, 0.5 + (sim - mean + 2 * sd) / (4 * sd)) if verdict == 2 else 0.45
@@ -240,7 +249,8 @@ class SubjectTracker:
         """(similarity to the subject, whether it rather looks like a known lookalike)."""
         sim = self.gallery.similarity(d)
         other = self.others.similarity(d) if self.others else 0.0
-        return sim, other > sim + 0.02
+        # a clear margin: a lookalike's sample often matches the subject as well as its own do
+        return sim, other > sim + 0.05
 
     def _learn_others(self, img: np.ndarray, b: np.ndarray) -> None:
         """Remember people near the subject who share its colours (the one to not jump to)."""
@@ -249,30 +259,38 @@ class SubjectTracker:
             return
         h = b[3] - b[1]
         probe = np.array([b[0] - 1.5 * h, b[1], b[2] + 1.5 * h, b[3]])
-        blob = f.colour.search(img, probe)
+        blob = f.colour.search(img, probe, exclude=b)
         if blob is None or iou(blob, b) > 0.05 or not 0.7 < (blob[3] - blob[1]) / h < 1.4:
             return
         self.others.add(self._desc(img, blob))
         self.other_seen = self.n
 
     # -- checks
-    def _verify(self, img: np.ndarray, b: np.ndarray, pred: np.ndarray) -> tuple[int, float]:
-        """2: the subject (trusted); 1: probably (followed, barely trusted); 0: not the subject."""
+    def _verify(self, img: np.ndarray, b: np.ndarray, pred: np.ndarray, c: float = 1.0) -> tuple[int, float]:
+        """2: the subject (trusted); 1: probably (followed, barely trusted); 0: not the subject.
+        `c`: the follower's colour presence in the box (0.3-1)."""
         if not np.isfinite(b).all() or b[2] - b[0] < 2 or b[3] - b[1] < 4:
             return 0, 0.0
         m, p = _cxcyh(b), _cxcyh(pred)
         h = self.motion.height
         dx, dy, dh = abs(m[0] - p[0]) / h, abs(m[1] - p[1]) / h, m[2] / h
         young = self.seen < 8  # the velocity is not known yet
-        crowded = self.n - self.other_seen < 2 * self.fps  # a lookalike was near lately
+        crowded = self._crowded()
         if dx > (0.5 if young or not crowded else 0.3) or dy > 0.2 or not 0.65 < dh < 1.5:
             return 0, 0.0
         sim, other = self._looks_like(self._desc(img, b))
         mean, sd = self.gallery.usual()
-        if sim < mean - 3.0 * sd - 0.05 or other:
-            return 0, sim
         tight = dx <= (0.5 if young else 0.12) and dy <= 0.08 and 0.85 < dh < 1.2
-        return (2 if tight and sim >= mean - 2.0 * sd else 1), sim
+        # with no lookalike about, a box moving as the subject moves (once its pace is known)
+        # and holding its colours (`c`, the follower's colour presence) needs only to not look
+        # like something else (an occluder, the background); near one, it must look like it
+        lax = tight and not crowded and not young and c >= 0.6
+        if sim < mean - (4.5 if lax else 3.0) * sd - 0.05 or other:
+            return 0, sim
+        # trusted (it steers the motion model): looks as usual, or, alone, in the subject's
+        # colours all over (presence drops under an occluder)
+        trusted = sim >= mean - 2.0 * sd or (lax and c >= 0.7 and sim >= mean - 3.0 * sd)
+        return (2 if tight and trusted else 1), sim
 
     def _reacquire(self, img: np.ndarray, pred: np.ndarray) -> np.ndarray | None:
         """The subject near the prediction, or None: candidates gated by motion, scored by looks,
@@ -304,7 +322,8 @@ class SubjectTracker:
         looks = [self._looks_like(d) for d in describe(img, keep, self.embedder)]
         sims = np.array([s for s, _ in looks])
         mean, sd = self.gallery.usual()
-        ok = (sims >= mean - 2.5 * sd) & ~np.array([o for _, o in looks])
+        crowded = self._crowded()
+        ok = (sims >= mean - (2.5 if crowded else 4.0) * sd) & ~np.array([o for _, o in looks])
         dist = np.array([abs(_centre_of(c)[0] - pc[0]) / h for c in keep])
         cost = np.where(ok, dist - 2.0 * (sims - mean), 1e3)
         best = _assign(cost)
@@ -318,10 +337,13 @@ class SubjectTracker:
         # confirm: since the first sighting it moved like the subject moves (not like a passer-by)
         moved = _centre_of(cand)[0] - _centre_of(t[0])[0]
         expect = self.motion.velocity()[0] * (self.n - t[1])
-        crowded = self.n - self.other_seen < 2 * self.fps
-        if crowded and abs(moved - expect) > 0.06 * h + 0.5 * abs(expect):
+        if abs(moved - expect) > 0.06 * h + 0.5 * abs(expect):
             return None
         return cand
+
+    def _crowded(self) -> bool:
+        """A lookalike was near the subject lately (the last two seconds)."""
+        return self.n - self.other_seen < 2 * self.fps
 
     def _inside(self, b: np.ndarray) -> np.ndarray:
         return clip_box(b, self.w, self.h)

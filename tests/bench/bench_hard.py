@@ -5,7 +5,7 @@ true box), mean IoU, identity switches (a stay of 5+ frames on someone else), an
 confidence while the subject is hidden (it should be low) and while it is seen.
 Goal (the issue): kept >= 90 %, mean IoU >= 0.6 through occlusions of up to 1.5 s.
 
-Run: .venv/bin/python tests/bench/bench_hard.py [--seeds 4,5,6,7]
+Run: .venv/bin/python tests/bench/bench_hard.py [--seeds 4,5,6,7] [--scenarios kiosk,group] [--frames]
 """
 
 from __future__ import annotations
@@ -22,17 +22,25 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from stereosync_studio.analysis.tracking import track_clip  # noqa: E402
+from stereosync_studio.analysis.detect import iou  # noqa: E402
 from tests.hard_footage import SCENARIOS, cached_hard_clip, score_track  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seeds", default="4,5,6,7")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="a comma-separated subset")
+    ap.add_argument("--frames", action="store_true",
+                    help="per frame where the box is not on the subject: whose box it is, IoU, confidence")
     args = ap.parse_args(argv if argv is not None else [])
     seeds = [int(x) for x in args.seeds.split(",")]
+    scenarios = [s for s in args.scenarios.split(",") if s]
+    unknown = sorted(set(scenarios) - set(SCENARIOS))
+    if unknown:
+        ap.error(f"unknown scenario(s) {', '.join(unknown)} (one of {', '.join(SCENARIOS)})")
     cache = ROOT / "tests" / ".cache"
     rows = []
-    for sc in SCENARIOS:
+    for sc in scenarios:
         per = []
         for sd in seeds:
             small = sc == "small"
@@ -48,6 +56,8 @@ def main(argv: list[str] | None = None) -> None:
             s["conf_seen"] = float(np.median(track.confidence[tr.visible > 0.9]))
             s["fps"] = tr.n_frames / dt
             per.append(s)
+            if args.frames:
+                _print_frames(sc, sd, tr, track)
         rows += per
         k, m = np.mean([r["kept"] for r in per]), np.mean([r["mean_iou"] for r in per])
         sw = sum(r["id_switches"] for r in per)
@@ -60,6 +70,29 @@ def main(argv: list[str] | None = None) -> None:
     print(f"hard footage, seeds {seeds}: kept {np.mean([r['kept'] for r in rows]):.1%}, "
           f"mean IoU {np.mean([r['mean_iou'] for r in rows]):.3f}, "
           f"ID switches {sum(r['id_switches'] for r in rows)} over {len(rows)} clips")
+
+
+def _print_frames(sc: str, sd: int, tr, track) -> None:
+    """Runs of frames whose box centre is off the subject (where identity was lost, and to whom)."""
+    print(f"    {sc} seed {sd}: frames off the subject (owner: 0 subject, k other person k, - nobody)")
+    run: list[int] = []
+    for i in [*range(tr.n_frames), -1]:
+        t, b = (tr.boxes[i], track.boxes[i]) if i >= 0 else (None, None)
+        off = i >= 0 and np.isfinite(t).all() and not (
+            np.isfinite(b).all() and t[0] <= (b[0] + b[2]) / 2 <= t[2] and t[1] <= (b[1] + b[3]) / 2 <= t[3])
+        if off:
+            run.append(i)
+            continue
+        if run:
+            a, z = run[0], run[-1]
+            owners = []
+            for j in run:
+                ov = [iou(track.boxes[j], tr.boxes[j])] + [iou(track.boxes[j], o[j]) for o in tr.others]
+                owners.append(str(int(np.argmax(ov))) if max(ov) > 0.3 else "-")
+            most = max(set(owners), key=owners.count)
+            print(f"      {a:4d}-{z:4d}: mostly on {most} (first {owners[0]}, last {owners[-1]})  "
+                  f"visible {np.mean(tr.visible[a:z + 1]):.2f}  conf {np.mean(track.confidence[a:z + 1]):.2f}")
+            run = []
 
 
 if __name__ == "__main__":

@@ -123,3 +123,26 @@ def test_libraries_deferred_while_mediapipe_loads_still_import_when_used():
     assert sys.modules.get(name) is None  # the stand-in is gone once MediaPipe is loaded
     assert stub.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)  # and imports the real module when used
     assert type(sys.modules[name]) is not pose._Deferred
+
+
+def test_a_long_clip_keeps_no_crops_and_an_empty_store_is_still_the_reader(moving_clip):
+    """Crops spare the second decode only where they cover the clip: a 10-minute 1080p clip gets
+    no budget (256 MB would cover 16 s and add to the peak memory). An empty store is falsy (it
+    has a length) but must still be the reader the motion pass uses, not a new decoder."""
+    from stereosync_studio.media.frame_crops import DEFAULT_BUDGET, budget_for
+
+    assert budget_for(1920, 1080, 8 * 25) == DEFAULT_BUDGET
+    assert budget_for(1920, 1080, 10 * 60 * 25) == 0
+    from stereosync_studio.core.track import Track
+
+    path, boxes = moving_clip
+    crops = FrameCrops(budget_bytes=0)
+    with VideoReader(path) as inner:
+        keeping = crops.keeping(inner)
+        keeping.watch(boxes)
+        for _ in keeping.iter_frames(0, 24, 0.5):
+            pass
+    assert len(crops) == 0 and not crops
+    analyze_subjects(path, [Track(boxes)], use_pose=False, reader=crops)
+    assert crops.misses > 0  # every frame came through the store's own decoder
+    crops.close()

@@ -170,3 +170,38 @@ def test_every_subject_takes_the_envelope_mode_asked_for(two, tmp_path):
     assert all(s.guide_report is None for s in video.sources)  # the guide was not asked
     silent = jobs.analyze_clip(truth.path, envelope="none", subjects="all", models_dir=str(tmp_path))
     assert len(silent.sources) == len(auto.sources) and all(not s.envelope.values.any() for s in silent.sources)
+    # a split rebuilds in the mode the project was analysed in (it used to take the guide's steps)
+    a, b = split_source(video, video.sources[0].name, truth.n_frames // 2, models_dir=tmp_path)
+    assert (a.envelope.origin, b.envelope.origin, a.guide_report) == ("video", "video", None)
+    a, _ = split_source(silent, silent.sources[0].name, truth.n_frames // 2, models_dir=tmp_path)
+    assert not a.envelope.values.any()
+
+
+def test_a_heard_only_step_claimed_twice_is_one_subjects():
+    from stereosync_studio.core.guide import GuideReport, GuideStep
+    from stereosync_studio.jobs.guide import OTHER_SUBJECT, _settle_heard_only
+
+    heard = lambda *ts: GuideReport([GuideStep(t, 0.8, "audio") for t in ts], [], "")  # noqa: E731
+    near_first = [[(0.0, 2.8)], [(4.0, 6.0)]]  # 3.0 s: 0.2 s after the first was last seen, 1 s before the second
+    a, b = _settle_heard_only([heard(1.0, 3.0), heard(3.0, 5.0)], near_first, [])
+    assert (a.step_times(), b.step_times()) == ([1.0, 3.0], [5.0])
+    assert [(r.time, r.reason) for r in b.rejected] == [(3.0, OTHER_SUBJECT)] and "another subject" in b.message
+    seen_there = GuideReport([GuideStep(3.02, 0.6, "picture")], [], "")  # the second one's foot lands there
+    a, b = _settle_heard_only([heard(1.0, 3.0), seen_there], near_first, [])
+    assert (a.step_times(), b.step_times()) == ([1.0], [3.02])
+    a, = _settle_heard_only([heard(1.0, 3.0)], near_first[:1], [[2.99]])  # a source not rebuilt holds it
+    assert a.step_times() == [1.0]
+
+
+def test_someone_standing_still_gets_no_steps_from_the_walkers_guide(two):
+    from stereosync_studio.analysis.motion import analyze_subjects
+    from stereosync_studio.jobs.guide import GUIDE_SR, NO_CONTACTS, footstep_guides, read_guide
+
+    truth, project = two
+    walker = project.sources[0].track
+    still = Track(np.tile([[560.0, 150.0, 600.0, 260.0]], (truth.n_frames, 1)))  # a box on the background
+    motions = analyze_subjects(truth.path, [walker, still], use_pose=False)
+    (_, mine), (env, standing) = footstep_guides(read_guide(truth.path), GUIDE_SR, truth.duration, motions)
+    assert mine.has_footsteps and len(mine.steps) >= 8
+    assert standing.steps == [] and not env.steps() and not standing.has_footsteps
+    assert standing.message == NO_CONTACTS

@@ -78,7 +78,8 @@ def analyze_subjects(path: str | Path, tracks: list[Track], use_pose: bool | Non
 
     cancel = cancel or CancelToken()
     own = reader is None
-    reader = reader or VideoReader(path)
+    if own:  # never `reader or ...`: an empty crop store is falsy (it has a length) yet is the reader
+        reader = VideoReader(path)
     try:
         info = reader.info
         n = info.n_frames

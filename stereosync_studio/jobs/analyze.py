@@ -93,7 +93,7 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     """
     from ..analysis.box_features import box_features
     from ..analysis.tracking import track_clip
-    from ..media.frame_crops import FrameCrops
+    from ..media.frame_crops import FrameCrops, budget_for
     from ..media.video import probe
 
     cancel = cancel or CancelToken()
@@ -107,6 +107,7 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
             if not own:  # none, a performed take or a CSV: the same for every subject
                 s.envelope = make_envelope(envelope, clip_path, project.clip, None, s.track, cancel=cancel,
                                            models_dir=models_dir)
+        project.settings["envelope"] = envelope if own else "fixed"  # a merge or split keeps these
     else:
         progress(0.0, f"opening {clip_path.name}")
         info = probe(clip_path)
@@ -118,7 +119,8 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
             from ..analysis.pose import available as pose_available
 
             pose_available()
-        crops = FrameCrops()  # the subject's part of each frame tracking decodes: no second decode
+        # the subject's part of each frame tracking decodes: no second decode (a short clip)
+        crops = FrameCrops(budget_for(info.width, info.height, info.n_frames))
         try:
             track = track_clip(str(clip_path), keyframes=keyframes, progress=sub_progress(progress, 0.02, 0.8),
                                cancel=cancel, keep_crops=crops)

@@ -29,6 +29,7 @@ __all__ = ["GUIDE_SR", "read_guide", "footstep_guide", "footstep_guides", "perfo
 
 GUIDE_SR = 48000
 OTHER_SUBJECT = "another subject's step (their foot lands there, or only they are in the picture)"
+NO_CONTACTS = "no foot contact of this subject in the picture: its steps come from the picture"
 STREAM_START_S = 0.04  # an input stream's first moments: a start-up click, never a timed step
 
 
@@ -82,7 +83,7 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
     must carry its own walker's only. `kept`: (steps, seen spans) of subjects in the project
     that are not analysed again (a merge or split rebuilds only the sources it touches). A
     subject whose contacts the guide does not hear (too far, or nobody walks audibly) is
-    reported as such and keeps the picture's steps (`lanes.make_envelope`, "auto")."""
+    reported as such and keeps the picture's steps (`subjects.build_source`)."""
     from ..analysis.footstep_guide import analyse_guide, contact_evidence, footstep_envelope
     from ..analysis.step_fusion import MATCH_S, fuse_steps, summary
     from ..analysis.steps_video import steps_from_motion
@@ -103,8 +104,14 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
 
     reports = []
     for k, (c, e) in enumerate(zip(contacts, evidence)):
+        if not c:  # no foot contact seen (standing, or never walking in the picture): no step of its own
+            reports.append(GuideReport([], [RejectedTransient(tr.time, tr.strength, OTHER_SUBJECT)
+                                            for tr in guide.transients if 0.0 <= tr.time < duration],
+                                       NO_CONTACTS, has_footsteps=False))
+            continue
         others = [tr for tr in guide.transients if 0.0 <= tr.time < duration and theirs(k, tr.time)]
-        r = fuse_steps([tr for tr in guide.transients if tr not in others], c, duration, e, seen=seen[k])
+        gone = {id(tr) for tr in others}
+        r = fuse_steps([tr for tr in guide.transients if id(tr) not in gone], c, duration, e, seen=seen[k])
         elsewhere = [st for st in r.steps if not _inside(seen[k], st.time)
                      and any(_inside(seen[j], st.time) for j in range(len(heard)) if j != k)]
         # the walk's rhythm may carry on where only someone else is in the picture: not this subject's
@@ -115,12 +122,46 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
         r = GuideReport(mine, rejected, summary(mine, rejected) if r.has_footsteps else r.message, r.has_footsteps)
         reports.append(r)
         progress(0.6 * (k + 1) / max(1, len(motions)), f"footsteps of subject {k + 1}")
+    reports = _settle_heard_only(reports, seen, [list(st) for st, _ in kept])
     steps = [r.step_times() if r.has_footsteps else [] for r in reports] + [list(st) for st, _ in kept]
     out = []
     for k, r in enumerate(reports):
         others = sorted(t for j, st in enumerate(steps) if j != k for t in st)
         out.append((footstep_envelope(guide, steps[k], duration, others=others), r))
     progress(1.0, "footsteps of every subject")
+    return out
+
+
+def _settle_heard_only(reports: list[GuideReport], seen: list[list[tuple[float, float]]],
+                       fixed: list[list[float]]) -> list[GuideReport]:
+    """A step heard only (no foot contact) that several subjects claim is one step: it stays
+    with a subject whose foot the picture puts there, else with the subject seen nearest in
+    time; the others reject it as another subject's. `fixed`: steps of subjects not analysed."""
+    from ..analysis.step_fusion import MATCH_S, summary
+
+    def distance(k: int, t: float) -> float:  # s from t to subject k's time in the picture
+        return min((0.0 if a <= t < b else min(abs(t - a), abs(t - b)) for a, b in seen[k]), default=np.inf)
+
+    out = []
+    for k, r in enumerate(reports):
+        lose = []
+        for st in r.steps:
+            if st.source != "audio":
+                continue
+            rivals = [(j, s2) for j, r2 in enumerate(reports) if j != k for s2 in r2.steps
+                      if abs(s2.time - st.time) <= MATCH_S]
+            if any(s2.source != "audio" for _, s2 in rivals) or any(
+                    abs(t - st.time) <= MATCH_S for f in fixed for t in f):
+                lose.append(st)
+            elif any(distance(j, st.time) < distance(k, st.time) or (distance(j, st.time) == distance(k, st.time)
+                                                                    and j < k) for j, _ in rivals):
+                lose.append(st)
+        if lose:
+            mine = [st for st in r.steps if st not in lose]
+            rejected = sorted(r.rejected + [RejectedTransient(st.time, 0.0, OTHER_SUBJECT) for st in lose],
+                              key=lambda x: x.time)
+            r = GuideReport(mine, rejected, summary(mine, rejected), r.has_footsteps)
+        out.append(r)
     return out
 
 

@@ -24,7 +24,7 @@ from ..core.project import ClipInfo, Project, Reference, Source
 from ..core.track import Track
 from ..core.trajectory import Trajectory
 from ..analysis.box_features import box_features
-from ..analysis.motion import SubjectMotion, analyze_subjects
+from ..analysis.motion import SubjectMotion, analyze_subjects, working_boxes
 from ..analysis.multi import merge_tracks, split_track, track_all
 from ..core.envelope import Envelope
 from ..core.guide import GuideReport
@@ -117,9 +117,12 @@ def _subject_guides(clip_path: str | Path, info: ClipInfo, motions: list[Subject
     audio = read_guide(clip_path, info.has_audio)
     if audio is None:
         return [None] * len(motions)
-    others = [(list(s.envelope.steps() or []),
-               seen_spans(np.isfinite(s.track.boxes[:, 0]), np.arange(len(s.track.boxes)) / info.fps, info.fps))
-              for s in kept]
+    def spans(track: Track) -> list[tuple[float, float]]:  # as `motion.seen()` reads it, on the clip's times
+        times = motions[0].times if motions else np.arange(len(track.boxes)) / info.fps
+        b = working_boxes(track)[:len(times)]
+        return seen_spans(np.isfinite(b[:, 0]), np.asarray(times)[:len(b)], info.fps)
+
+    others = [(list(s.envelope.steps() or []), spans(s.track)) for s in kept]
     out: list[tuple[Envelope, GuideReport] | None] = []
     for env, report in footstep_guides(audio, GUIDE_SR, info.duration, motions, progress, others):
         if not report.has_footsteps or not env.steps():
@@ -154,6 +157,7 @@ def analyze_multi(clip_path: str | Path, max_subjects: int = 4, hfov_deg: float 
     guide = guide_envelope(clip_path, info)
     project = Project(clip_path.name.split(".")[0], info, sources, sample_rate, guide)
     project.settings["subjects"] = "all"
+    project.settings["envelope"] = envelope  # a merge or split rebuilds in the same mode
     progress(1.0, f"{len(sources)} subject(s) analysed")
     return project
 
@@ -166,9 +170,14 @@ def _rebuild(project: Project, names: list[str], tracks: list[Track], models_dir
     stay; `gone`: other sources they absorb); the rest of the project's are kept as they are."""
     hfov = keep_from[0].trajectory.hfov_deg if keep_from and keep_from[0] is not None else 90.0
     touched = {s.name for s in keep_from if s is not None} | set(gone)
+    mode = str(project.settings.get("envelope", "auto"))  # as the project was analysed
+    heard = mode in ("auto", "audio")
     new = sources_for_tracks(project.clip.path, project.clip, tracks, names, hfov, models_dir, use_pose,
-                             progress, cancel, kept=[s for s in project.sources if s.name not in touched])
+                             progress, cancel, mode if heard else "video",
+                             kept=[s for s in project.sources if s.name not in touched] if heard else [])
     for s, old in zip(new, keep_from):
+        if mode not in ("auto", "audio", "video") and old is not None:  # none, performed, CSV: as it was
+            s.envelope = old.envelope.copy()
         if old is not None:  # the user's choices stay: reference, surfaces, engine, options, takes, pan mapping
             s.reference, s.engine, s.takes = old.reference, old.engine, old.takes
             s.engine_options, s.surfaces = dict(old.engine_options), list(old.surfaces)

@@ -9,7 +9,9 @@ The motion pass then reads the store like a reader; each frame it yields is a st
 (`CropFrame`) that answers slices inside its crop from memory and anything else from the
 clip itself (a box that moved since: a keyframe, a filled gap), so the pixels, and every
 result computed from them, are exactly those of a second decode. Memory is bounded
-(`budget_bytes`); frames past the budget are decoded again when asked for.
+(`budget_bytes`, one buffer the crops are laid in one after another: thousands of separate
+crop arrays fragmented the heap to 2.5x the budget on a 10-minute clip); frames past the
+budget are decoded again when asked for.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 
 from .video import VideoReader, scaled_size
 
-__all__ = ["CropFrame", "FrameCrops", "KeepingReader"]
+__all__ = ["CropFrame", "FrameCrops", "KeepingReader", "budget_for"]
 
 DEFAULT_BUDGET = 256 * 1024 * 1024  # bytes of crops: a 1080p walker at 370 px is ~0.6 MB a frame
 
@@ -56,6 +58,18 @@ class CropFrame:
         return full if dtype is None else full.astype(dtype)
 
 
+CROP_FRACTION = 0.1  # of a frame's bytes: a walker's crop with its margins, about
+
+
+def budget_for(width: int, height: int, n_frames: int, limit: int = DEFAULT_BUDGET) -> int:
+    """The crop budget for a clip: `limit` when its crops (about CROP_FRACTION of each frame)
+    would cover at least half of it, else 0. Crops spare a second decode only where they are
+    kept; on a long clip a budget covers a small part (256 MB: 16 s of 1080p at 25 fps) and
+    only adds to the peak memory while the motion pass and the guide track are held."""
+    need = float(width) * float(height) * 3.0 * CROP_FRACTION * max(int(n_frames), 0)
+    return int(limit) if need <= 2.0 * limit else 0
+
+
 class FrameCrops:
     """Crops of the subject's box, frame by frame, at the clip's full size (see the module doc)."""
 
@@ -64,6 +78,7 @@ class FrameCrops:
         self.margin = margin  # of the boxes' width / height on each side (flow and pose use less)
         self._crops: dict[int, tuple[tuple[int, int, int, int], np.ndarray]] = {}
         self.bytes = 0
+        self._pool: np.ndarray | None = None  # one buffer the crops are laid in, one after another
         self.hits = self.misses = 0  # slices served from memory / frames decoded again
         self.path: Path | None = None
         self.info = None
@@ -91,13 +106,15 @@ class FrameCrops:
         x1, y1 = min(w, int(np.ceil(b[2] + mx))), min(h, int(np.ceil(b[3] + my)))
         if x1 <= x0 or y1 <= y0:
             return
-        old = self._crops.pop(index, None)
-        if old is not None:
-            self.bytes -= old[1].nbytes
+        self._crops.pop(index, None)  # its old bytes stay used: a frame is cropped again only rarely
         size = (y1 - y0) * (x1 - x0) * rgb.shape[2]
         if self.bytes + size > self.budget_bytes:
             return
-        self._crops[index] = ((x0, y0, x1, y1), rgb[y0:y1, x0:x1].copy())
+        if self._pool is None:  # pages are committed as crops fill them: a short clip uses little
+            self._pool = np.empty(self.budget_bytes, np.uint8)
+        crop = self._pool[self.bytes:self.bytes + size].reshape(y1 - y0, x1 - x0, rgb.shape[2])
+        crop[...] = rgb[y0:y1, x0:x1]
+        self._crops[index] = ((x0, y0, x1, y1), crop)
         self.bytes += size
 
     def __len__(self) -> int:
@@ -121,13 +138,14 @@ class FrameCrops:
         and flow may ask from two threads: one decoder, behind a lock."""
         with self._lock:
             if self._fallback is None:
-                self._fallback = VideoReader(self.path, cache_size=2)
+                self._fallback = VideoReader(self.path, cache_size=2, raw_budget_bytes=0)
             self.misses += 1
             return self._fallback.frame_at(index)
 
     def close(self) -> None:
         """Drop the crops and the fallback decoder."""
         self._crops.clear()
+        self._pool = None
         self.bytes = 0
         if self._fallback is not None:
             self._fallback.close()

@@ -5,7 +5,9 @@ Mechanisms behind the losses on the hard footage (issue 9), on small generated f
   front behind it): the gallery must follow, or the subject, in plain view, stays "doubtful"
   (and, on the hard footage, was dropped to coasting and never taken back);
 * a lookalike beside the subject is found as a blob of its own, not the subject itself (the
-  tracker learns what not to jump to from it).
+  tracker learns what not to jump to from it);
+* a seed box that is mostly background in the subject's colours (a wide stride, a shop
+  window behind) must not hold the tracker there while the walker leaves: what moves is it.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def _walker_at(img: np.ndarray, x: int) -> np.ndarray:
     return img
 
 
-def test_alone_in_plain_view_the_subject_stays_trusted_when_its_look_drifts():
+def test_alone_in_plain_view_the_subject_is_followed_when_its_look_drifts():
     rng = np.random.default_rng(0)
     t = SubjectTracker("kcf", 25.0, None)  # colours and motion (the CNN adds nothing here)
     t.start(_walker_at(_street(rng, 150), 40), np.array([40.0, 60.0, 66.0, 140.0]))
@@ -47,10 +49,9 @@ def test_alone_in_plain_view_the_subject_stays_trusted_when_its_look_drifts():
         err.append(abs(0.5 * (b[0] + b[2]) - (x + 13)) if np.isfinite(b).all() else np.inf)
     conf = np.array(conf)
     assert max(err) <= 3, err
-    assert conf.min() >= 0.4  # followed all along
-    # in front of the shop the subject is seen as well as before: trusted again (it stayed at
-    # the "doubtful" 0.45 for good when the gallery did not learn the new look)
-    assert np.median(conf[65:]) >= 0.7, conf[65:]
+    assert conf.min() >= 0.4  # followed all along, in front of the shop too
+    # (it may stay "doubtful" there: a gallery that learnt the drifting look drifted onto the
+    # background and lost a walker going away from the camera in plain view)
 
 
 def test_search_with_exclude_finds_the_lookalike_beside_the_subject():
@@ -66,3 +67,25 @@ def test_search_with_exclude_finds_the_lookalike_beside_the_subject():
     assert twin is not None and 175 <= 0.5 * (twin[0] + twin[2]) <= 195, twin
     back = cm.search(img, probe, exclude=twin)  # and the other way round: the subject
     assert back is not None and 105 <= 0.5 * (back[0] + back[2]) <= 125, back
+
+
+def test_seed_box_mostly_background_in_the_subjects_colours_the_walker_is_followed_away():
+    rng = np.random.default_rng(1)
+
+    def frame(x: int) -> np.ndarray:
+        img = _street(rng)
+        img[70:105, 10:44] = SHIRT  # a window and a doorstep in the subject's very colours
+        img[105:140, 10:44] = TROUSERS
+        return _walker_at(img, x)
+
+    t = SubjectTracker("kcf", 25.0, None)
+    t.start(frame(40), np.array([10.0, 60.0, 66.0, 140.0]))  # the walker is the right third
+    err = []
+    for i in range(1, 60):  # 3 px a frame to the right, the window stays
+        x = 40 + 3 * i
+        b, _ = t.step(frame(x))
+        err.append(abs(0.5 * (b[0] + b[2]) - (x + 13)) if np.isfinite(b).all() else np.inf)
+    err = np.array(err)
+    # found within the first second, then kept (it stayed on the window for good before)
+    assert (err[20:] <= 9).all(), err
+    assert (err <= 9).mean() >= 0.8, err

@@ -179,12 +179,13 @@ def detect_pose_box(rgb: np.ndarray, hint: np.ndarray | None = None) -> Detectio
 
 def detect_moving_region(prev_rgb: np.ndarray, rgb: np.ndarray, next_rgb: np.ndarray | None = None,
                          hint: np.ndarray | None = None, min_area: float = 0.001,
-                         max_height: int = 360) -> Detection | None:
+                         max_height: int = 360, max_moving: float = 0.5) -> Detection | None:
     """The moving blob in `rgb` by frame differencing (with `next_rgb`: double differencing).
 
     Double differencing keeps only what differs from both neighbours, i.e. the object where it
     is in the middle frame, not also where it was. Nearby blobs (a person's limbs and head)
-    are merged. Assumes a still camera; returns None when nothing (or everything) moves.
+    are merged. Assumes a still camera; returns None when nothing moves, or more than
+    `max_moving` of the frame does (the camera).
     """
     h, w = rgb.shape[:2]
     s = min(1.0, max_height / h)
@@ -204,7 +205,7 @@ def detect_moving_region(prev_rgb: np.ndarray, rgb: np.ndarray, next_rgb: np.nda
     thr = max(8.0, 4.0 * noise + 4.0)
     mask = (d > thr).astype(np.uint8)
     moving = float(mask.mean())
-    if moving < min_area or moving > 0.5:  # nothing moves, or the camera does
+    if moving < min_area or moving > max_moving:  # nothing moves, or the camera does
         return None
     k = max(3, int(size[1] * 0.03)) | 1
     mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))

@@ -7,11 +7,10 @@ stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`
     a box that jumps away from the prediction is not the subject;
   * an appearance check: every frame the box is compared with the subject's gallery (CNN
     embedding + clothing colours, `reid`); a box whose look drops below what the subject
-    usually scores against itself is an occluder or someone else. Near a lookalike (someone
-    in the subject's colours seen beside it lately) the check is strict; alone, a box that
-    moves as the subject moves only has to not look like something else, and the gallery
-    follows the subject's look (it changes with what shows behind and between the limbs) --
-    a lookalike cannot be told by its looks anyway, only by where it is and how it moves;
+    usually scores against itself is an occluder or someone else; near a lookalike (someone
+    in the subject's colours seen beside it lately, found apart from the subject's own box)
+    the motion check is tighter -- a lookalike cannot be told by its looks, only by where it
+    is and how it moves;
   * coasting: while the subject is hidden the box follows the prediction for up to
     `MAX_COAST_S` seconds with a confidence that falls from 0.35 towards 0, then NaN;
   * re-acquisition: candidates near the prediction (colour search, HOG on an upscaled crop,
@@ -19,22 +18,28 @@ stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`
     people near the prediction look alike, the one nearest the prediction wins (Hungarian
     assignment, `lap`, between the predicted subject and the candidates); it is taken only
     once a second sighting moved as the subject moves (a passer-by going the other way, or
-    someone standing, does not).
+    someone standing, does not);
+  * start-up: in the first 1.5 s the box is checked against what moves (double frame
+    differencing, still camera only); a seed box that is mostly background in the subject's
+    colours otherwise holds tracker, colour model and gallery there while the walker leaves.
 Confidence: 1 keyframe; 0.6-1 seen and verified; 0.35-0.5 doubtful; <= 0.35 coasting; 0 lost.
 """
 
 from __future__ import annotations
 
+from collections import deque
+
 import cv2
 import numpy as np
 
-from .detect import clip_box, iou
+from .detect import clip_box, detect_moving_region, iou
 from .follower import _Follower, _NAN4
 from .reid import Embedder, Gallery, describe
 
 __all__ = ["MAX_COAST_S", "SubjectTracker", "detect_people_near"]
 
 MAX_COAST_S = 2.0
+STARTUP_S = 1.5  # how long after a start the walker is checked against what moves
 _HOG: cv2.HOGDescriptor | None = None
 
 
@@ -158,14 +163,72 @@ class SubjectTracker:
         self.n, self.misses, self.hidden, self.state, self.seen, self.doubtful = 0, 0, 0, "track", 0, 0
         self.tentative: tuple[np.ndarray, int] | None = None
         self.other_seen = -10**9
+        self._gap = max(1, int(round(self.fps * 0.08)))
+        self._past: deque[tuple[np.ndarray, np.ndarray]] = deque([(img, box)], maxlen=2 * self._gap + 1)
+        self._blobs: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame, walker, box) sightings
 
     # -- per frame
     def step(self, img: np.ndarray) -> tuple[np.ndarray, float]:
+        """The subject's box in `img` (work pixels) and how sure that is (see the module doc)."""
+        b, c = self._step(img)
+        if self.n <= STARTUP_S * self.fps:
+            b = self._startup_check(img, b)
+        return b, c
+
+    def _startup_check(self, img: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Just after the start the walker is what moves: a seed box that is mostly background
+        (a planted foot, a wide stride) lets the tracker and the colour model stay behind on
+        background in the subject's colours, and the motion model has no pace yet to notice.
+        Double frame differencing finds the walker a few frames back; when the box keeps
+        falling behind it (3+ sightings on one side, the walker moving steadily) the box is
+        moved onto it (ahead by the pace seen) and the colours learnt again there."""
+        self._past.append((img, b))
+        g = self._gap
+        if self.state != "track" or len(self._past) < 2 * g + 1 or self.n % g:
+            return b
+        mid, mb = self._past[g]
+        if not np.isfinite(mb).all():
+            return b
+        # a still camera: what moves is about one walker (a pan moves the whole street)
+        still = max(0.6 * (mb[2] - mb[0]) * (mb[3] - mb[1]) / float(self.w * self.h), 0.005)
+        det = detect_moving_region(self._past[0][0], mid, img, hint=mb, max_height=img.shape[0],
+                                   max_moving=still)
+        h = self.motion.height
+        if (det is None or not 0.75 < (det[0][3] - det[0][1]) / h < 1.3
+                or abs(_centre_of(det[0])[1] - _centre_of(mb)[1]) > 0.12 * h
+                or not mb[0] - 0.6 * h <= _centre_of(det[0])[0] <= mb[2] + 0.6 * h):
+            self._blobs.clear()
+            return b
+        m, t = det[0], self.n - g
+        self._blobs = [x for x in self._blobs if t - x[0] <= 0.6 * self.fps] + [(t, m, mb)]
+        if len(self._blobs) < 3:
+            return b
+        ts = np.array([x[0] for x in self._blobs], float)
+        cx = np.array([_centre_of(x[1])[0] for x in self._blobs])
+        off = cx - np.array([_centre_of(x[2])[0] for x in self._blobs])
+        v, c0 = np.polyfit(ts, cx, 1)
+        steady = float(np.sqrt(np.mean((cx - (v * ts + c0)) ** 2))) < 0.05 * h and abs(v) * self.fps > 0.3 * h
+        behind = (np.sign(off) == np.sign(off[-1])).all() and abs(off[-1]) > 0.15 * h and abs(off[-1]) >= abs(off[0])
+        if not (steady and behind):
+            return b
+        new = self._inside(m + [v * g, 0.0, v * g, 0.0])
+        if abs(_centre_of(new)[0] - _centre_of(b)[0]) < 0.15 * h:  # the box has caught up
+            return b
+        self.follower.start(mid, m)
+        self.follower._restart(img, new)
+        self.gallery.add(self._desc(mid, m), anchor=True)
+        self.motion = _Motion(new, self.fps)
+        self.motion.kf.statePost[3] = v
+        self._past[-1] = (img, new)
+        self._blobs.clear()
+        return new
+
+    def _step(self, img: np.ndarray) -> tuple[np.ndarray, float]:
         self.n += 1
         pred = self.motion.predict()
         if self.state == "track":
             b, c = self.follower.step(img)
-            verdict, sim = self._verify(img, b, pred, c)
+            verdict, sim = self._verify(img, b, pred)
             if verdict == 1:  # position from the box, height and level from the model
                 self.doubtful += 1
                 b = self._model_box(b, pred)
@@ -182,10 +245,10 @@ class SubjectTracker:
                 if verdict == 2:
                     self.doubtful = 0
                     self.gallery.observe(sim)
-                    # alone, the subject's look may drift (light, what shows between the legs):
-                    # the gallery follows it; near a lookalike only close matches are learnt
-                    slack = 1.0 if self._crowded() else 2.5
-                    if self.n % self.add_every == 0 and c >= 0.7 and sim >= mean - slack * sd:
+                    # only close matches are learnt: a gallery that followed looser ones (the look
+                    # drifting with the background) drifted onto the background itself and lost a
+                    # walker going away from the camera in plain view
+                    if self.n % self.add_every == 0 and c >= 0.7 and sim >= mean - sd:
                         self.gallery.add(self._desc(img, b))
                         self._learn_others(img, b)
                 conf = min(c, 0.5 + (sim - mean + 2 * sd) / (4 * sd)) if verdict == 2 else 0.45
@@ -266,9 +329,8 @@ class SubjectTracker:
         self.other_seen = self.n
 
     # -- checks
-    def _verify(self, img: np.ndarray, b: np.ndarray, pred: np.ndarray, c: float = 1.0) -> tuple[int, float]:
-        """2: the subject (trusted); 1: probably (followed, barely trusted); 0: not the subject.
-        `c`: the follower's colour presence in the box (0.3-1)."""
+    def _verify(self, img: np.ndarray, b: np.ndarray, pred: np.ndarray) -> tuple[int, float]:
+        """2: the subject (trusted); 1: probably (followed, barely trusted); 0: not the subject."""
         if not np.isfinite(b).all() or b[2] - b[0] < 2 or b[3] - b[1] < 4:
             return 0, 0.0
         m, p = _cxcyh(b), _cxcyh(pred)
@@ -281,16 +343,11 @@ class SubjectTracker:
         sim, other = self._looks_like(self._desc(img, b))
         mean, sd = self.gallery.usual()
         tight = dx <= (0.5 if young else 0.12) and dy <= 0.08 and 0.85 < dh < 1.2
-        # with no lookalike about, a box moving as the subject moves (once its pace is known)
-        # and holding its colours (`c`, the follower's colour presence) needs only to not look
-        # like something else (an occluder, the background); near one, it must look like it
-        lax = tight and not crowded and not young and c >= 0.6
-        if sim < mean - (4.5 if lax else 3.0) * sd - 0.05 or other:
+        # a box that looks less like the subject than usual is not trusted even where it moves
+        # as the subject moves (trusting such boxes alone lost a walker going away in plain view)
+        if sim < mean - 3.0 * sd - 0.05 or other:
             return 0, sim
-        # trusted (it steers the motion model): looks as usual, or, alone, in the subject's
-        # colours all over (presence drops under an occluder)
-        trusted = sim >= mean - 2.0 * sd or (lax and c >= 0.7 and sim >= mean - 3.0 * sd)
-        return (2 if tight and trusted else 1), sim
+        return (2 if tight and sim >= mean - 2.0 * sd else 1), sim
 
     def _reacquire(self, img: np.ndarray, pred: np.ndarray) -> np.ndarray | None:
         """The subject near the prediction, or None: candidates gated by motion, scored by looks,

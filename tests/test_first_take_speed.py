@@ -113,16 +113,19 @@ def test_tracking_and_motion_through_the_kept_crops_match_a_second_decode(cache_
 def test_libraries_deferred_while_mediapipe_loads_still_import_when_used():
     from stereosync_studio.analysis import pose
 
-    name = "colorsys"  # a module nothing here has imported
-    if name in sys.modules:
-        pytest.skip(f"{name} is already imported")
-    with pose._deferred((name,)):
-        import colorsys as stub  # what MediaPipe's helpers would hold
+    name = "colorsys"  # a small module; another test may have imported it: set aside meanwhile
+    saved = sys.modules.pop(name, None)
+    try:
+        with pose._deferred((name,)):
+            import colorsys as stub  # what MediaPipe's helpers would hold
 
-        assert type(stub) is pose._Deferred
-    assert sys.modules.get(name) is None  # the stand-in is gone once MediaPipe is loaded
-    assert stub.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)  # and imports the real module when used
-    assert type(sys.modules[name]) is not pose._Deferred
+            assert type(stub) is pose._Deferred
+        assert sys.modules.get(name) is None  # the stand-in is gone once MediaPipe is loaded
+        assert stub.rgb_to_hsv(1.0, 0.0, 0.0) == (0.0, 1.0, 1.0)  # and imports the real module when used
+        assert type(sys.modules[name]) is not pose._Deferred
+    finally:
+        if saved is not None:
+            sys.modules[name] = saved
 
 
 def test_a_long_clip_keeps_no_crops_and_an_empty_store_is_still_the_reader(moving_clip):

@@ -85,7 +85,7 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
     subject whose contacts the guide does not hear (too far, or nobody walks audibly) is
     reported as such and keeps the picture's steps (`subjects.build_source`)."""
     from ..analysis.footstep_guide import analyse_guide, contact_evidence, footstep_envelope
-    from ..analysis.step_fusion import MATCH_S, fuse_steps, summary
+    from ..analysis.step_fusion import MATCH_S, NO_CONTACT, fuse_steps, summary
     from ..analysis.steps_video import steps_from_motion
 
     progress(0.0, "finding the footsteps in the guide track")
@@ -105,7 +105,8 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
     reports = []
     for k, (c, e) in enumerate(zip(contacts, evidence)):
         if not c:  # no foot contact seen (standing, or never walking in the picture): no step of its own
-            reports.append(GuideReport([], [RejectedTransient(tr.time, tr.strength, OTHER_SUBJECT)
+            why = OTHER_SUBJECT if len(heard) > 1 else NO_CONTACT
+            reports.append(GuideReport([], [RejectedTransient(tr.time, tr.strength, why)
                                             for tr in guide.transients if 0.0 <= tr.time < duration],
                                        NO_CONTACTS, has_footsteps=False))
             continue

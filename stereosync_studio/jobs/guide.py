@@ -46,16 +46,17 @@ def read_guide(clip_path: str | Path, has_audio: bool = True) -> np.ndarray | No
 
 
 def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
-                   progress: ProgressFn = null_progress) -> tuple[Envelope, GuideReport]:
+                   progress: ProgressFn = null_progress, guide=None) -> tuple[Envelope, GuideReport]:
     """The footsteps of a guide track: (isolated envelope, report).
 
     `motion` (`analysis.motion.SubjectMotion` of the subject) gives the picture's foot
-    contacts; without it the steps come from the audio alone."""
+    contacts; without it the steps come from the audio alone. `guide`: the track's
+    `FootstepGuide` when it was analysed already (not analysed again)."""
     from ..analysis.footstep_guide import analyse_guide, contact_evidence, footstep_envelope
     from ..analysis.step_fusion import fuse_steps
 
     progress(0.0, "finding the footsteps in the guide track")
-    guide = analyse_guide(audio, sr)
+    guide = analyse_guide(audio, sr) if guide is None else guide
     if motion is None:
         report = fuse_steps(guide.transients, None, duration)
     else:
@@ -72,8 +73,8 @@ def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
 
 def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
                     progress: ProgressFn = null_progress,
-                    kept: list[tuple[list[float], list[tuple[float, float]]]] = ()
-                    ) -> list[tuple[Envelope, GuideReport]]:
+                    kept: list[tuple[list[float], list[tuple[float, float]]]] = (),
+                    guide=None) -> list[tuple[Envelope, GuideReport]]:
     """The footsteps of one guide track heard from several subjects: (envelope, report) each.
 
     The guide is analysed once. A transient where another subject's foot lands (nearer to
@@ -83,13 +84,14 @@ def footstep_guides(audio: np.ndarray, sr: int, duration: float, motions: list,
     must carry its own walker's only. `kept`: (steps, seen spans) of subjects in the project
     that are not analysed again (a merge or split rebuilds only the sources it touches). A
     subject whose contacts the guide does not hear (too far, or nobody walks audibly) is
-    reported as such and keeps the picture's steps (`subjects.build_source`)."""
+    reported as such and keeps the picture's steps (`subjects.build_source`). `guide`: the
+    track's `FootstepGuide` when it was analysed already."""
     from ..analysis.footstep_guide import analyse_guide, contact_evidence, footstep_envelope
     from ..analysis.step_fusion import MATCH_S, NO_CONTACT, fuse_steps, summary
     from ..analysis.steps_video import steps_from_motion
 
     progress(0.0, "finding the footsteps in the guide track")
-    guide = analyse_guide(audio, sr)
+    guide = analyse_guide(audio, sr) if guide is None else guide
     contacts = [steps_from_motion(m) for m in motions]
     evidence = [contact_evidence(guide, [t for t, _ in c], 0.0) for c in contacts]
     heard = [np.asarray(e.times, np.float64) for e in evidence] + [np.asarray(st, np.float64) for st, _ in kept]

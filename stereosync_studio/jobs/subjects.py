@@ -18,19 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.envelope import Envelope
 from ..core.errors import InputError
+from ..core.guide import GuideReport
 from ..core.progress import CancelToken, ProgressFn, null_progress, sub_progress
 from ..core.project import ClipInfo, Project, Reference, Source
 from ..core.track import Track
 from ..core.trajectory import Trajectory
 from ..analysis.box_features import box_features
+from ..analysis.footstep_guide import analyse_guide
 from ..analysis.motion import SubjectMotion, analyze_subjects, working_boxes
 from ..analysis.multi import merge_tracks, split_track, track_all
-from ..core.envelope import Envelope
-from ..core.guide import GuideReport
-from .guide import GUIDE_SR, footstep_guides, read_guide, seen_spans
+from .guide import GUIDE_SR, footstep_guide, footstep_guides, read_guide, seen_spans
 from .inputs import default_reference
-from .lanes import guide_envelope, with_pan_mapping
+from .lanes import with_pan_mapping
 from .models import video_envelope_predictor
 
 log = logging.getLogger(__name__)
@@ -90,16 +91,17 @@ def sources_for_tracks(clip_path: str | Path, info: ClipInfo, tracks: list[Track
                        hfov_deg: float = 90.0, models_dir: str | Path | None = "models",
                        use_pose: bool | None = None, progress: ProgressFn = null_progress,
                        cancel: CancelToken | None = None, envelope: str = "auto",
-                       kept: list[Source] = ()) -> list[Source]:
+                       kept: list[Source] = (), guide=None) -> list[Source]:
     """Sources for several tracks: one motion pass, one shared distance scale; each
     envelope from the subject's own steps in the guide track ("auto") or in the picture
-    ("video"). `kept`: the project's other sources, not rebuilt (their steps are theirs)."""
+    ("video"). `kept`: the project's other sources, not rebuilt (their steps are theirs);
+    `guide`: the guide track's `FootstepGuide` when the caller analysed it (else it is read)."""
     cancel = cancel or CancelToken()
     if not tracks:
         return []
     motions = analyze_subjects(clip_path, tracks, use_pose, sub_progress(progress, 0.0, 0.7), cancel)
     dists, where = shared_distances(clip_path, tracks, info, models_dir, sub_progress(progress, 0.7, 0.82), cancel)
-    guides = (_subject_guides(clip_path, info, motions, sub_progress(progress, 0.82, 0.9), kept)
+    guides = (_subject_guides(clip_path, info, motions, sub_progress(progress, 0.82, 0.9), kept, guide)
               if envelope in ("auto", "audio") else [None] * len(tracks))
     out = []
     for k, (name, t, m, d) in enumerate(zip(names, tracks, motions, dists)):
@@ -110,11 +112,11 @@ def sources_for_tracks(clip_path: str | Path, info: ClipInfo, tracks: list[Track
 
 
 def _subject_guides(clip_path: str | Path, info: ClipInfo, motions: list[SubjectMotion],
-                    progress: ProgressFn = null_progress, kept: list[Source] = ()
+                    progress: ProgressFn = null_progress, kept: list[Source] = (), guide=None
                     ) -> list[tuple[Envelope, GuideReport] | None]:
     """Each subject's own footsteps in the clip's guide track and their report (None each
     without a usable guide)."""
-    audio = read_guide(clip_path, info.has_audio)
+    audio = read_guide(clip_path, info.has_audio) if guide is None else guide.audio
     if audio is None:
         return [None] * len(motions)
     def spans(track: Track) -> list[tuple[float, float]]:  # as `motion.seen()` reads it, on the clip's times
@@ -124,7 +126,7 @@ def _subject_guides(clip_path: str | Path, info: ClipInfo, motions: list[Subject
 
     others = [(list(s.envelope.steps() or []), spans(s.track)) for s in kept]
     out: list[tuple[Envelope, GuideReport] | None] = []
-    for env, report in footstep_guides(audio, GUIDE_SR, info.duration, motions, progress, others):
+    for env, report in footstep_guides(audio, GUIDE_SR, info.duration, motions, progress, others, guide):
         if not report.has_footsteps or not env.steps():
             log.info("%s: %s", Path(clip_path).name, report.message or "no footsteps of this subject in the guide")
         out.append((env, report))
@@ -152,9 +154,11 @@ def analyze_multi(clip_path: str | Path, max_subjects: int = 4, hfov_deg: float 
     if not tracks:
         raise InputError(clip_path, "no person was found in the clip (draw a box on the subject instead)")
     names = [f"subject{k + 1}" for k in range(len(tracks))]
+    audio = read_guide(clip_path, info.has_audio)  # read and analysed once: for each subject and the display
+    heard = analyse_guide(audio, GUIDE_SR) if audio is not None else None
     sources = sources_for_tracks(clip_path, info, tracks, names, hfov_deg, models_dir, use_pose,
-                                 sub_progress(progress, 0.4, 0.97), cancel, envelope)
-    guide = guide_envelope(clip_path, info)
+                                 sub_progress(progress, 0.4, 0.97), cancel, envelope, guide=heard)
+    guide = None if heard is None else footstep_guide(audio, GUIDE_SR, info.duration, guide=heard)[0]
     project = Project(clip_path.name.split(".")[0], info, sources, sample_rate, guide)
     project.settings["subjects"] = "all"
     project.settings["envelope"] = envelope  # a merge or split rebuilds in the same mode

@@ -107,7 +107,8 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
             if not own:  # none, a performed take or a CSV: the same for every subject
                 s.envelope = make_envelope(envelope, clip_path, project.clip, None, s.track, cancel=cancel,
                                            models_dir=models_dir)
-        project.settings["envelope"] = envelope if own else "fixed"  # a merge or split keeps these
+        if not own:
+            project.settings["envelope"] = "fixed"  # a merge or split keeps these envelopes as they are
     else:
         progress(0.0, f"opening {clip_path.name}")
         info = probe(clip_path)

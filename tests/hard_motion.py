@@ -125,15 +125,20 @@ def _rough_frames(scene: WalkerScene, seed: int):
 
 
 def cached_motion_clip(cache_dir: str | Path, motion: str, seed: int = 0, duration: float = 5.0,
-                       rough: bool = False) -> WalkerTruth:
+                       rough: bool = False, crf: int | None = None, bframes: int | None = None) -> WalkerTruth:
     """The clip of `motion_scene` (H.264 + AAC guide), cached in `cache_dir` by its parameters;
-    `rough`: small, noisy and heavily compressed (see the module's note)."""
+    `rough`: small, noisy and heavily compressed (see the module's note). `crf` and `bframes`
+    (None: the encoder's default, 3 B-frames with x264's veryfast) re-encode the same pictures
+    one factor at a time, to tell what compression does to the steps."""
     from stereosync_studio.media.video_writer import write_video
 
     scene = motion_scene(motion, seed, duration, size=ROUGH_SIZE) if rough else motion_scene(motion, seed, duration)
     params = {"v": VERSION, "motion": motion, "seed": seed, "duration": duration}
     if rough:
         params["rough"] = [ROUGH_SIZE, ROUGH_NOISE, ROUGH_CRF]
+    crf = int(crf) if crf is not None else (ROUGH_CRF if rough else 18)
+    if crf != (ROUGH_CRF if rough else 18) or bframes is not None:  # the default clips keep their keys
+        params["encode"] = [crf, bframes]
     key = json.dumps(params, sort_keys=True)
     d = Path(cache_dir)
     d.mkdir(parents=True, exist_ok=True)
@@ -142,8 +147,16 @@ def cached_motion_clip(cache_dir: str | Path, motion: str, seed: int = 0, durati
     if not (clip.is_file() and clip.stat().st_size > 0):
         frames = _rough_frames(scene, seed) if rough else (scene.render(i) for i in range(scene.n_frames))
         write_video(clip, frames, scene.fps, audio=truth.guide_audio, sample_rate=truth.sample_rate,
-                    crf=ROUGH_CRF if rough else 18)
+                    crf=crf, bframes=bframes)
     return truth
+
+
+def picture_types(path: str | Path) -> str:
+    """The coded picture type of each frame in presentation order, one letter (I, P, B; ? other)."""
+    import av
+
+    with av.open(str(path)) as c:
+        return "".join({1: "I", 2: "P", 3: "B"}.get(int(f.pict_type), "?") for f in c.decode(video=0))
 
 
 def scored(found: list[float], truth: list[float], first: float = 0.15,
@@ -155,4 +168,4 @@ def scored(found: list[float], truth: list[float], first: float = 0.15,
             [t for t in truth if t >= first])
 
 
-__all__ = ["MOTIONS", "cached_motion_clip", "motion_scene", "scored"]
+__all__ = ["MOTIONS", "cached_motion_clip", "motion_scene", "picture_types", "scored"]

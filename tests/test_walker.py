@@ -91,6 +91,20 @@ def test_scenarios_move_as_described():
     assert two.step_times_per_walker[0] != two.step_times_per_walker[1]
 
 
+def test_long_zigzag_stays_in_frame_with_finite_guide_audio():
+    """A 60 s zig-zag once walked off its path after ~38 s: NaN boxes, NaN pan, NaN guide audio."""
+    tr = WalkerScene("zigzag", duration=60.0, seed=0).truth()
+    assert np.isfinite(tr.boxes).all()
+    assert np.isfinite(tr.guide_audio).all() and np.abs(tr.guide_audio).max() > 0.05
+    assert np.isfinite(tr.step_x).all() and len(tr.step_times) >= 100  # ~2 steps/s all along
+    cx = 0.5 * (tr.boxes[:, 0] + tr.boxes[:, 2])
+    assert 0 < cx.min() and cx.max() < tr.width
+    late = cx[int(40 * tr.fps):]  # still zig-zagging (both ways) in the clip's last third
+    v = np.convolve(np.diff(late), np.ones(9) / 9, mode="valid")
+    signs = np.sign(v[np.abs(v) > 0.5])
+    assert np.count_nonzero(np.diff(signs) != 0) >= 4
+
+
 @pytest.mark.parametrize("scenario", ["crossing", "zigzag"])
 def test_feet_are_planted_during_stance(scenario):
     scene = WalkerScene(scenario)

@@ -249,6 +249,29 @@ def _straight(t0: float, t1: float, speed: float) -> tuple[list[float], list[flo
     return [t0, t1], [0.0, speed * (t1 - t0)]
 
 
+def _zigzag_path(leg: float, z0: float, needed: float, n_legs: int) -> _Path:
+    """Back-and-forth legs across the frame, with at least `needed` metres of smoothed path.
+
+    Corner cutting shortens each leg, so `n_legs` (enough for clips up to ~10 s, whose paths
+    must not change: cached clips are keyed on the scene's parameters) fell short on long clips;
+    past the path's end the walker went straight on out of the frame (NaN boxes, so NaN pan
+    and NaN guide audio). A path too short gets legs added until it reaches a leg further.
+    """
+    target = needed
+    while True:
+        xs, zs, x, sign = [], [], -0.45 * leg, 1.0
+        for i in range(n_legs):
+            xs.append(x)
+            zs.append(z0 + (0.5 if i % 2 else 0.0))
+            x += sign * leg * 0.92
+            sign = -sign
+        path = _Path([(xs[0] - 3 * leg, zs[0])] + list(zip(xs, zs)), smooth=3)
+        if path.length >= target:
+            return path
+        target = needed + leg
+        n_legs += max(2, int(np.ceil((target - path.length) / (0.5 * leg))))
+
+
 def _build_walkers(scenario: str, duration: float, rng: np.random.Generator, walkers: int) -> list[_Walker]:
     t0, t1 = -3.0, duration + 3.0
     out: list[_Walker] = []
@@ -275,15 +298,8 @@ def _build_walkers(scenario: str, duration: float, rng: np.random.Generator, wal
         v = 1.3
         leg = v * min(2.0, duration / 3.0)
         z0 = 4.8
-        xs, zs, x, sign = [], [], -0.45 * leg, 1.0
-        for i in range(int(duration * v / leg) + 6):
-            xs.append(x)
-            zs.append(z0 + (0.5 if i % 2 else 0.0))
-            x += sign * leg * 0.92
-            sign = -sign
-        pts = [(xs[0] - 3 * leg, zs[0])] + list(zip(xs, zs))
-        path = _Path(pts, smooth=3)
         s_at0 = 3 * leg  # the body is at the first waypoint at t == 0
+        path = _zigzag_path(leg, z0, s_at0 + v * duration, int(duration * v / leg) + 6)
         kt, ks = _straight(t0, t1, v)
         ks = [s + s_at0 - v * (0 - t0) for s in ks]
         out.append(_Walker(path, kt, ks, cad, v, PALETTES[0], t0, t1, phase=ph))

@@ -7,7 +7,12 @@ held-out seeds were only looked at for the final figures. Measured motion is cac
 tests/.cache/steps_hard/ (the motion pass is the slow part), so a detector change reruns in
 seconds.
 
+`--crf N` / `--bframes N` re-encode the same pictures one factor at a time (rough clips are
+crf 32 with x264's default 3 B-frames); `--by-type` splits each witness's timing (flow alone,
+pose alone, the detector) by the picture type (I/P/B, from PyAV) of the frame at the contact.
+
 Run: .venv/bin/python tests/bench/bench_steps_hard.py [--detail] [--seeds 20 21 ...] [--no-pose] [--rough]
+     [--crf N] [--bframes N] [--by-type]
 """
 
 from __future__ import annotations
@@ -23,19 +28,21 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from stereosync_studio.analysis.motion import SubjectMotion, analyze_subjects  # noqa: E402
-from stereosync_studio.analysis.steps_video import steps_from_motion  # noqa: E402
+from stereosync_studio.analysis.steps_video import flow_contacts, pose_contacts, steps_from_motion  # noqa: E402
 from stereosync_studio.core.track import Track  # noqa: E402
 from stereosync_studio.metrics.onsets import onset_f1  # noqa: E402
-from tests.hard_motion import MOTIONS, VERSION, cached_motion_clip, scored  # noqa: E402
+from tests.hard_motion import MOTIONS, VERSION, cached_motion_clip, picture_types, scored  # noqa: E402
 
 TUNING_SEEDS = (10, 11, 12, 13)
 HELD_OUT_SEEDS = (20, 21, 22, 23, 24, 25)
 CACHE = ROOT / "tests" / ".cache"
 
 
-def measured(motion: str, seed: int, use_pose: bool = True, rough: bool = False) -> tuple[SubjectMotion, list[float]]:
-    """The measured motion of one generated clip (cached as .npz) and its heel strikes."""
-    truth = cached_motion_clip(CACHE, motion, seed, rough=rough)
+def measured(motion: str, seed: int, use_pose: bool = True, rough: bool = False,
+             encode: tuple[int | None, int | None] = (None, None)) -> tuple[SubjectMotion, list[float]]:
+    """The measured motion of one generated clip (cached as .npz) and its heel strikes;
+    `encode`: (crf, B-frames), None for the default."""
+    truth = cached_motion_clip(CACHE, motion, seed, rough=rough, crf=encode[0], bframes=encode[1])
     d = CACHE / "steps_hard"
     d.mkdir(parents=True, exist_ok=True)
     f = d / f"{motion}_{seed}_v{VERSION}_{'pose' if use_pose else 'flow'}_{Path(truth.path).stem}.npz"
@@ -50,12 +57,31 @@ def measured(motion: str, seed: int, use_pose: bool = True, rough: bool = False)
     return m, list(truth.step_times)
 
 
+def timing_by_type(motion: str, seeds: tuple[int, ...], rough: bool, encode: tuple) -> dict:
+    """{witness: {picture type: [signed errors s]}} of the contacts within 100 ms of a heel strike,
+    by the type of the first frame at or after the contact."""
+    out: dict = {}
+    for seed in seeds:
+        m, all_truth = measured(motion, seed, True, rough, encode)
+        types = picture_types(cached_motion_clip(CACHE, motion, seed, rough=rough, crf=encode[0],
+                                                 bframes=encode[1]).path)
+        for name, fn in (("flow", flow_contacts), ("pose", pose_contacts), ("detector", steps_from_motion)):
+            found, truth = scored([t for t, _ in fn(m)], all_truth)
+            fd = np.asarray(found)
+            for t in truth:
+                if len(fd) and np.min(np.abs(fd - t)) < 0.1:
+                    c = float(fd[np.argmin(np.abs(fd - t))])
+                    kind = types[min(int(np.ceil(c * m.fps - 1e-6)), len(types) - 1)]
+                    out.setdefault(name, {}).setdefault(kind, []).append(c - t)
+    return out
+
+
 def score(motion: str, seeds: tuple[int, ...], use_pose: bool = True, detail: bool = False,
-          rough: bool = False) -> dict:
+          rough: bool = False, encode: tuple[int | None, int | None] = (None, None)) -> dict:
     """Pooled recall/precision/F1 over `seeds` (matches summed over clips)."""
     matched = n_found = n_true = 0
     for seed in seeds:
-        m, all_truth = measured(motion, seed, use_pose, rough)
+        m, all_truth = measured(motion, seed, use_pose, rough, encode)
         found, truth = scored([t for t, _ in steps_from_motion(m, use_pose)], all_truth)
         f = onset_f1(found, truth, 0.05)
         matched += f["matched"]
@@ -81,16 +107,26 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--no-pose", action="store_true")
     ap.add_argument("--rough", action="store_true", help="small, noisy, heavily compressed clips")
     ap.add_argument("--seeds", type=int, nargs="*")
+    ap.add_argument("--crf", type=int, help="re-encode at this crf (default 32 rough, 18 normal)")
+    ap.add_argument("--bframes", type=int, help="re-encode with this many B-frames (default: x264's)")
+    ap.add_argument("--by-type", action="store_true", help="timing of each witness by picture type")
     ap.add_argument("--motions", nargs="*", default=list(MOTIONS))
     args = ap.parse_args(argv if argv is not None else [])
     groups = [("chosen", tuple(args.seeds))] if args.seeds else [("tuning", TUNING_SEEDS),
                                                                    ("held-out", HELD_OUT_SEEDS)]
     for name, seeds in groups:
+        enc = (args.crf, args.bframes)
         print(f"{name} seeds {list(seeds)} ({'flow only' if args.no_pose else 'pose + flow'}"
-              f"{', rough clips' if args.rough else ''}):")
+              f"{', rough clips' if args.rough else ''}"
+              f"{'' if enc == (None, None) else f', crf {args.crf} B-frames {args.bframes} (None: default)'}):")
         for motion in args.motions:
-            s = score(motion, seeds, not args.no_pose, args.detail, args.rough)
+            s = score(motion, seeds, not args.no_pose, args.detail, args.rough, enc)
             print(f"  {motion:11s} recall {s['recall']:.2f}  precision {s['precision']:.2f}  F1 {s['f1']:.2f}")
+            if args.by_type:
+                for witness, by in timing_by_type(motion, seeds, args.rough, enc).items():
+                    cells = [f"{k} n {len(v):3d} med {np.median(v) * 1000:+4.0f} ms hit {np.mean(np.abs(v) <= 0.05):.2f}"
+                             for k, v in sorted(by.items())]
+                    print(f"      {witness:8s} " + " | ".join(cells))
 
 
 if __name__ == "__main__":

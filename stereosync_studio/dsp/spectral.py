@@ -20,7 +20,7 @@ from scipy.ndimage import maximum_filter1d
 FFT_WORKERS = 2  # threads per FFT call (scipy.fft): the machines this runs on have two cores or more
 
 __all__ = ["stft", "stft_range", "n_frames", "istft", "overlap_add", "wola_norm", "low_quantile", "noise_floor",
-           "floor_columns", "floor_anchors", "floor_at", "onset_rise", "band_rise", "voicing"]
+           "floor_columns", "floor_anchors", "floor_at", "onset_rise", "band_rise", "voicing", "pow2_length"]
 
 
 @functools.lru_cache(maxsize=8)
@@ -34,6 +34,11 @@ def stft(x: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
     """Complex64 spectrum (n_fft // 2 + 1, frames) of mono `x`, frames centred on k * hop."""
     x = np.asarray(x, np.float32).reshape(-1)
     return stft_range(x, n_fft, hop, 0, n_frames(len(x), n_fft, hop))
+
+
+def pow2_length(seconds: float, sr: int) -> int:
+    """The power of two nearest `seconds` of samples at `sr` (at least 64): an FFT size."""
+    return 1 << max(6, int(round(np.log2(max(seconds * sr, 64)))))
 
 
 def n_frames(n_samples: int, n_fft: int, hop: int) -> int:

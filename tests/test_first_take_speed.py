@@ -5,11 +5,15 @@
   come out identical, within a memory budget or past it.
 * MediaPipe is imported without its drawing and audio helpers' libraries, which still work
   when someone asks for them.
+* The subject's motion is measured while it is tracked (`analysis.motion_ahead`): what was
+  measured is not read again, flow comes out as one pass gives it, and a box changed since is
+  measured again. A cancel does not wait for the guide track being read meanwhile.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,3 +153,77 @@ def test_a_long_clip_keeps_no_crops_and_an_empty_store_is_still_the_reader(movin
     analyze_subjects(path, [Track(boxes)], use_pose=False, reader=crops)
     assert crops.misses > 0  # every frame came through the store's own decoder
     crops.close()
+
+
+def _track_as_found_at(path: str, boxes: np.ndarray, found: int, ahead, lost=()) -> tuple[FrameCrops, np.ndarray]:
+    """What tracking a clip does through a crop store whose `tap` feeds `ahead`: frames from
+    `found` (where the subject was found) to the end, then back to frame 0 from there; the
+    subject is not found on the `lost` frames. The store and the boxes tracked."""
+    crops = FrameCrops()
+    crops.tap = ahead.offer
+    watched = np.full_like(boxes, np.nan)
+    with VideoReader(path) as inner:
+        keeping = crops.keeping(inner)
+        keeping.watch(watched)
+        for i, _t, _img in keeping.iter_frames(found, len(boxes), 0.5):
+            watched[i] = np.nan if i in lost else boxes[i]
+        for i, _t, _img in list(keeping.iter_frames(0, found + 1, 0.5))[::-1]:  # decoded forward, used backward
+            watched[i] = boxes[i]
+    return crops, watched
+
+
+@pytest.mark.parametrize("changed, lost, reads", [
+    (None, (), [(0, 6), (6, 7)]),  # the frames before the point found, and its flow's pair
+    (None, (10, 11, 12), [(0, 6), (6, 7), (9, 10), (10, 13), (13, 14)]),  # a gap, between its neighbours
+    (15, (), [(0, 24)]),  # measured with a box that changed since: all measured again
+])
+def test_motion_measured_during_tracking_is_the_motion_measured_after_it(moving_clip, changed, lost, reads):
+    """Frames measured while tracking goes on are not read again, and flow comes out as one pass
+    gives it; a box that changed after it was measured (a keyframe) is measured again."""
+    from stereosync_studio.analysis.motion_ahead import MotionAhead
+    from stereosync_studio.core.track import Track
+
+    path, boxes = moving_clip
+    ahead = MotionAhead(25.0, 24, want_pose=False)
+    crops, tracked = _track_as_found_at(path, boxes, 6, ahead, lost)
+    if changed is not None:
+        tracked[changed] += 2.0
+    read = []
+    real_iter = crops.iter_frames
+    crops.iter_frames = lambda lo, hi, *a: (read.append((lo, hi)), real_iter(lo, hi, *a))[1]
+    got = analyze_subjects(path, [Track(tracked)], use_pose=False, reader=crops, ahead=ahead)[0]
+    want = analyze_subjects(path, [Track(tracked)], use_pose=False)[0]
+    assert np.isfinite(want.flow[1:]).all()
+    assert np.array_equal(got.flow, want.flow, equal_nan=True)
+    assert np.array_equal(got.boxes, want.boxes, equal_nan=True)
+    assert read == reads
+    assert len(ahead.segments) == (2 if lost else 1)
+    ahead.close()
+    crops.close()
+
+
+def test_a_cancel_during_the_motion_pass_does_not_wait_for_the_guide_track(moving_clip, monkeypatch):
+    import threading
+
+    from stereosync_studio.core.progress import Cancelled, CancelToken
+    from stereosync_studio.core.track import Track
+    from stereosync_studio.jobs import analyze as an
+
+    path, boxes = moving_clip
+    release, read_done = threading.Event(), threading.Event()
+
+    def slow_guide(_path, _has_audio):  # a long clip's guide track, still being read
+        release.wait(10.0)
+        read_done.set()
+
+    monkeypatch.setattr(an, "_guide_audio", slow_guide)
+    cancel = CancelToken()
+    cancel.cancel()
+    with VideoReader(path) as r:
+        info = r.info
+    try:
+        with pytest.raises(Cancelled):
+            an._guide_with_picture(Path(path), info, Track(boxes), "video", None, lambda *_: None, cancel)
+        assert not read_done.is_set()  # the cancel came back while the read went on
+    finally:
+        release.set()

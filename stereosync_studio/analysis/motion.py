@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import InputError
-from ..core.progress import CancelToken, ProgressFn, null_progress
+from ..core.progress import CancelToken, ProgressFn, null_progress, sub_progress
 from ..core.track import Track
 from . import pose as _pose
 from .flow_features import N_FLOW, FlowAnalyzer
@@ -68,11 +68,13 @@ def working_boxes(track: Track) -> np.ndarray:
 
 def analyze_subjects(path: str | Path, tracks: list[Track], use_pose: bool | None = None,
                      progress: ProgressFn = null_progress, cancel: CancelToken | None = None,
-                     reader=None) -> list[SubjectMotion]:
+                     reader=None, ahead=None) -> list[SubjectMotion]:
     """Measure every subject of `tracks` in one pass over the clip at `path`.
 
     `use_pose` None means "if MediaPipe is available". A track shorter than the clip is padded
-    with unseen frames; a longer one is cut.
+    with unseen frames; a longer one is cut. `ahead` (an `analysis.motion_ahead.MotionAhead`
+    that measured a lone subject while it was being tracked) supplies the frames it measured
+    with the boxes the track ended with; the rest is measured here.
     """
     from ..media.video import VideoReader
 
@@ -87,44 +89,144 @@ def analyze_subjects(path: str | Path, tracks: list[Track], use_pose: bool | Non
             raise InputError(path, "clip is too short to find steps (fewer than 2 frames)")
         boxes = [_fit(working_boxes(t), n) for t in tracks]
         want_pose = _pose.available() if use_pose is None else (bool(use_pose) and _pose.available())
-        flows = [FlowAnalyzer(info.fps) for _ in tracks]
-        poses = [_pose.PoseTracker() for _ in tracks] if want_pose else []
-        flow_rows = [np.full((n, N_FLOW), np.nan, np.float32) for _ in tracks]
-        lms = [np.full((n, _pose.N_LANDMARKS, 4), np.nan, np.float32) for _ in tracks] if want_pose else []
         times = np.asarray(reader.times, np.float64)[:n].copy()
         lo, hi = _active_span(boxes, n)
-        # pose runs on a worker thread, in frame order, while this one measures the flow of the
-        # same frame (MediaPipe releases the GIL while its graph runs): the same results, sooner
-        pool = ThreadPoolExecutor(1, thread_name_prefix="pose") if want_pose else None
-        queued: deque = deque()
-        try:
-            for i, _t, rgb in reader.iter_frames(lo, hi):
-                if (i - lo) % 8 == 0:
-                    cancel.check()
-                    progress((i - lo) / max(hi - lo, 1), f"measuring motion, frame {i + 1}/{n}")
-                for k in range(len(tracks)):
-                    b = boxes[k][i]
-                    if not np.isfinite(b[0]):
-                        flows[k].reset()
-                        continue
-                    if pool is not None:
-                        queued.append((k, i, pool.submit(poses[k].update, rgb, b)))
-                    flow_rows[k][i] = flows[k].update(rgb, b)
-                while queued and (len(queued) > 2 * len(tracks) or queued[0][2].done()):
-                    _collect(queued.popleft(), lms)
-            while queued:
-                _collect(queued.popleft(), lms)
-        finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-            for p in poses:
-                p.close()
+        done = ahead.adopt(boxes, lo, hi, want_pose) if ahead is not None else None
+        if done:
+            rows, lms = _around(done, reader, boxes, lo, hi, progress, cancel)
+        else:
+            with MotionPass(info.fps, n, len(tracks), want_pose) as mp:
+                _measure(mp, reader, boxes, lo, hi, progress, cancel)
+                rows, lms = mp.flow_rows, mp.lms
         progress(1.0, "motion measured")
-        return [SubjectMotion(info.fps, times, boxes[k], flow_rows[k], lms[k] if want_pose else None,
+        return [SubjectMotion(info.fps, times, boxes[k], rows[k], lms[k] if want_pose else None,
                               info.width, info.height) for k in range(len(tracks))]
     finally:
         if own:
             reader.close()
+
+
+class MotionPass:
+    """Flow and pose of every subject, fed one frame at a time in frame order (resumable: a
+    pass fed frames s..e-1 goes on at e exactly as one pass over s.. would).
+
+    Pose runs on a worker thread, in frame order, while the caller measures the flow of the
+    same frame (MediaPipe releases the GIL while its graph runs): the same results, sooner."""
+
+    def __init__(self, fps: float, n: int, n_subjects: int, want_pose: bool):
+        self.want_pose = bool(want_pose)
+        self.flows = [FlowAnalyzer(fps) for _ in range(n_subjects)]
+        self.poses = [_pose.PoseTracker() for _ in range(n_subjects)] if want_pose else []
+        self.flow_rows = [np.full((n, N_FLOW), np.nan, np.float32) for _ in range(n_subjects)]
+        self.lms = [np.full((n, _pose.N_LANDMARKS, 4), np.nan, np.float32) for _ in range(n_subjects)] \
+            if want_pose else []
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="pose") if want_pose else None
+        self._queued: deque = deque()
+        self._closed = False
+
+    def feed(self, i: int, rgb, boxes: list[np.ndarray]) -> None:
+        """Measure frame `i` (full-size `rgb`, or a stand-in that slices like one) with each
+        subject's box of that frame (`boxes[k]`, NaN where the subject is not seen)."""
+        for k, b in enumerate(boxes):
+            if not np.isfinite(b[0]):
+                self.flows[k].reset()
+                continue
+            if self._pool is not None:
+                self._queued.append((k, i, self._pool.submit(self.poses[k].update, rgb, b)))
+            self.flow_rows[k][i] = self.flows[k].update(rgb, b)
+        while self._queued and (len(self._queued) > 2 * len(boxes) or self._queued[0][2].done()):
+            _collect(self._queued.popleft(), self.lms)
+
+    def drain(self) -> None:
+        """Wait for the pose of every frame fed so far."""
+        while self._queued:
+            _collect(self._queued.popleft(), self.lms)
+
+    @property
+    def closed(self) -> bool:
+        """True once `close` ran: the rows stay, nothing more can be fed."""
+        return self._closed
+
+    def close(self) -> None:
+        self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        for p in self.poses:
+            p.close()
+        self.poses = []
+
+    def __enter__(self) -> "MotionPass":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _measure(mp: MotionPass, reader, boxes: list[np.ndarray], lo: int, hi: int, progress: ProgressFn,
+             cancel: CancelToken) -> None:
+    """Feed frames lo..hi-1 of `reader` to `mp` and wait for their pose."""
+    for i, _t, rgb in reader.iter_frames(lo, hi):
+        if (i - lo) % 8 == 0:
+            cancel.check()
+            progress((i - lo) / max(hi - lo, 1), f"measuring motion, frame {i + 1}/{reader.info.n_frames}")
+        mp.feed(i, rgb, [b[i] for b in boxes])
+    mp.drain()
+
+
+def _around(done: list[tuple[int, int, MotionPass]], reader, boxes: list[np.ndarray], lo: int, hi: int,
+            progress: ProgressFn, cancel: CancelToken) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Flow rows and landmarks when segments s..e-1 were measured ahead (`done`, in frame
+    order, one pass each). The frames between them (tracked back from where the subject was
+    found, or a gap where it was lost) are measured in passes of their own, each primed with
+    the flow of the frame before it and giving the next segment's first frame its flow (flow
+    remembers one frame: every flow row is what one pass gives; pose restarts at each part).
+    After the last segment its own pass goes on."""
+    fps, n = reader.info.fps, reader.info.n_frames
+    first = done[0][2]
+    rows = [np.full_like(r, np.nan) for r in first.flow_rows]
+    lms = [np.full_like(m, np.nan) for m in first.lms]
+    parts, at = [], lo  # (kind, first frame, one past the last, the pass measuring it)
+    for s, e, mp in done:
+        if s > at:
+            parts.append(("gap", at, s, None))
+        parts.append(("ahead", s, e, mp))
+        at = e
+    if at < hi:
+        parts.append(("tail", at, hi, done[-1][2]))  # the last segment's pass goes on
+    try:
+        for j, (kind, u0, u1, mp) in enumerate(parts):
+            sub = sub_progress(progress, j / len(parts), (j + 1) / len(parts))
+            if kind == "ahead":
+                continue
+            if kind == "tail" and not mp.closed:
+                _measure(mp, reader, boxes, u0, u1, sub, cancel)
+                continue
+            with MotionPass(fps, n, len(boxes), first.want_pose) as own:
+                if u0 > lo:  # the flow of frame u0 comes from frame u0-1
+                    _, _, prev = next(iter(reader.iter_frames(u0 - 1, u0)))
+                    for k, b in enumerate(boxes):
+                        own.flows[k].update(prev, b[u0 - 1])
+                _measure(own, reader, boxes, u0, u1, sub, cancel)
+                if kind == "gap":  # the segment after it gets its first flow row from here
+                    _, _, rgb = next(iter(reader.iter_frames(u1, u1 + 1)))
+                    for k, b in enumerate(boxes):
+                        parts[j + 1][3].flow_rows[k][u1] = own.flows[k].update(rgb, b[u1])
+                _copy(own, rows, lms, u0, u1)
+        for kind, u0, u1, mp in parts:
+            if kind == "ahead" or (kind == "tail" and not mp.closed):
+                _copy(mp, rows, lms, u0, u1)
+        return rows, lms
+    finally:
+        for _, _, mp in done:
+            mp.close()
+
+
+def _copy(mp: MotionPass, rows: list[np.ndarray], lms: list[np.ndarray], a: int, b: int) -> None:
+    for k in range(len(rows)):
+        rows[k][a:b] = mp.flow_rows[k][a:b]
+        if mp.want_pose:
+            lms[k][a:b] = mp.lms[k][a:b]
 
 
 def _collect(item: tuple[int, int, Future], lms: list[np.ndarray]) -> None:
@@ -151,4 +253,4 @@ def _active_span(boxes: list[np.ndarray], n: int) -> tuple[int, int]:
     return (0, 0) if hi <= lo else (lo, hi)
 
 
-__all__ = ["SubjectMotion", "analyze_subjects", "working_boxes"]
+__all__ = ["MotionPass", "SubjectMotion", "analyze_subjects", "working_boxes"]

@@ -38,6 +38,17 @@ def _tidy() -> None:
         log.warning("scratch takes not tidied: %s", exc)
 
 
+def _warm_analysis() -> None:
+    """Load what opening a clip needs (models, pose graph) on a background thread while the
+    designer looks around, so "open clip -> first take" does not wait for it. Not when a clip
+    is opened at start: its analysis loads them itself, at once."""
+    import threading
+
+    from ..jobs.analyze import warm_analysis
+
+    threading.Thread(target=warm_analysis, name="warm-analysis", daemon=True).start()
+
+
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="stereosync-studio", description="StereoSync Studio: spatial Foley from video")
     ap.add_argument("path", nargs="?", help="a clip (mp4/mov/mkv) or a project (.stereosync.json)")
@@ -169,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.path:
         win.projects.open_path(args.path)
     elif not args.screenshot:
+        _warm_analysis()
         win.projects.offer_recovery()
     if args.generate > 0:
         _generate_when_ready(app, win, args.generate, args.timeout if args.screenshot else None)

@@ -24,12 +24,15 @@ from .lanes import make_envelope, trajectory_from_track, with_pan_mapping
 from .subjects import analyze_multi
 
 __all__ = ["DEFAULT_ENVELOPE", "NO_PERSON_MESSAGE", "analyze_clip", "ensure_reid_model", "interpolate_keyframes",
-           "retrack", "retrack_keyframes", "subject_found", "uncertain_frames"]
+           "retrack", "retrack_keyframes", "subject_found", "uncertain_frames", "warm_analysis"]
 
 DEFAULT_ENVELOPE = "auto"
 NO_PERSON_MESSAGE = ("no person found in the clip: a centred default box was placed on every frame; "
                      "move it onto the subject (a keyframe) and the clip is re-tracked from there")
 log = logging.getLogger(__name__)
+# the subject's motion is measured while it is tracked (`analysis.motion_ahead`); False measures
+# it afterwards, as before (benchmarks compare the two)
+MEASURE_WHILE_TRACKING = True
 
 
 def ensure_reid_model(progress: ProgressFn = null_progress) -> bool:
@@ -52,6 +55,26 @@ def ensure_reid_model(progress: ProgressFn = null_progress) -> bool:
         log.warning("could not convert the re-identification model: %s", exc)
         return False
     return True
+
+
+def warm_analysis() -> None:
+    """Load what opening a clip needs first and importing does not (the re-identification
+    model, MediaPipe's pose graph, the modules of the motion pass and of the guide), so the
+    Studio's first "open clip" does not wait for them: call it from a worker at start (after
+    or beside `jobs.probe_and_warm`). Anything missing is left for the job to report."""
+    try:
+        from ..analysis.pose import PoseTracker, available
+        from ..analysis.reid import get_embedder
+
+        if ensure_reid_model():
+            get_embedder()
+        if available():
+            PoseTracker().close()  # the graph's first start loads TFLite's kernels (~0.1 s)
+        from ..analysis import motion_ahead, step_fusion  # noqa: F401  (imported, not used here)
+        from ..media import frame_crops  # noqa: F401
+        from . import guide  # noqa: F401
+    except Exception as exc:  # warming is a courtesy: the analysis itself says what is wrong
+        log.info("analysis warm-up incomplete: %s", exc)
 
 
 def subject_found(track: Track) -> bool:
@@ -116,12 +139,14 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
             raise InputError(clip_path, f"box frame {box[1]} is outside the clip's frames 0..{info.n_frames - 1}")
         keyframes = {box[1]: box[0]} if box else None
         ensure_reid_model()
+        measure = envelope in ("auto", "video") or (envelope == "audio" and info.has_audio)
         if envelope in ("auto", "video", "audio"):  # pose will run: load MediaPipe lean, before the detector does
             from ..analysis.pose import available as pose_available
 
             pose_available()
         # the subject's part of each frame tracking decodes: no second decode (a short clip)
         crops = FrameCrops(budget_for(info.width, info.height, info.n_frames))
+        ahead = _motion_ahead(info, crops) if measure and MEASURE_WHILE_TRACKING else None
         try:
             track = track_clip(str(clip_path), keyframes=keyframes, progress=sub_progress(progress, 0.02, 0.8),
                                cancel=cancel, keep_crops=crops)
@@ -133,10 +158,12 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
             traj = trajectory_from_track(track, info, hfov_deg, pan_mode, pan_width)
             progress(0.82, "envelope")
             guide, report, motion = _guide_with_picture(clip_path, info, track, envelope, crops,
-                                                        sub_progress(progress, 0.82, 0.93), cancel)
+                                                        sub_progress(progress, 0.82, 0.93), cancel, ahead)
             env = make_envelope(envelope, clip_path, info, guide, track, progress=sub_progress(progress, 0.93, 0.98),
                                 cancel=cancel, models_dir=models_dir, motion=motion)
         finally:
+            if ahead is not None:
+                ahead.close()
             crops.close()
         name = clip_path.name.split(".")[0]
         features: dict[str, list] = dict(box_features(track, info.width, info.height))
@@ -150,23 +177,44 @@ def analyze_clip(clip_path: str | Path, box: tuple[list[float], int] | None = No
     return project
 
 
+def _motion_ahead(info, crops):
+    """A `MotionAhead` fed by the tracker through `crops.tap` (the subject's motion measured
+    while it is tracked, on the second core), or None where pose or flow cannot run here."""
+    from ..analysis.motion_ahead import MotionAhead
+    from ..analysis.pose import available as pose_available
+
+    try:
+        ahead = MotionAhead(info.fps, info.n_frames, pose_available())
+    except Exception as exc:  # measured after tracking instead
+        log.info("motion not measured during tracking: %s", exc)
+        return None
+    crops.tap = ahead.offer
+    return ahead
+
+
 def _guide_with_picture(clip_path: Path, info, track: Track, envelope: str, crops, progress: ProgressFn,
-                        cancel: CancelToken):
+                        cancel: CancelToken, ahead=None):
     """(footstep guide, its report, the subject's motion) for one subject: the guide's
     footsteps fused with the subject's foot contacts when the envelope comes from the guide
     (the motion is kept for the picture's envelope: "video", or a guide without footsteps).
-    The motion pass reads the frames tracking kept (`crops`) instead of decoding again."""
+    The motion pass reads the frames tracking kept (`crops`) instead of decoding again, and
+    takes what `ahead` measured during tracking. A cancel does not wait for the guide's read."""
     from .guide import GUIDE_SR, footstep_guide
 
     motion = None
-    with ThreadPoolExecutor(1, thread_name_prefix="guide") as pool:  # the second core, meanwhile
+    pool = ThreadPoolExecutor(1, thread_name_prefix="guide")  # the second core, meanwhile
+    try:
         soon = pool.submit(_guide_audio, clip_path, info.has_audio)
         if subject_found(track) and (envelope in ("auto", "video") or (envelope == "audio" and info.has_audio)):
             from ..analysis.motion import analyze_subjects
 
             motion = analyze_subjects(clip_path, [track], None, sub_progress(progress, 0.0, 0.8), cancel,
-                                      reader=crops)[0]
+                                      reader=crops, ahead=ahead)[0]
         audio = soon.result()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # the read ends on its own; nobody waits for it
+        raise
+    pool.shutdown(wait=True)
     if audio is None:
         return None, None, motion
     fused = motion if envelope in ("auto", "audio") else None

@@ -11,13 +11,14 @@ clip itself (a box that moved since: a keyframe, a filled gap), so the pixels, a
 result computed from them, are exactly those of a second decode. Memory is bounded
 (`budget_bytes`, one buffer the crops are laid in one after another: thousands of separate
 crop arrays fragmented the heap to 2.5x the budget on a 10-minute clip); frames past the
-budget are decoded again when asked for.
+budget are decoded again when asked for. `tap` hands each frame, full size, with its box to
+whoever wants it the moment the tracker lets go of it (the motion pass, measuring meanwhile).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
@@ -85,6 +86,9 @@ class FrameCrops:
         self.times: np.ndarray | None = None
         self._fallback: VideoReader | None = None
         self._lock = threading.Lock()
+        # called as tap(index, full-size rgb, box) for each frame the tracker has placed a box
+        # on, in the order it lets go of them, within the budget or past it (see KeepingReader)
+        self.tap: Callable[[int, np.ndarray, np.ndarray], None] | None = None
 
     def keeping(self, reader) -> "KeepingReader":
         """`reader` (a VideoReader) wrapped so that the frames it decodes fill this store."""
@@ -222,6 +226,8 @@ class KeepingReader:
         i, rgb = pending
         if 0 <= i < len(self._boxes) and np.isfinite(self._boxes[i]).all():
             self._crops.keep(i, rgb, self._boxes[max(i - 1, 0):i + 2])
+            if self._crops.tap is not None:  # e.g. the motion pass, measuring while tracking goes on
+                self._crops.tap(i, rgb, self._boxes[i])
 
     def close(self) -> None:
         self._reader.close()

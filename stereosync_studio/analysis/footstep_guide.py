@@ -51,6 +51,7 @@ from ..core.envelope import ENVELOPE_RATE, Envelope
 from ..dsp.rms import align_length, rms_envelope, rms_envelope_fast
 from ..dsp.spectral import (band_rise, floor_anchors, floor_at, floor_columns, low_quantile, n_frames, onset_rise,
                             overlap_add, pow2_length, stft_range, voicing, wola_norm)
+from .step_onset import heard_onsets
 from .step_template import pull_to_template
 from .step_transient import strike_envelope
 
@@ -310,7 +311,8 @@ def footstep_level(guide: FootstepGuide, shape: np.ndarray, cols: np.ndarray | N
 
 
 def contact_evidence(guide: FootstepGuide, contacts: list[float], lag: float | None = None,
-                     _decided: bool = False) -> ContactEvidence:
+                     _decided: bool = False, confidence: list[float] | None = None,
+                     others: list[float] = (), fine: bool = True) -> ContactEvidence:
     """Where the step heard near each foot contact starts, and whether the guide holds steps.
 
     The footstep level is measured over the shape of what appears at the contacts: at real
@@ -319,7 +321,10 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float], lag: float | N
     it rises by REFINE_DB or more, else at the contact. Picture and sound may be a frame or
     two apart (a late-timed landing, a sync offset): one offset for all the contacts is
     found (taken when it beats none by LAG_MARGIN_DB), and the shape is measured again
-    there. `lag` given: that offset, no search (several subjects share one: `jobs.footstep_guides`)."""
+    there. `lag` given: that offset, no search (several subjects share one: `jobs.footstep_guides`).
+    Each step's time is then its onset on 11 ms spectra, searched as far around the contact
+    as the picture is unsure of it (`confidence`, per contact; `step_onset`), never past
+    halfway to another subject's contact (`others`); `fine` False: at the level's onsets."""
     if not contacts or guide.n_frames < 4:
         return ContactEvidence(list(contacts), [0.0] * len(contacts), False)
     heard_at = [c - (lag or 0.0) for c in contacts]
@@ -336,13 +341,21 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float], lag: float | N
     zero = CONTACT_LAG_S.index(0.0)
     if lag is not None:  # the offset is known (given, or found by the first pass): no search
         ev.has_footsteps = _decided or bool(np.max(by_lag) >= HEARD_DB)
-        return ev
+        return _at_fine_onsets(guide, ev, contacts, confidence, others, None if _decided else -lag) if fine else ev
     # at the contacts themselves, no search per contact (no luck): one offset for them all,
     # taken only when it is clearly better than none (a near tie moved every step 40 ms)
     ev.has_footsteps = bool(np.max(by_lag) >= HEARD_DB)
     best = CONTACT_LAG_S[int(np.argmax(by_lag))]
     if ev.has_footsteps and best != 0.0 and by_lag.max() - by_lag[zero] >= LAG_MARGIN_DB:
-        return contact_evidence(guide, contacts, best, _decided=True)  # the first pass decided
+        return contact_evidence(guide, contacts, best, True, confidence, others, fine)  # the first pass decided
+    return _at_fine_onsets(guide, ev, contacts, confidence, others, None) if fine else ev
+
+
+def _at_fine_onsets(guide: FootstepGuide, ev: ContactEvidence, contacts: list[float],
+                    confidence: list[float] | None, others: list[float], offset: float | None) -> ContactEvidence:
+    """`ev` with each contact's time at its step's onset (`step_onset.heard_onsets`) where one is found."""
+    fine = heard_onsets(guide.audio, guide.sr, contacts, confidence, others, offset)
+    ev.times = [float(f) if f is not None else t for f, t in zip(fine, ev.times)]
     return ev
 
 

@@ -4,8 +4,8 @@ The picture knows when a foot lands (`steps_video`, to a frame or so); the guide
 exactly when an impact is heard, but hears syllables, notes and the inner transients of one
 step (heel then toe, a scuff, a crunch) too. The rules, one footstep one event:
 
-* a foot contact where the guide's footstep level rises is a heard step, timed where that
-  level rises most steeply near the contact (`footstep_guide.contact_evidence`);
+* a foot contact where the guide's footstep level rises is a heard step, timed at its onset
+  on 11 ms spectra near the contact (`footstep_guide.contact_evidence`, `step_onset`);
 * a contact with no audible step still makes a step, at the contact (masked by speech);
 * where the walk's rhythm has a hole in the contacts (the picture missed a foot), a clear
   rise of the footstep level near the expected time is a heard step;

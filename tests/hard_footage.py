@@ -5,9 +5,10 @@ too easy to show identity switches. These scenes keep that generator's people (3
 with planted feet) and add what broke the tracker on real footage: a textured street, sensor
 noise, blur and strong compression, small subjects, a sign post and a kiosk in front of the
 subject, a second person in near-identical clothes crossing in front of it or standing next
-to it, a standing group the subject joins and leaves, and camera pans. Every scene is drawn
-from a seed (positions, timings, clothes, textures, noise, compression), so tests and benches
-measure on held-out seeds instead of one fixture.
+to it, a standing group the subject joins and leaves, camera pans, and a subject who turns
+back or stands while hidden behind a kiosk (kiosk_turn), where coasting on its last velocity
+leads to a lookalike. Every scene is drawn from a seed (positions, timings, clothes, textures,
+noise, compression), so tests and benches measure on held-out seeds instead of one fixture.
 
     truth = make_hard_clip(tmp / "hard.mp4", scenario="story", seed=11)
     score_track(track.boxes, truth)  # {"kept": ..., "mean_iou": ..., "id_switches": ...}
@@ -30,7 +31,7 @@ import numpy as np
 from stereosync_studio.analysis.detect import iou
 from tests.walker import _Camera, _draw_walker, _Path, _Walker
 
-SCENARIOS = ("post_and_passer", "kiosk", "group", "pan", "small", "story")
+SCENARIOS = ("post_and_passer", "kiosk", "group", "pan", "small", "story", "kiosk_turn")  # append: index seeds the rng
 VERSION = 2
 CLOTHES = [  # shirt, trousers, skin, shoes: muted colours of real clothes
     dict(shirt=(38, 48, 78), trousers=(52, 60, 82), skin=(200, 160, 130), shoes=(30, 26, 24)),
@@ -57,6 +58,7 @@ class HardTruth:
     others: list[np.ndarray] = field(default_factory=list)  # (n, 4) each other person
     visible: np.ndarray | None = None  # (n,) fraction of the subject's pixels not hidden
     similar: list[int] = field(default_factory=list)  # indices in `others` dressed like the subject
+    hidden_move: str = ""  # kiosk_turn: what the subject does while hidden (turn, stop_turn, stop)
 
 
 # ----------------------------------------------------------------------------- street
@@ -154,6 +156,12 @@ def _walker(xs: float, xe: float, z: float, t_start: float, speed: float, palett
     (time, seconds), before and after at `speed`."""
     direction = 1.0 if xe >= xs else -1.0
     path = _Path([(xs, z), (xs + direction * 200.0, z + rng.uniform(-0.02, 0.02) * 200.0)], smooth=0)
+    return _on_path(path, t_start, speed, palette, rng, stops, stature)
+
+
+def _on_path(path: _Path, t_start: float, speed: float, palette: dict, rng: np.random.Generator,
+             stops: list[tuple[float, float]] = (), stature: float | None = None) -> _Walker:
+    """A person walking `path` from its start at `t_start`, standing still during `stops`."""
     kt, ks, s, t = [t_start - 5.0, t_start], [-speed * 5.0, 0.0], 0.0, t_start
     for ts, dur in sorted(stops):
         s += speed * (ts - t)
@@ -171,6 +179,15 @@ def _stander(x: float, z: float, palette: dict, rng: np.random.Generator) -> _Wa
     return _walker(x, x + 1.0, z, -5.0, 0.03, palette, rng)
 
 
+def _heel_strikes(rng: np.random.Generator, speed: float, palette: dict) -> np.ndarray:
+    """Arc lengths (m) of the heel strikes of the next walker `_on_path` draws from `rng`, which
+    is left as it was: a stop placed on one stands with both feet down, as people stand."""
+    state = rng.bit_generator.state
+    probe = _on_path(_Path([(0.0, 0.0), (200.0, 0.0)], smooth=0), 0.0, speed, palette, rng)
+    rng.bit_generator.state = state
+    return probe.step_s[probe.step_s >= 0]
+
+
 # ----------------------------------------------------------------------------- scenes
 
 class HardScene:
@@ -183,7 +200,7 @@ class HardScene:
         rng = np.random.default_rng(10_000 + 97 * seed + SCENARIOS.index(scenario))
         self.scenario, self.seed, self.fps = scenario, seed, float(fps)
         self.w, self.h = int(size[0]), int(size[1])
-        self.duration = float(duration or (8.0 if scenario == "story" else 6.0))
+        self.duration = float(duration or {"story": 8.0, "kiosk_turn": 7.0}.get(scenario, 6.0))
         self.n_frames = int(round(self.duration * self.fps))
         pan = scenario in ("pan", "story")
         self.margin = int(0.45 * self.w) if pan else 0
@@ -194,6 +211,7 @@ class HardScene:
         self.props: list[_Prop] = []
         self.others: list[_Walker] = []
         self.similar: list[int] = []
+        self.hidden_move = ""
         self._build(scenario, rng)
         self.noise_sd = float(rng.uniform(2.5, 5.0))
         self.blur = float(rng.uniform(0.4, 0.9))
@@ -246,7 +264,42 @@ class HardScene:
             zs = z + float(rng.uniform(0.5, 1.5))  # someone alike standing just behind the kiosk's far side
             self.similar.append(len(self.others))
             self.others.append(_stander(x_meet + d * rng.uniform(1.6, 2.4), zs, _similar(pal, rng), rng))
+        if sc == "kiosk_turn":
+            self.subject = self._hidden_turn(xs, z, v, d, x_meet, pal, rng)
+            return
         self.subject = _walker(xs, xs + d * 100, z, 0.0, v, pal, rng, stops=stops)
+
+    def _hidden_turn(self, xs: float, z: float, v: float, d: float, x_hide: float, pal: dict,
+                     rng: np.random.Generator) -> _Walker:
+        """kiosk_turn: hidden behind a kiosk from x_hide on, the subject turns back ("turn"),
+        stands about a second and turns back ("stop_turn"), or stands and walks on ("stop"); a
+        lookalike stands past the kiosk's far side, where a constant-velocity guess of the
+        hidden subject leads. Why: a tracker that coasts on the last velocity meets the subject
+        late, or the lookalike first, when real people do this behind things."""
+        self.hidden_move = move = str(rng.choice(["turn", "stop_turn", "stop"]))
+        body = 0.45  # metres from the body's centre to its outline, arms and feet in a stride
+        stand, into, past = float(rng.uniform(0.6, 1.0)), float(rng.uniform(0.05, 0.15)), float(rng.uniform(0.2, 0.6))
+        a = v * float(rng.uniform(0.4, 0.7))  # "turn": hidden walk before turning
+        r = float(rng.uniform(0.3, 0.6) * rng.choice([-1.0, 1.0]))  # back a little nearer or further
+        strikes = _heel_strikes(rng, v, pal)
+        s_stop = float(strikes[strikes >= abs(x_hide - xs) + into][0])  # both feet down while standing
+        stops = [(s_stop / v, stand)] if move != "turn" else []
+        if move == "stop":
+            path = _Path([(xs, z), (xs + d * 200.0, z)], smooth=0)
+            x_far = xs + d * (s_stop + past + body)
+        else:
+            x_turn = x_hide + d * a if move == "turn" else xs + d * (s_stop + 0.15)
+            path = _Path([(xs, z), (x_turn - d * 0.3, z), (x_turn, z), (x_turn, z + r), (x_turn - d * 0.3, z + r),
+                          (x_turn - d * 200.0, z + r)], smooth=3)
+            x_far = x_turn + d * (body + past)
+        subject = _on_path(path, 0.0, v, pal, rng, stops)
+        x_near = x_hide - d * body
+        zk = z - float(rng.uniform(1.5, 2.5))
+        self.props.append(_kiosk(0.5 * (x_near + x_far) * zk / z, zk, abs(x_far - x_near) * zk / z, rng))
+        zs = z + float(rng.uniform(0.3, 1.2))
+        self.similar.append(len(self.others))
+        self.others.append(_stander(x_far * zs / z + d * float(rng.uniform(0.4, 1.0)), zs, _similar(pal, rng), rng))
+        return subject
 
     def _pan_offsets(self, pan: bool, rng: np.random.Generator) -> np.ndarray:
         """Left edge of the output window on the canvas, per frame (a camera panning after the subject)."""
@@ -321,7 +374,8 @@ class HardScene:
 
         vis = np.array([self._visible(i / self.fps, int(round(self._offsets[i]))) for i in range(self.n_frames)])
         return HardTruth(str(path), self.scenario, self.seed, self.fps, self.w, self.h, self.n_frames,
-                         boxes_of(self.subject), [boxes_of(p) for p in self.others], vis, list(self.similar))
+                         boxes_of(self.subject), [boxes_of(p) for p in self.others], vis, list(self.similar),
+                         self.hidden_move)
 
 
 # ----------------------------------------------------------------------------- files
@@ -383,4 +437,31 @@ def score_track(boxes: np.ndarray, truth: HardTruth) -> dict:
             "frames": int(inside.sum())}
 
 
-__all__ = ["HardScene", "HardTruth", "SCENARIOS", "cached_hard_clip", "make_hard_clip", "score_track"]
+def hidden_runs(truth: HardTruth, below: float = 0.05) -> list[np.ndarray]:
+    """Runs of consecutive frames in which the subject, inside the frame, is (almost) fully hidden."""
+    idx = np.flatnonzero((truth.visible < below) & np.isfinite(truth.boxes[:, 0]))
+    return np.split(idx, np.flatnonzero(np.diff(idx) > 1) + 1) if len(idx) else []
+
+
+def reacquire_delay(boxes: np.ndarray, truth: HardTruth) -> int | None:
+    """Frames from the subject's coming out (half visible, after its longest full hiding) until
+    the box centre is on it for 5 frames running; None when that never happens in the clip."""
+    runs = hidden_runs(truth)
+    if not runs:
+        return 0
+    after = np.flatnonzero(truth.visible[int(max(runs, key=len)[-1]) + 1:] >= 0.5)
+    if not len(after):
+        return None
+    back = int(max(runs, key=len)[-1]) + 1 + int(after[0])
+    t, b = truth.boxes, boxes
+    cx, cy = 0.5 * (b[:, 0] + b[:, 2]), 0.5 * (b[:, 1] + b[:, 3])
+    with np.errstate(invalid="ignore"):
+        on = (t[:, 0] <= cx) & (cx <= t[:, 2]) & (t[:, 1] <= cy) & (cy <= t[:, 3])
+    for i in range(back, truth.n_frames - 4):
+        if on[i:i + 5].all():
+            return i - back
+    return None
+
+
+__all__ = ["HardScene", "HardTruth", "SCENARIOS", "cached_hard_clip", "hidden_runs", "make_hard_clip",
+           "reacquire_delay", "score_track"]

@@ -61,3 +61,14 @@ def test_small_subjects_in_1080p_are_followed(cache_dir):
     scores = [_run(cache_dir, "small", seed, size=(1920, 1080), duration=4.0)[2] for seed in (1, 2, 3)]
     assert np.mean([s["kept"] for s in scores]) >= 0.9, scores
     assert np.mean([s["mean_iou"] for s in scores]) >= 0.55, scores
+
+
+@pytest.mark.slow
+def test_small_subject_crossed_by_a_lookalike_is_kept(cache_dir):
+    """A 28 px subject (in the 360 px working copy) crossed by a passer-by in its colours: too
+    few pixels for HOG or the colour model, so it is found again by what moves near where it
+    should be, and a doubtful box moving against the subject's direction is not taken.
+    Before both (seeds 4, 6): kept 0.60 and 0.16."""
+    scores = [_run(cache_dir, "small", seed, size=(1920, 1080), duration=4.0)[2] for seed in (4, 6)]
+    assert np.mean([s["kept"] for s in scores]) >= 0.85, scores
+    assert min(s["kept"] for s in scores) >= 0.8, scores

@@ -12,6 +12,7 @@ Mechanisms behind the losses on the hard footage (issue 9), on small generated f
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from stereosync_studio.analysis.detect import ColourModel
@@ -89,3 +90,20 @@ def test_seed_box_mostly_background_in_the_subjects_colours_the_walker_is_follow
     # found within the first second, then kept (it stayed on the window for good before)
     assert (err[20:] <= 9).all(), err
     assert (err <= 9).mean() >= 0.8, err
+
+
+def test_what_moves_is_looked_for_only_while_the_camera_stands_still():
+    """Frame differencing finds a walker only on a still street: a pan changes the whole
+    textured street (the check must say so), a walker and someone else walking do not."""
+    rng = np.random.default_rng(3)
+    street = cv2.resize(rng.normal(150, 40, (50, 100, 3)).clip(0, 255).astype(np.uint8), (340, 200),
+                        interpolation=cv2.INTER_CUBIC)  # a textured street, wider than the frame
+    t = SubjectTracker("kcf", 25.0, None)
+    t.start(street[:, :320].copy(), np.array([100.0, 60.0, 126.0, 140.0]))
+    window = (60, 30, 170, 180)
+    still_a = _walker_at(_walker_at(street[:, :320].copy(), 100), 250)
+    still_b = _walker_at(_walker_at(street[:, :320].copy(), 112), 238)  # both walkers moved
+    assert t._camera_still(still_a, still_b, window)
+    t.n += 1  # one answer per frame
+    panned = _walker_at(street[:, 8:328].copy(), 112)
+    assert not t._camera_still(still_a, panned, window)

@@ -3,8 +3,10 @@
 Why: a correlation filter alone follows whatever texture is in its box. When the subject
 passes behind a post or another man, the box slides onto the occluder or the passer-by and
 stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`) with:
-  * a motion model: a constant-velocity Kalman filter (OpenCV) on the box centre and height;
-    a box that jumps away from the prediction is not the subject;
+  * a motion model (`pace.Pace`): a constant-velocity Kalman filter (OpenCV) on the box centre
+    and height; a box that jumps away from the prediction is not the subject, nor a doubtful
+    box moving against the subject's direction while something else moves where the subject
+    should be (a passer-by going the other way);
   * an appearance check: every frame the box is compared with the subject's gallery (CNN
     embedding + clothing colours, `reid`); a box whose look drops below what the subject
     usually scores against itself is an occluder or someone else; near a lookalike (someone
@@ -14,13 +16,14 @@ stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`
   * coasting: while the subject is hidden the box follows the prediction for up to
     `MAX_COAST_S` seconds with a confidence that falls from 0.35 towards 0, then NaN;
   * re-acquisition: candidates near the prediction (colour search, HOG on an upscaled crop,
-    the predicted box itself) are gated by motion and scored by appearance; when several
+    what moves there by double frame differencing: small subjects have too few pixels for the
+    others) are gated by motion and scored by appearance; when several
     people near the prediction look alike, the one nearest the prediction wins (Hungarian
     assignment, `lap`, between the predicted subject and the candidates); it is taken only
     once a second sighting moved as the subject moves (a passer-by going the other way, or
-    someone standing, does not);
-  * start-up: in the first 1.5 s the box is checked against what moves (double frame
-    differencing, still camera only); a seed box that is mostly background in the subject's
+    someone standing, does not), or, for a subject who stood, walked off at a walking pace;
+  * start-up: in the first 1.5 s the box is checked against what moves around it (double frame
+    differencing; a pan, where everything moves, tells nothing); a seed box that is mostly background in the subject's
     colours otherwise holds tracker, colour model and gallery there while the walker leaves.
 Confidence: 1 keyframe; 0.6-1 seen and verified; 0.35-0.5 doubtful; <= 0.35 coasting; 0 lost.
 """
@@ -34,6 +37,7 @@ import numpy as np
 
 from .detect import clip_box, detect_moving_region, iou
 from .follower import _Follower, _NAN4
+from .pace import Pace, cxcyh
 from .reid import Embedder, Gallery, describe
 
 __all__ = ["MAX_COAST_S", "SubjectTracker", "detect_people_near"]
@@ -69,72 +73,6 @@ def detect_people_near(img: np.ndarray, box: np.ndarray, spread: float = 1.6) ->
     return out
 
 
-def _cxcyh(b: np.ndarray) -> np.ndarray:
-    return np.array([0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3]), b[3] - b[1]], np.float32)
-
-
-class _Motion:
-    """Constant-velocity Kalman filter on (cx, cy, h), per frame, in work pixels.
-
-    Stiff on velocity on purpose: walkers keep their pace, so a box that drifts with an
-    occluder or a passer-by soon leaves the gate instead of dragging the prediction along.
-    """
-
-    def __init__(self, box: np.ndarray, fps: float):
-        kf = cv2.KalmanFilter(6, 3)
-        kf.transitionMatrix = np.eye(6, dtype=np.float32)
-        kf.transitionMatrix[0, 3] = kf.transitionMatrix[1, 4] = kf.transitionMatrix[2, 5] = 1.0
-        kf.measurementMatrix = np.eye(3, 6, dtype=np.float32)
-        self.kf, self.fps = kf, fps
-        m = _cxcyh(box)
-        kf.statePost = np.r_[m, 0, 0, 0].astype(np.float32).reshape(6, 1)
-        h = float(m[2])
-        kf.errorCovPost = np.diag([(0.05 * h) ** 2] * 3 + [(0.06 * h) ** 2, (0.01 * h) ** 2, (0.005 * h) ** 2]).astype(np.float32)
-        self.aspect = float((box[2] - box[0]) / max(h, 1.0))
-        self.height = h  # slow reference height: a partly hidden subject must not shrink the model
-        self.drift, self.side = 0, 0.0
-        self._tune(h, 1.0)
-
-    def _tune(self, h: float, loose: float) -> None:
-        scale = 25.0 / self.fps  # noise per frame, for any frame rate
-        q = np.array([0.004, 0.004, 0.002, 0.0008 * scale, 0.0008 * scale, 0.0003 * scale]) * h
-        self.kf.processNoiseCov = np.diag(q ** 2).astype(np.float32)
-        self.kf.measurementNoiseCov = (np.diag(np.array([0.05, 0.04, 0.05]) * h * loose) ** 2).astype(np.float32)
-
-    def predict(self) -> np.ndarray:
-        return self.box(self.kf.predict().ravel())
-
-    def velocity(self) -> np.ndarray:
-        return self.kf.statePost.ravel()[3:5].copy()
-
-    def box(self, s: np.ndarray) -> np.ndarray:
-        h = self.height if abs(float(s[2]) / self.height - 1) > 0.2 else max(float(s[2]), 4.0)
-        w = self.aspect * h
-        return np.array([s[0] - w / 2, s[1] - h / 2, s[0] + w / 2, s[1] + h / 2], float)
-
-    def correct(self, box: np.ndarray, loose: float = 1.0) -> None:
-        m = _cxcyh(box)
-        self._tune(self.height, loose)
-        # a turn or a stop: the box keeps landing on one side of the prediction -> relearn the pace
-        off = float(m[0] - self.kf.statePre[0, 0]) / self.height
-        self.drift = self.drift + 1 if abs(off) > 0.06 and np.sign(off) == self.side else 0
-        self.side = np.sign(off)
-        if self.drift >= 3:
-            self.kf.errorCovPre[3, 3] = max(float(self.kf.errorCovPre[3, 3]), (0.03 * self.height) ** 2)
-            self.drift = 0
-        self.kf.correct(m.reshape(3, 1))
-        a = 0.1 / loose
-        self.aspect = (1 - a) * self.aspect + a * float((box[2] - box[0]) / max(m[2], 1.0))
-        self.height = (1 - a) * self.height + a * float(m[2])
-
-    def coast(self, factor: float = 1.0) -> None:
-        """While hidden: the height stops changing; after long, the pace slows (`factor`)."""
-        for st in (self.kf.statePost, self.kf.statePre):
-            st[2] = self.height
-            st[5] = 0.0
-            st[3:5] *= factor
-
-
 class SubjectTracker:
     """The follower, supervised by motion and appearance, with coasting and re-acquisition."""
 
@@ -154,7 +92,7 @@ class SubjectTracker:
         self.follower.start(img, box)
         self.h, self.w = img.shape[:2]
         box = clip_box(box, self.w, self.h)
-        self.motion = _Motion(box, self.fps)
+        self.motion = Pace(box, self.fps)
         keep = self.gallery
         self.gallery = Gallery()
         self.gallery.anchors = list(keep.anchors) + list(anchors or [])
@@ -166,11 +104,14 @@ class SubjectTracker:
         self._gap = max(1, int(round(self.fps * 0.08)))
         self._past: deque[tuple[np.ndarray, np.ndarray]] = deque([(img, box)], maxlen=2 * self._gap + 1)
         self._blobs: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame, walker, box) sightings
+        self._still: tuple[int, bool] = (-1, True)  # (frame, camera still) for `_camera_still`
+        self._trusted: deque[tuple[int, float]] = deque(maxlen=int(self.fps) + 1)  # (frame, cx) verified
 
     # -- per frame
     def step(self, img: np.ndarray) -> tuple[np.ndarray, float]:
         """The subject's box in `img` (work pixels) and how sure that is (see the module doc)."""
         b, c = self._step(img)
+        self._past.append((img, b))
         if self.n <= STARTUP_S * self.fps:
             b = self._startup_check(img, b)
         return b, c
@@ -182,24 +123,20 @@ class SubjectTracker:
         Double frame differencing finds the walker a few frames back; when the box keeps
         falling behind it (3+ sightings on one side, the walker moving steadily) the box is
         moved onto it (ahead by the pace seen) and the colours learnt again there."""
-        self._past.append((img, b))
         g = self._gap
         if self.state != "track" or len(self._past) < 2 * g + 1 or self.n % g:
             return b
         mid, mb = self._past[g]
         if not np.isfinite(mb).all():
             return b
-        # a still camera: what moves is about one walker (a pan moves the whole street)
-        still = max(0.6 * (mb[2] - mb[0]) * (mb[3] - mb[1]) / float(self.w * self.h), 0.005)
-        det = detect_moving_region(self._past[0][0], mid, img, hint=mb, max_height=img.shape[0],
-                                   max_moving=still)
         h = self.motion.height
-        if (det is None or not 0.75 < (det[0][3] - det[0][1]) / h < 1.3
-                or abs(_centre_of(det[0])[1] - _centre_of(mb)[1]) > 0.12 * h
-                or not mb[0] - 0.6 * h <= _centre_of(det[0])[0] <= mb[2] + 0.6 * h):
+        det = self._moving_around(self._past[0][0], mid, img, mb, 0.6 * h)
+        if (det is None or not 0.75 < (det[3] - det[1]) / h < 1.3
+                or abs(_centre_of(det)[1] - _centre_of(mb)[1]) > 0.12 * h
+                or not mb[0] - 0.6 * h <= _centre_of(det)[0] <= mb[2] + 0.6 * h):
             self._blobs.clear()
             return b
-        m, t = det[0], self.n - g
+        m, t = det, self.n - g
         self._blobs = [x for x in self._blobs if t - x[0] <= 0.6 * self.fps] + [(t, m, mb)]
         if len(self._blobs) < 3:
             return b
@@ -217,7 +154,7 @@ class SubjectTracker:
         self.follower.start(mid, m)
         self.follower._restart(img, new)
         self.gallery.add(self._desc(mid, m), anchor=True)
-        self.motion = _Motion(new, self.fps)
+        self.motion = Pace(new, self.fps)
         self.motion.kf.statePost[3] = v
         self._past[-1] = (img, new)
         self._blobs.clear()
@@ -244,6 +181,7 @@ class SubjectTracker:
                 mean, sd = self.gallery.usual()
                 if verdict == 2:
                     self.doubtful = 0
+                    self._trusted.append((self.n, float(_centre_of(b)[0])))
                     self.gallery.observe(sim)
                     # only close matches are learnt: a gallery that followed looser ones (the look
                     # drifting with the background) drifted onto the background itself and lost a
@@ -256,7 +194,24 @@ class SubjectTracker:
             self.misses += 1
             self.state, self.hidden = "coast", 0
             self.tentative = None
+            self._restore_pace()
         return self._hidden_step(img, pred)
+
+    def _restore_pace(self) -> None:
+        """Going into hiding: where the filter's pace has sunk below half the pace the subject
+        kept over its last verified second (the box stuck on the occluder's edge while the
+        subject walked behind it), coast at the kept pace (Theil-Sen over the verified centres)."""
+        pts = np.array(self._trusted, float)
+        if len(pts) < 0.3 * self.fps or pts[-1, 0] - pts[0, 0] < 0.5 * self.fps:
+            return
+        i, j = np.triu_indices(len(pts), 1)
+        dt = pts[j, 0] - pts[i, 0]
+        far = dt >= 0.2 * self.fps
+        kept = float(np.median((pts[j, 1] - pts[i, 1])[far] / dt[far]))
+        v = float(self.motion.velocity()[0])
+        if abs(kept) * self.fps > 0.3 * self.motion.height and abs(v) < 0.5 * abs(kept):
+            for st in (self.motion.kf.statePost, self.motion.kf.statePre):
+                st[3] = kept
 
     def _hidden_step(self, img: np.ndarray, pred: np.ndarray) -> tuple[np.ndarray, float]:
         self.hidden += 1
@@ -281,7 +236,7 @@ class SubjectTracker:
             keep = self.follower.presence0
             self.follower._restart(img, found)
             self.follower.presence0 = keep
-            self.motion = _Motion(found, self.fps)
+            self.motion = Pace(found, self.fps)
             self.state, self.misses, self.hidden, self.seen = "track", 0, 0, 0
             return found, 0.5
         self.follower.recent.append(img)
@@ -333,7 +288,7 @@ class SubjectTracker:
         """2: the subject (trusted); 1: probably (followed, barely trusted); 0: not the subject."""
         if not np.isfinite(b).all() or b[2] - b[0] < 2 or b[3] - b[1] < 4:
             return 0, 0.0
-        m, p = _cxcyh(b), _cxcyh(pred)
+        m, p = cxcyh(b), cxcyh(pred)
         h = self.motion.height
         dx, dy, dh = abs(m[0] - p[0]) / h, abs(m[1] - p[1]) / h, m[2] / h
         young = self.seen < 8  # the velocity is not known yet
@@ -347,7 +302,29 @@ class SubjectTracker:
         # as the subject moves (trusting such boxes alone lost a walker going away in plain view)
         if sim < mean - 3.0 * sd - 0.05 or other:
             return 0, sim
-        return (2 if tight and sim >= mean - 2.0 * sd else 1), sim
+        trusted = tight and sim >= mean - 2.0 * sd
+        if not trusted and not young and self._against_pace(b) and self._mover_elsewhere(img, b, pred):
+            return 0, sim
+        return (2 if trusted else 1), sim
+
+    def _mover_elsewhere(self, img: np.ndarray, b: np.ndarray, pred: np.ndarray) -> bool:
+        """Something walker-sized moves near where the subject should be, apart from the box."""
+        h = self.motion.height
+        m = self._moving_near(img, pred, 0.3 * h, exclude=b)
+        return m is not None and abs(_centre_of(m)[0] - _centre_of(b)[0]) > 0.35 * h
+
+    def _against_pace(self, b: np.ndarray) -> bool:
+        """The box has lately moved against the subject's walking direction. With another mover
+        where the subject should be (`_mover_elsewhere`) it is on a passer-by going the other
+        way, and a doubtful box would drag the motion model onto them; alone, the subject turned."""
+        g = 2 * self._gap
+        if len(self._past) < g or not np.isfinite(self._past[-g][1]).all():
+            return False
+        v = float(self.motion.velocity()[0])
+        if abs(v) * self.fps < 0.3 * self.motion.height:  # standing or slow: no direction to hold
+            return False
+        u = (_centre_of(b)[0] - _centre_of(self._past[-g][1])[0]) / g
+        return u * v < 0 and abs(u) > 0.3 * abs(v)
 
     def _reacquire(self, img: np.ndarray, pred: np.ndarray) -> np.ndarray | None:
         """The subject near the prediction, or None: candidates gated by motion, scored by looks,
@@ -363,6 +340,9 @@ class SubjectTracker:
                     cands.append(c)
         if self.hidden % (3 * self.search_every) == 0:
             cands += detect_people_near(img, pred, spread=1.0 + reach / h)
+        moving = self._moving_near(img, pred, reach)
+        if moving is not None:
+            cands.append(moving)
         pc = _centre_of(pred)
         keep = []
         for c in cands:
@@ -393,10 +373,78 @@ class SubjectTracker:
             return None
         # confirm: since the first sighting it moved like the subject moves (not like a passer-by)
         moved = _centre_of(cand)[0] - _centre_of(t[0])[0]
-        expect = self.motion.velocity()[0] * (self.n - t[1])
-        if abs(moved - expect) > 0.06 * h + 0.5 * abs(expect):
+        dn = self.n - t[1]
+        expect = self.motion.velocity()[0] * dn
+        if abs(moved - expect) <= 0.06 * h + 0.5 * abs(expect):
+            return cand
+        # a subject who stood (in a group, at a kiosk) walks off at a pace the filter has not
+        # seen: taken when it clearly looks like the subject and moves at a walking pace
+        stood = abs(self.motion.velocity()[0]) * self.fps < 0.25 * h
+        pace = abs(moved) / dn * self.fps / h  # heights per second
+        if stood and 0.25 < pace < 1.6 and sims[best] >= mean - 1.5 * sd:
+            return cand
+        return None
+
+    def _moving_near(self, img: np.ndarray, pred: np.ndarray, reach: float,
+                     exclude: np.ndarray | None = None) -> np.ndarray | None:
+        """What moves near the prediction, carried forward at the subject's pace from the middle
+        frame `_gap` frames back (see `_moving_around`): small subjects on noisy footage have too
+        few pixels for HOG or the colour model, but a walker is still what moves."""
+        g = self._gap
+        if len(self._past) < 2 * g:
             return None
-        return cand
+        shift = self.motion.velocity()[0] * g
+        det = self._moving_around(self._past[-2 * g][0], self._past[-g][0], img, pred - [shift, 0, shift, 0], reach,
+                                  exclude, legs=True)
+        return None if det is None else det + [shift, 0, shift, 0]
+
+    def _moving_around(self, before: np.ndarray, mid: np.ndarray, after: np.ndarray, hint: np.ndarray,
+                       reach: float, exclude: np.ndarray | None = None, legs: bool = False) -> np.ndarray | None:
+        """The walker-sized moving blob in `mid` near `hint` (double frame differencing in a window
+        around it, so other people moving elsewhere in the frame and a small subject's few pixels
+        do not decide it), or None where nothing moves there, or the camera moves."""
+        h = self.motion.height
+        pc = _centre_of(hint)
+        x0, x1 = int(max(pc[0] - reach - 1.2 * h, 0)), int(min(pc[0] + reach + 1.2 * h, self.w))
+        y0, y1 = int(max(hint[1] - 0.6 * h, 0)), int(min(hint[3] + 0.6 * h, self.h))
+        if x1 - x0 < 8 or y1 - y0 < 8 or not self._camera_still(before, after, (x0, y0, x1, y1)):
+            return None
+        win = (slice(y0, y1), slice(x0, x1))
+        crops = [before[win], mid[win], after[win]]
+        if exclude is not None:  # blank a box (and its path over the three frames) in all three
+            e = np.round(exclude - [x0, y0, x0, y0] + [-0.25 * h, -0.1 * h, 0.25 * h, 0.1 * h]).astype(int)
+            crops = [c.copy() for c in crops]
+            for c in crops:
+                c[max(e[1], 0):max(e[3], 0), max(e[0], 0):max(e[2], 0)] = 0
+        det = detect_moving_region(*crops, hint=hint - [x0, y0, x0, y0], max_height=y1 - y0, max_moving=0.35)
+        if det is None:
+            return None
+        b = det[0] + [x0, y0, x0, y0]
+        if legs and 0.3 * h <= b[3] - b[1] < 0.75 * h and abs(b[3] - hint[3]) < 0.2 * h:
+            # on a small, compressed walker only the legs' swing survives differencing: the
+            # body stands above them, at the subject's height
+            half = max(0.5 * (b[2] - b[0]), 0.15 * h)
+            cx = 0.5 * (b[0] + b[2])
+            b = np.array([cx - half, b[3] - h, cx + half, b[3]])
+        if (b[2] - b[0]) > 0.75 * (b[3] - b[1]):
+            return None  # several people's blobs merged (a group): not one walker's outline
+        return b
+
+    def _camera_still(self, before: np.ndarray, after: np.ndarray, window: tuple[int, int, int, int]) -> bool:
+        """No pan or tilt between two frames: on small grey copies (noise averaged away), few
+        pixels outside the search `window` changed (people walking elsewhere change a few per
+        cent; a pan changes the whole textured street). Frame differencing shows the walker
+        only when the street stands still. One answer per frame."""
+        if self._still[0] != self.n:
+            size = (160, max(int(160 * self.h / self.w), 8))
+            a, b = (cv2.resize(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
+                    for x in (before, after))
+            changed = cv2.absdiff(a, b) > 12
+            sx, sy = size[0] / self.w, size[1] / self.h
+            x0, y0, x1, y1 = window
+            changed[int(y0 * sy):int(np.ceil(y1 * sy)), int(x0 * sx):int(np.ceil(x1 * sx))] = False
+            self._still = (self.n, float(changed.mean()) < 0.08)
+        return self._still[1]
 
     def _crowded(self) -> bool:
         """A lookalike was near the subject lately (the last two seconds)."""

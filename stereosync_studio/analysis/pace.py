@@ -1,0 +1,79 @@
+"""The subject's motion model: where it should be next, and at what pace.
+
+Why its own module: the identity tracker (`identity.SubjectTracker`) gates every box by it,
+coasts on it while the subject is hidden, and re-acquires against it.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+__all__ = ["Pace", "cxcyh"]
+
+
+def cxcyh(b: np.ndarray) -> np.ndarray:
+    return np.array([0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3]), b[3] - b[1]], np.float32)
+
+
+class Pace:
+    """Constant-velocity Kalman filter on (cx, cy, h), per frame, in work pixels.
+
+    Stiff on velocity on purpose: walkers keep their pace, so a box that drifts with an
+    occluder or a passer-by soon leaves the gate instead of dragging the prediction along.
+    """
+
+    def __init__(self, box: np.ndarray, fps: float):
+        kf = cv2.KalmanFilter(6, 3)
+        kf.transitionMatrix = np.eye(6, dtype=np.float32)
+        kf.transitionMatrix[0, 3] = kf.transitionMatrix[1, 4] = kf.transitionMatrix[2, 5] = 1.0
+        kf.measurementMatrix = np.eye(3, 6, dtype=np.float32)
+        self.kf, self.fps = kf, fps
+        m = cxcyh(box)
+        kf.statePost = np.r_[m, 0, 0, 0].astype(np.float32).reshape(6, 1)
+        h = float(m[2])
+        kf.errorCovPost = np.diag([(0.05 * h) ** 2] * 3 + [(0.06 * h) ** 2, (0.01 * h) ** 2, (0.005 * h) ** 2]).astype(np.float32)
+        self.aspect = float((box[2] - box[0]) / max(h, 1.0))
+        self.height = h  # slow reference height: a partly hidden subject must not shrink the model
+        self.drift, self.side = 0, 0.0
+        self._tune(h, 1.0)
+
+    def _tune(self, h: float, loose: float) -> None:
+        scale = 25.0 / self.fps  # noise per frame, for any frame rate
+        q = np.array([0.004, 0.004, 0.002, 0.0008 * scale, 0.0008 * scale, 0.0003 * scale]) * h
+        self.kf.processNoiseCov = np.diag(q ** 2).astype(np.float32)
+        self.kf.measurementNoiseCov = (np.diag(np.array([0.05, 0.04, 0.05]) * h * loose) ** 2).astype(np.float32)
+
+    def predict(self) -> np.ndarray:
+        return self.box(self.kf.predict().ravel())
+
+    def velocity(self) -> np.ndarray:
+        return self.kf.statePost.ravel()[3:5].copy()
+
+    def box(self, s: np.ndarray) -> np.ndarray:
+        h = self.height if abs(float(s[2]) / self.height - 1) > 0.2 else max(float(s[2]), 4.0)
+        w = self.aspect * h
+        return np.array([s[0] - w / 2, s[1] - h / 2, s[0] + w / 2, s[1] + h / 2], float)
+
+    def correct(self, box: np.ndarray, loose: float = 1.0) -> None:
+        m = cxcyh(box)
+        self._tune(self.height, loose)
+        # a turn or a stop: the box keeps landing on one side of the prediction -> relearn the pace
+        off = float(m[0] - self.kf.statePre[0, 0]) / self.height
+        self.drift = self.drift + 1 if abs(off) > 0.06 and np.sign(off) == self.side else 0
+        self.side = np.sign(off)
+        if self.drift >= 3:
+            self.kf.errorCovPre[3, 3] = max(float(self.kf.errorCovPre[3, 3]), (0.03 * self.height) ** 2)
+            self.drift = 0
+        self.kf.correct(m.reshape(3, 1))
+        a = 0.1 / loose
+        self.aspect = (1 - a) * self.aspect + a * float((box[2] - box[0]) / max(m[2], 1.0))
+        self.height = (1 - a) * self.height + a * float(m[2])
+
+    def coast(self, factor: float = 1.0) -> None:
+        """While hidden: the height, and with it the level (the feet stay on the ground at the
+        same depth), stop changing; after long, the pace slows (`factor`)."""
+        for st in (self.kf.statePost, self.kf.statePre):
+            st[2] = self.height
+            st[4:6] = 0.0
+            st[3] *= factor

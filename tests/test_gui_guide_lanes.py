@@ -171,10 +171,12 @@ def test_surface_lane_edges_drag_snap_and_undo_and_the_regions_are_saved(qtbot, 
     (a0, a1, ra), (b0, b1, rb) = _regions(doc)
     assert (a0, ra, rb, b1) == (0.0, grass, gravel, 4.0)
     steps = doc.source.envelope.steps() or window.view.planned_steps
-    assert a1 == b0 and abs(a1 - 2.493) < 8 * abs(lane.pixel()[0])  # where it was dropped, give or take the snap
+    px = abs(lane.pixel()[0])  # the mouse lands on whole pixels: the drop is 2.493 s +- half a pixel
+    assert a1 == b0 and abs(a1 - 2.493) < 8.5 * px  # where it was dropped, give or take the snap (8 px)
     on_step = any(abs(a1 - s) < 1e-9 for s in steps)
     assert on_step or round(a1 * fps, 6) == round(a1 * fps)  # snapped onto a step, else onto the frame grid
-    assert on_step == any(abs(s - 2.493) <= 8 * abs(lane.pixel()[0]) for s in steps)
+    near = [abs(s - 2.493) for s in steps]
+    assert (min(near) <= 8.5 * px) if on_step else (min(near) > 7.5 * px)
     assert doc.undo_stack.undo_label().startswith("Move surface edge")
     doc.undo()
     assert _regions(doc) == [(0.0, 2.0, grass), (2.0, 4.0, gravel)]

@@ -207,6 +207,8 @@ class SubjectTracker:
         i, j = np.triu_indices(len(pts), 1)
         dt = pts[j, 0] - pts[i, 0]
         far = dt >= 0.2 * self.fps
+        if not far.any():
+            return
         kept = float(np.median((pts[j, 1] - pts[i, 1])[far] / dt[far]))
         v = float(self.motion.velocity()[0])
         if abs(kept) * self.fps > 0.3 * self.motion.height and abs(v) < 0.5 * abs(kept):

@@ -182,6 +182,14 @@ def test_fingerprint_is_stable_through_the_project_file_and_render_records_it(tm
     path = proj.save(tmp_path / "p.stereosync.json")
     back = Project.load(path)  # rounded in the file, same fingerprints
     assert source_fingerprint(back, back.source("subject1")) == take.made_from
+    # values on an exact decimal tie (a box edge over the frame width: -51/160) are written as
+    # Python rounds them (-0.3187), and hash the same before and after the file
+    src.trajectory.pan[:4] = [-0.31875, -0.30625, 0.00625, 0.43125]
+    src.envelope.values[:2] = [0.000125, 0.012345]
+    tied = source_fingerprint(proj, src, take.engine)
+    reread = Project.load(proj.save(tmp_path / "tied.stereosync.json")).source("subject1")
+    assert reread.trajectory.pan[0] == pytest.approx(-0.3187)
+    assert source_fingerprint(back, reread, take.engine) == tied
     assert back.source("subject1").takes[0].made_from == take.made_from
     assert back.source("subject1").takes[0].metrics_at_render == pytest.approx(take.metrics_at_render)
     # each part of the source has its own hash

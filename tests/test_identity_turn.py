@@ -4,8 +4,12 @@ The tracker coasts a hidden subject on its last velocity; a subject who turns ba
 behind something comes out where that guess is not, and someone dressed alike stands where it
 is (hard footage "kiosk_turn"). Seeds 4-7 were not tuned on (nothing was, on this scenario).
 The bounds below are what the tracker holds today with a margin, not the issue's goal
-(kept >= 90 %, IoU >= 0.6): on 2026-12-07, seeds 4-7 gave kept 0.57 / 0.13 / 0.95 / 0.78,
-IoU 0.43 / 0.10 / 0.74 / 0.57, seed 4 never re-acquired. bench_hidden_turn.py prints all.
+(kept >= 90 %, IoU >= 0.6). Seeds 4-7 gave kept 0.57 / 0.13 / 0.95 / 0.78, IoU 0.43 / 0.10 /
+0.74 / 0.57, seed 4 never re-acquired, before the subject was also looked for where it went
+into hiding (a turn) and the start-up check also ran while coasting (seed 5 lost at once);
+since: kept 0.59 / 0.89 / 0.95 / 0.78, IoU 0.45 / 0.66 / 0.74 / 0.57, seed 4 still not
+re-acquired (it took the lookalike standing past the kiosk first).
+bench_hidden_turn.py prints all.
 """
 
 from __future__ import annotations
@@ -64,6 +68,6 @@ def test_a_subject_turning_back_behind_a_kiosk_today(cache_dir):
         on_look = [i for i in range(truth.n_frames)
                    if iou(track.boxes[i], look[i]) > 0.3 and iou(track.boxes[i], truth.boxes[i]) < 0.3]
         assert not on_look or track.confidence[on_look].max() < 0.6, (seed, on_look)  # never "verified" on the lookalike
-    assert np.mean([s["kept"] for s in scores]) >= 0.5, scores
-    assert np.mean([s["mean_iou"] for s in scores]) >= 0.35, scores
-    assert sum(d is not None for d in delays) >= 2, delays
+    assert np.mean([s["kept"] for s in scores]) >= 0.72, scores
+    assert np.mean([s["mean_iou"] for s in scores]) >= 0.5, scores
+    assert sum(d is not None for d in delays) >= 3, delays

@@ -21,10 +21,14 @@ stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`
     people near the prediction look alike, the one nearest the prediction wins (Hungarian
     assignment, `lap`, between the predicted subject and the candidates); it is taken only
     once a second sighting moved as the subject moves (a passer-by going the other way, or
-    someone standing, does not), or, for a subject who stood, walked off at a walking pace;
+    someone standing, does not), or, for a subject who stood, walked off at a walking pace.
+    After TURN_S hidden the subject is also looked for where it went into hiding and between
+    there and the prediction (it turned back or stood behind the occluder: a walker there that
+    clearly looks like it is taken, in its new direction);
   * start-up: in the first 1.5 s the box is checked against what moves around it (double frame
-    differencing; a pan, where everything moves, tells nothing); a seed box that is mostly background in the subject's
-    colours otherwise holds tracker, colour model and gallery there while the walker leaves.
+    differencing; a pan, where everything moves, tells nothing); a seed box that is mostly
+    background in the subject's colours otherwise holds tracker, colour model and gallery there
+    while the walker leaves. The check also runs while the box coasts (it may be lost at once).
 Confidence: 1 keyframe; 0.6-1 seen and verified; 0.35-0.5 doubtful; <= 0.35 coasting; 0 lost.
 """
 
@@ -35,8 +39,9 @@ from collections import deque
 import cv2
 import numpy as np
 
-from .detect import clip_box, detect_moving_region, iou
+from .detect import clip_box, iou
 from .follower import _Follower, _NAN4
+from .movers import WhatMoves, centre_of as _centre_of
 from .pace import Pace, cxcyh
 from .reid import Embedder, Gallery, describe
 
@@ -44,6 +49,7 @@ __all__ = ["MAX_COAST_S", "SubjectTracker", "detect_people_near"]
 
 MAX_COAST_S = 2.0
 STARTUP_S = 1.5  # how long after a start the walker is checked against what moves
+TURN_S = 0.5  # s hidden after which the subject is also looked for where it went into hiding
 _HOG: cv2.HOGDescriptor | None = None
 
 
@@ -73,7 +79,7 @@ def detect_people_near(img: np.ndarray, box: np.ndarray, spread: float = 1.6) ->
     return out
 
 
-class SubjectTracker:
+class SubjectTracker(WhatMoves):
     """The follower, supervised by motion and appearance, with coasting and re-acquisition."""
 
     def __init__(self, kind: str, fps: float, embedder: Embedder | None = None):
@@ -99,13 +105,14 @@ class SubjectTracker:
         self.gallery._n, self.gallery._mean, self.gallery._m2 = keep._n, keep._mean, keep._m2
         self.gallery.add(self._desc(img, box), anchor=True)
         self.n, self.misses, self.hidden, self.state, self.seen, self.doubtful = 0, 0, 0, "track", 0, 0
-        self.tentative: tuple[np.ndarray, int] | None = None
+        self.tentative: tuple[np.ndarray, int] | None = None  # the first sighting of a re-acquisition
         self.other_seen = -10**9
         self._gap = max(1, int(round(self.fps * 0.08)))
         self._past: deque[tuple[np.ndarray, np.ndarray]] = deque([(img, box)], maxlen=2 * self._gap + 1)
         self._blobs: list[tuple[int, np.ndarray, np.ndarray]] = []  # (frame, walker, box) sightings
-        self._still: tuple[int, bool] = (-1, True)  # (frame, camera still) for `_camera_still`
+        self._still: tuple = (None, None)  # (frame and frames compared, what changed) for `_camera_still`
         self._trusted: deque[tuple[int, float]] = deque(maxlen=int(self.fps) + 1)  # (frame, cx) verified
+        self._seen_box = box.copy()  # where the subject was last verified (a turn comes back out there)
 
     # -- per frame
     def step(self, img: np.ndarray) -> tuple[np.ndarray, float]:
@@ -124,7 +131,7 @@ class SubjectTracker:
         falling behind it (3+ sightings on one side, the walker moving steadily) the box is
         moved onto it (ahead by the pace seen) and the colours learnt again there."""
         g = self._gap
-        if self.state != "track" or len(self._past) < 2 * g + 1 or self.n % g:
+        if self.state not in ("track", "coast") or len(self._past) < 2 * g + 1 or self.n % g:
             return b
         mid, mb = self._past[g]
         if not np.isfinite(mb).all():
@@ -158,6 +165,7 @@ class SubjectTracker:
         self.motion.kf.statePost[3] = v
         self._past[-1] = (img, new)
         self._blobs.clear()
+        self.state, self.misses, self.hidden, self.tentative = "track", 0, 0, None  # a box lost at once is found
         return new
 
     def _step(self, img: np.ndarray) -> tuple[np.ndarray, float]:
@@ -182,6 +190,7 @@ class SubjectTracker:
                 if verdict == 2:
                     self.doubtful = 0
                     self._trusted.append((self.n, float(_centre_of(b)[0])))
+                    self._seen_box = b.copy()
                     self.gallery.observe(sim)
                     # only close matches are learnt: a gallery that followed looser ones (the look
                     # drifting with the background) drifted onto the background itself and lost a
@@ -240,26 +249,34 @@ class SubjectTracker:
             self.follower.presence0 = keep
             self.motion = Pace(found, self.fps)
             self.state, self.misses, self.hidden, self.seen = "track", 0, 0, 0
+            self.gallery.add(self._desc(img, found))  # its look now (light, the side it shows): verified against it
             return found, 0.5
         self.follower.recent.append(img)
         return _NAN4.copy(), 0.0
 
     def _search_wide(self, img: np.ndarray) -> np.ndarray | None:
-        """Lost for long: the person detectors over the frame (near where it was last seen
-        first); a candidate is taken only if it looks like the subject."""
-        from .detect import detect_subject
+        """Lost for long: the person detectors over the frame (the likeliest walker near where it
+        was last seen, and every upright person of the subject's size); the one that looks most
+        like the subject is taken, if it looks like it as closely as a verified box. Not only
+        the likeliest walker: that is often someone else standing where the subject was lost."""
+        from .detect import detect_people, detect_subject
 
         f = self.follower
         prev = f.recent[0] if len(f.recent) >= 2 else None
+        h = self.motion.height
         det = detect_subject(img, prev_rgb=prev, hint=f.last_good)
-        if det is None:
+        cands = ([det[0]] if det is not None else []) + [b for b, _ in detect_people(img, 0.7 * h / self.h)]
+        boxes = []
+        for b in cands:
+            b = clip_box(b, self.w, self.h)
+            if b[2] - b[0] >= 2 and 0.5 < (b[3] - b[1]) / max(h, 1.0) < 2.0 and all(iou(b, k) < 0.7 for k in boxes):
+                boxes.append(b)
+        if not boxes:
             return None
-        box = clip_box(det[0], self.w, self.h)
-        if box[2] - box[0] < 2 or not 0.5 < (box[3] - box[1]) / max(self.motion.height, 1.0) < 2.0:
-            return None
-        sim, other = self._looks_like(self._desc(img, box))
+        looks = [self._looks_like(d) for d in describe(img, boxes, self.embedder)]
         mean, sd = self.gallery.usual()
-        return box if sim >= mean - 2.0 * sd and not other else None
+        ok = [k for k, (sim, other) in enumerate(looks) if sim >= mean - 2.0 * sd and not other]
+        return boxes[max(ok, key=lambda k: looks[k][0])] if ok else None
 
     # -- appearance
     def _desc(self, img: np.ndarray, b: np.ndarray) -> tuple:
@@ -345,17 +362,28 @@ class SubjectTracker:
         moving = self._moving_near(img, pred, reach)
         if moving is not None:
             cands.append(moving)
-        pc = _centre_of(pred)
-        keep = []
+        pc, ec = _centre_of(pred), _centre_of(self._seen_box)
+        back = self.hidden >= TURN_S * self.fps and abs(ec[0] - pc[0]) > reach
+        if back:  # a subject who turned or stood behind the occluder comes out where it went in
+            moving = self._moving_near(img, self._inside(self._seen_box), reach, carry=False)
+            if moving is not None:
+                cands.append(moving)
+        keep, turned = [], []
         for c in cands:
             c = clip_box(c, self.w, self.h)
             ch = c[3] - c[1]
             if ch < 4 or not 0.75 < ch / h < 1.35 or c[2] - c[0] < 0.15 * ch:
                 continue
-            if abs(_centre_of(c)[0] - pc[0]) > reach or abs(_centre_of(c)[1] - pc[1]) > 0.25 * h:
+            cc = _centre_of(c)
+            if abs(cc[1] - pc[1]) > 0.25 * h:
+                continue
+            near_pred = abs(cc[0] - pc[0]) <= reach
+            if not near_pred and not (back and min(abs(cc[0] - ec[0]), abs(cc[0] - pc[0])) <= reach
+                                      or back and (cc[0] - ec[0]) * (cc[0] - pc[0]) < 0):
                 continue
             if all(iou(c, k) < 0.7 for k in keep):
                 keep.append(c)
+                turned.append(not near_pred)
         if not keep:
             return None
         looks = [self._looks_like(d) for d in describe(img, keep, self.embedder)]
@@ -363,90 +391,37 @@ class SubjectTracker:
         mean, sd = self.gallery.usual()
         crowded = self._crowded()
         ok = (sims >= mean - (2.5 if crowded else 4.0) * sd) & ~np.array([o for _, o in looks])
-        dist = np.array([abs(_centre_of(c)[0] - pc[0]) / h for c in keep])
+        dist = np.array([min(abs(_centre_of(c)[0] - pc[0]), abs(_centre_of(c)[0] - ec[0]) if t else np.inf) / h
+                         for c, t in zip(keep, turned)])
         cost = np.where(ok, dist - 2.0 * (sims - mean), 1e3)
         best = _assign(cost)
         if best is None:
             return None
         cand = keep[best]
         t = self.tentative
-        self.tentative = (cand, self.n)
         if t is None or self.n - t[1] > 3 * self.search_every:
+            self.tentative = (cand, self.n)
             return None
         # confirm: since the first sighting it moved like the subject moves (not like a passer-by)
         moved = _centre_of(cand)[0] - _centre_of(t[0])[0]
         dn = self.n - t[1]
         expect = self.motion.velocity()[0] * dn
+        stood = abs(self.motion.velocity()[0]) * self.fps < 0.25 * h
+        self.tentative = (cand, self.n)
+        pace = abs(moved) / dn * self.fps / h  # heights per second
+        if turned[best]:  # out where it went in (or between): a walker that looks clearly like the subject
+            if 0.25 < pace < 1.6 and sims[best] >= mean - 1.5 * sd:
+                for st in (self.motion.kf.statePost, self.motion.kf.statePre):
+                    st[3] = moved / dn  # its new direction: the old one would carry the box away at once
+                return cand
+            return None
         if abs(moved - expect) <= 0.06 * h + 0.5 * abs(expect):
             return cand
         # a subject who stood (in a group, at a kiosk) walks off at a pace the filter has not
         # seen: taken when it clearly looks like the subject and moves at a walking pace
-        stood = abs(self.motion.velocity()[0]) * self.fps < 0.25 * h
-        pace = abs(moved) / dn * self.fps / h  # heights per second
         if stood and 0.25 < pace < 1.6 and sims[best] >= mean - 1.5 * sd:
             return cand
         return None
-
-    def _moving_near(self, img: np.ndarray, pred: np.ndarray, reach: float,
-                     exclude: np.ndarray | None = None) -> np.ndarray | None:
-        """What moves near the prediction, carried forward at the subject's pace from the middle
-        frame `_gap` frames back (see `_moving_around`): small subjects on noisy footage have too
-        few pixels for HOG or the colour model, but a walker is still what moves."""
-        g = self._gap
-        if len(self._past) < 2 * g:
-            return None
-        shift = self.motion.velocity()[0] * g
-        det = self._moving_around(self._past[-2 * g][0], self._past[-g][0], img, pred - [shift, 0, shift, 0], reach,
-                                  exclude, legs=True)
-        return None if det is None else det + [shift, 0, shift, 0]
-
-    def _moving_around(self, before: np.ndarray, mid: np.ndarray, after: np.ndarray, hint: np.ndarray,
-                       reach: float, exclude: np.ndarray | None = None, legs: bool = False) -> np.ndarray | None:
-        """The walker-sized moving blob in `mid` near `hint` (double frame differencing in a window
-        around it, so other people moving elsewhere in the frame and a small subject's few pixels
-        do not decide it), or None where nothing moves there, or the camera moves."""
-        h = self.motion.height
-        pc = _centre_of(hint)
-        x0, x1 = int(max(pc[0] - reach - 1.2 * h, 0)), int(min(pc[0] + reach + 1.2 * h, self.w))
-        y0, y1 = int(max(hint[1] - 0.6 * h, 0)), int(min(hint[3] + 0.6 * h, self.h))
-        if x1 - x0 < 8 or y1 - y0 < 8 or not self._camera_still(before, after, (x0, y0, x1, y1)):
-            return None
-        win = (slice(y0, y1), slice(x0, x1))
-        crops = [before[win], mid[win], after[win]]
-        if exclude is not None:  # blank a box (and its path over the three frames) in all three
-            e = np.round(exclude - [x0, y0, x0, y0] + [-0.25 * h, -0.1 * h, 0.25 * h, 0.1 * h]).astype(int)
-            crops = [c.copy() for c in crops]
-            for c in crops:
-                c[max(e[1], 0):max(e[3], 0), max(e[0], 0):max(e[2], 0)] = 0
-        det = detect_moving_region(*crops, hint=hint - [x0, y0, x0, y0], max_height=y1 - y0, max_moving=0.35)
-        if det is None:
-            return None
-        b = det[0] + [x0, y0, x0, y0]
-        if legs and 0.3 * h <= b[3] - b[1] < 0.75 * h and abs(b[3] - hint[3]) < 0.2 * h:
-            # on a small, compressed walker only the legs' swing survives differencing: the
-            # body stands above them, at the subject's height
-            half = max(0.5 * (b[2] - b[0]), 0.15 * h)
-            cx = 0.5 * (b[0] + b[2])
-            b = np.array([cx - half, b[3] - h, cx + half, b[3]])
-        if (b[2] - b[0]) > 0.75 * (b[3] - b[1]):
-            return None  # several people's blobs merged (a group): not one walker's outline
-        return b
-
-    def _camera_still(self, before: np.ndarray, after: np.ndarray, window: tuple[int, int, int, int]) -> bool:
-        """No pan or tilt between two frames: on small grey copies (noise averaged away), few
-        pixels outside the search `window` changed (people walking elsewhere change a few per
-        cent; a pan changes the whole textured street). Frame differencing shows the walker
-        only when the street stands still. One answer per frame."""
-        if self._still[0] != self.n:
-            size = (160, max(int(160 * self.h / self.w), 8))
-            a, b = (cv2.resize(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY), size, interpolation=cv2.INTER_AREA)
-                    for x in (before, after))
-            changed = cv2.absdiff(a, b) > 12
-            sx, sy = size[0] / self.w, size[1] / self.h
-            x0, y0, x1, y1 = window
-            changed[int(y0 * sy):int(np.ceil(y1 * sy)), int(x0 * sx):int(np.ceil(x1 * sx))] = False
-            self._still = (self.n, float(changed.mean()) < 0.08)
-        return self._still[1]
 
     def _crowded(self) -> bool:
         """A lookalike was near the subject lately (the last two seconds)."""
@@ -470,10 +445,6 @@ class SubjectTracker:
             return b
         c = 0.5 * (b[0] + b[2])
         return np.array([c - wmax / 2, b[1], c + wmax / 2, b[3]])
-
-
-def _centre_of(b: np.ndarray) -> np.ndarray:
-    return np.array([0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3])])
 
 
 def _assign(cost: np.ndarray) -> int | None:

@@ -35,9 +35,19 @@ def _digest(*chunks: bytes | str) -> str:
 
 
 def _quantised(values: Any, digits: int) -> bytes:
-    """`values` rounded to `digits` decimals as the project file writes them, as int64 bytes."""
+    """`values` rounded to `digits` decimals as the project file writes them, as int64 bytes.
+
+    The file rounds with Python's `round`, which the exact binary value decides: -0.31875 is
+    written -0.3187, while `rint(-0.31875 * 1e4)` meets an exact tie and gives -3188. Such
+    ties are common (a box's edge over the frame width), so they are rounded as the file
+    does; otherwise a take saved and reopened looked made from an older pan."""
     a = np.asarray(values, np.float64)
-    q = np.rint(a * 10.0 ** digits)
+    scale = 10.0 ** digits
+    x = a * scale
+    q = np.rint(x)
+    tie = np.isfinite(x) & (np.abs(np.abs(x - np.trunc(x)) - 0.5) < 1e-6)
+    if tie.any():
+        q[tie] = np.rint(np.array([round(float(v), digits) for v in a[tie]]) * scale)
     q[~np.isfinite(q)] = -(2 ** 62)  # NaN rows (a box not seen) hash alike
     return q.astype(np.int64).tobytes()
 

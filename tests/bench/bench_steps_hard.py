@@ -9,10 +9,14 @@ seconds.
 
 `--crf N` / `--bframes N` re-encode the same pictures one factor at a time (rough clips are
 crf 32 with x264's default 3 B-frames); `--by-type` splits each witness's timing (flow alone,
-pose alone, the detector) by the picture type (I/P/B, from PyAV) of the frame at the contact.
+pose alone, the detector) by the picture type (I/P/B, from PyAV) of the frame at the contact;
+`--by-swing` splits the detector's timing by how fast the foot swings in the picture (the flow's
+peak over the 0.4 s before the heel strike, below / above the motion's median), to tell whether
+a small image motion is what makes a contact early; `--by-gop` splits it by how many frames
+after the last I or P frame (the encoder's anchors) the heel strike falls.
 
 Run: .venv/bin/python tests/bench/bench_steps_hard.py [--detail] [--seeds 20 21 ...] [--no-pose] [--rough]
-     [--crf N] [--bframes N] [--by-type]
+     [--crf N] [--bframes N] [--by-type] [--by-swing] [--by-gop]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from stereosync_studio.analysis.foot_speed import flow_swing_speed  # noqa: E402
 from stereosync_studio.analysis.motion import SubjectMotion, analyze_subjects  # noqa: E402
 from stereosync_studio.analysis.steps_video import flow_contacts, pose_contacts, steps_from_motion  # noqa: E402
 from stereosync_studio.core.track import Track  # noqa: E402
@@ -76,6 +81,48 @@ def timing_by_type(motion: str, seeds: tuple[int, ...], rough: bool, encode: tup
     return out
 
 
+def timing_by_swing(motion: str, seeds: tuple[int, ...], rough: bool, encode: tuple) -> str:
+    """One line: the detector's signed timing errors (contacts within 150 ms of a heel strike)
+    split by the flow's swing peak (box heights/s) over the 0.4 s before the strike."""
+    err, peak = [], []
+    for seed in seeds:
+        m, all_truth = measured(motion, seed, True, rough, encode)
+        found, truth = scored([t for t, _ in steps_from_motion(m)], all_truth)
+        fd, flow = np.asarray(found), flow_swing_speed(m)
+        for t in truth:
+            w = (m.times > t - 0.4) & (m.times <= t + 0.02) & np.isfinite(flow)
+            if len(fd) and np.min(np.abs(fd - t)) < 0.15 and w.any():
+                err.append(float(fd[np.argmin(np.abs(fd - t))] - t))
+                peak.append(float(flow[w].max()))
+    if len(err) < 4:
+        return "too few contacts"
+    e, p = np.asarray(err), np.asarray(peak)
+    slow = p < np.median(p)
+    cells = [f"{name} swing (peak {np.median(p[sel]):.2f}) n {sel.sum():3d} med {np.median(e[sel]) * 1000:+4.0f} ms "
+             f"sd {np.std(e[sel]) * 1000:3.0f} hit {np.mean(np.abs(e[sel]) <= 0.05):.2f}"
+             for name, sel in (("slow", slow), ("fast", ~slow))]
+    return " | ".join(cells) + f" | corr(err, peak) {np.corrcoef(e, p)[0, 1]:+.2f}"
+
+
+def timing_by_gop(motion: str, seeds: tuple[int, ...], rough: bool, encode: tuple) -> str:
+    """One line: the detector's signed timing errors (contacts within 150 ms of a heel strike)
+    by the frames between the last anchor (I/P frame) at or before the strike and the strike."""
+    by: dict[int, list[float]] = {}
+    for seed in seeds:
+        m, all_truth = measured(motion, seed, True, rough, encode)
+        types = picture_types(cached_motion_clip(CACHE, motion, seed, rough=rough, crf=encode[0],
+                                                 bframes=encode[1]).path)
+        anchors = np.array([i for i, k in enumerate(types) if k in "IP"])
+        found, truth = scored([t for t, _ in steps_from_motion(m)], all_truth)
+        fd = np.asarray(found)
+        for t in truth:
+            before = anchors[anchors <= t * m.fps]
+            if len(fd) and np.min(np.abs(fd - t)) < 0.15 and len(before):
+                by.setdefault(int(t * m.fps - before[-1]), []).append(float(fd[np.argmin(np.abs(fd - t))] - t))
+    return " | ".join(f"+{k} fr n {len(v):3d} med {np.median(v) * 1000:+4.0f} ms hit {np.mean(np.abs(v) <= 0.05):.2f}"
+                      for k, v in sorted(by.items()))
+
+
 def score(motion: str, seeds: tuple[int, ...], use_pose: bool = True, detail: bool = False,
           rough: bool = False, encode: tuple[int | None, int | None] = (None, None)) -> dict:
     """Pooled recall/precision/F1 over `seeds` (matches summed over clips)."""
@@ -110,6 +157,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--crf", type=int, help="re-encode at this crf (default 32 rough, 18 normal)")
     ap.add_argument("--bframes", type=int, help="re-encode with this many B-frames (default: x264's)")
     ap.add_argument("--by-type", action="store_true", help="timing of each witness by picture type")
+    ap.add_argument("--by-swing", action="store_true", help="detector timing by the foot's swing speed")
+    ap.add_argument("--by-gop", action="store_true", help="detector timing by frames after the last I/P frame")
     ap.add_argument("--motions", nargs="*", default=list(MOTIONS))
     args = ap.parse_args(argv if argv is not None else [])
     groups = [("chosen", tuple(args.seeds))] if args.seeds else [("tuning", TUNING_SEEDS),
@@ -127,6 +176,10 @@ def main(argv: list[str] | None = None) -> None:
                     cells = [f"{k} n {len(v):3d} med {np.median(v) * 1000:+4.0f} ms hit {np.mean(np.abs(v) <= 0.05):.2f}"
                              for k, v in sorted(by.items())]
                     print(f"      {witness:8s} " + " | ".join(cells))
+            if args.by_swing:
+                print("      " + timing_by_swing(motion, seeds, args.rough, enc))
+            if args.by_gop:
+                print("      " + timing_by_gop(motion, seeds, args.rough, enc))
 
 
 if __name__ == "__main__":

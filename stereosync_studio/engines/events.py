@@ -26,6 +26,7 @@ from ..core.envelope import ENVELOPE_RATE, Envelope
 from .grains import RISE_FRACTION
 
 DIP_S, DIP_DB = 0.012, 12.0  # s before each step held this far below its peak (one onset per step)
+FILL_RISE_DB, FILL_LOOK = 8.0, 0.08  # nothing inside a step rises more than this within this (s)
 _UNIT_GRID = np.linspace(0.0, 1.0, 32)  # fit_gain's candidate gains, evenly spaced in log
 
 
@@ -174,24 +175,37 @@ def events_for_options(envelope: Envelope, options: dict | None = None) -> list[
 
 
 def one_rise_per_step(target: np.ndarray, events: list[StepEvent], rate: float = ENVELOPE_RATE,
-                      max_rise_db: float = 8.0, look: float = 0.05, keep: float = 0.12) -> np.ndarray:
-    """`target` with each step's later dips filled so nothing inside a step rises more than
-    `max_rise_db` within `look` seconds: a scuff or a long crunch still shapes the step's
-    level, but the take it drives has one onset per step (the onset detector, `dsp.onsets`,
-    counts a new step from a 10 dB rise at least 0.15 s after the last).
+                      max_rise_db: float = FILL_RISE_DB, look: float = FILL_LOOK, keep: float = 0.12) -> np.ndarray:
+    """`target` reshaped so nothing inside a step rises more than `max_rise_db` within `look`
+    seconds: a scuff or a long crunch still shapes the step's level, but the take it drives
+    has one onset per step (the onset detector, `dsp.onsets`, counts a new step from a 10 dB
+    rise, measured from the dip before a transient to the loudest point 50 ms after it, at
+    least 0.15 s after the last).
 
     The first `keep` seconds of a step keep their shape (a heel-toe double that close is one
-    onset anyway); the fill never exceeds the step's own peak and looks no further than
-    10 ms before the next event (whose rise is a new step). Just before each step (DIP_S)
-    the level is held DIP_DB below the step's peak: a tail still ringing from the step before
-    would otherwise swallow the new step's onset."""
+    onset anyway). Later in the step a rise is flattened the cheaper way (`_flatten_rises`):
+    the dips before it filled (never above the step's own peak), or its top lowered, or
+    both, whichever changes the level least (E-L1 counts either); the reshaping looks no
+    further than 10 ms before the next event (whose rise is a new step). Just before each
+    step (DIP_S) the level is held DIP_DB below the step's peak: a tail still ringing from
+    the step before would otherwise swallow the new step's onset."""
     v = np.asarray(target, np.float64)
     if not events or len(v) < 3:
         return v
+    key = ("one_rise", v.tobytes(), tuple(e.time for e in events), rate, max_rise_db, look, keep)
+    hit = _memo_get(key)
+    if hit is not None:
+        return hit.copy()  # type: ignore[union-attr]
+    out = _one_rise(v, [e.time for e in events], rate, max_rise_db, look, keep)
+    _memo_put(key, out.copy())
+    return out
+
+
+def _one_rise(v: np.ndarray, times: list[float], rate: float, max_rise_db: float, look: float,
+              keep: float) -> np.ndarray:
+    """`one_rise_per_step` of the curve `v` with steps at `times` (computed, not memoised)."""
     out = v.copy()
     w = max(1, int(round(look * rate)))
-    scale = 10.0 ** (-max_rise_db / 20.0)
-    times = [e.time for e in events]
     dip = 10.0 ** (-DIP_DB / 20.0)
     for k, t in enumerate(times):
         i0 = max(0, int(round(t * rate)))
@@ -203,13 +217,39 @@ def one_rise_per_step(target: np.ndarray, events: list[StepEvent], rate: float =
         stop = min(len(v), int((times[k + 1] - 0.01) * rate)) if k + 1 < len(times) else len(v)
         if stop - start < 2 or start <= i0:
             continue
-        cap = float(v[i0:start].max())
-        seg = out[start:stop]  # filled from the end backwards, so the fill itself rises no faster
-        for i in range(len(seg) - 2, -1, -1):
-            need = min(scale * float(seg[i + 1:i + w].max()), cap)
-            if seg[i] < need:
-                seg[i] = need
+        out[start:stop] = _flatten_rises(out[start:stop], float(v[i0:start].max()), w, max_rise_db)
     return out
+
+
+def _flatten_rises(seg: np.ndarray, cap: float, w: int, max_rise_db: float, n_levels: int = 24) -> np.ndarray:
+    """`seg` changed as little as possible (L1, over a log grid of ceilings) so that no frame
+    is more than `max_rise_db` below the loudest of the w - 1 frames after it.
+
+    For a ceiling c the frames above it are lowered to c, then each frame is raised to the
+    loudest of the next w - 1 frames less `max_rise_db` (at most `cap`), from the end
+    backwards so the fill itself rises no faster. The ceiling of the seg's own maximum is
+    the plain fill; lower ceilings trade filled dips for lowered tops."""
+    top = float(seg.max())
+    if top <= 0.0:
+        return seg.copy()
+    scale = 10.0 ** (-max_rise_db / 20.0)
+    floor = max(float(seg.min()), top * 1e-4)
+    levels = np.array([top])
+    if floor < top:
+        levels = top * np.exp(np.linspace(0.0, math.log(max(floor / top, 1e-12)), n_levels))
+    base = np.minimum(seg[None, :], levels[:, None])  # (levels, frames)
+    out = base.copy()
+    if w > 1:
+        pad = np.zeros((len(levels), len(seg) + w - 1))
+        while True:  # fixed point of out_i = max(base_i, min(scale * max(out_i+1 .. out_i+w-1), cap))
+            pad[:, :len(seg)] = out
+            ahead = np.lib.stride_tricks.sliding_window_view(pad[:, 1:], w - 1, axis=1)[:, :len(seg)].max(axis=2)
+            new = np.maximum(base, np.minimum(scale * ahead, cap))
+            if np.array_equal(new, out):
+                break
+            out = new
+    cost = np.abs(out - seg[None, :]).sum(axis=1)
+    return out[int(np.argmin(cost))]
 
 
 # ------------------------------------------------------------------ step levels

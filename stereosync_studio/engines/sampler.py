@@ -4,24 +4,27 @@ Pipeline (each stage is what a Foley editor would do by hand, done per step):
 1. reference -> grains (engines.grains: slice, trim, fade, measure; cached);
 2. step events from the envelope (engines.events: explicit, found by analysis, or peaks refined
    to onsets);
-3. one grain per event (dips inside a step are filled so a heel-toe double or a crunch shapes
-   the level but adds no onset: `events.one_rise_per_step`), from the surface region the step
-   falls in; shuffled bags (every grain before any repeats, never the same grain
-   twice in a row), a few cents of pitch (resampled) and a dB or two of level per step, its
-   rise aligned on the event's rise, its length matched to the envelope's step (a short
-   sound's texture is continued, a long ring faded out where the step has died away), its
-   level fitted to the target over the step (least error left after the follow, see
-   `events.fit_gain`), and "choked" (faded out) before the next step;
+3. one grain per event (inside a step, a rise that would read as a new step is flattened, by
+   filling the dips before it or lowering its top, whichever changes the level least, so a
+   heel-toe double or a crunch shapes the level but adds no onset: `events.one_rise_per_step`),
+   from the surface region the step falls in; shuffled bags (every grain before any repeats,
+   never the same grain twice in a row), a few cents of pitch (resampled) and a dB or two of
+   level per step, its rise aligned on the event's rise and then slid, to a fraction of a
+   frame, to where its RMS envelope fits the target's rise best (`rise_align`), its length
+   matched to the envelope's step (a short sound's texture is continued, a long ring faded
+   out where the step has died away), its level fitted to the target over the step (least
+   error left after the follow, see `events.fit_gain`), and "choked" (faded out) before the
+   next step;
 4. spatial.render along the trajectory (stereo pan law or binaural head model);
-5. envelope follow: the take's own RMS envelope (the metric's definition) against the target
-   gives a smooth, limited gain curve (never boosting where the target is silent), applied
-   to both channels alike (interaural cues untouched), refined in four passes.
+5. envelope follow (`follow`): the take's own RMS envelope (the metric's definition) against
+   the target gives a smooth, limited gain curve (never boosting where the target is silent,
+   never cutting the first ms of a placed step's attack by more than a few dB), applied to
+   both channels alike (interaural cues untouched), refined in four passes.
 Same seed -> identical take; another seed -> another grain order and other variations.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import threading
 from collections import OrderedDict
@@ -33,12 +36,15 @@ from ..core.envelope import ENVELOPE_RATE, Envelope
 from ..core.errors import InputError
 from ..core.progress import CancelToken, ProgressFn, sub_progress
 from ..dsp.control_rate import upsample
-from ..dsp.rms import block_energy, frame_matrix, target_values
+from ..dsp.rms import block_energy, target_values
 from . import spatial
 from .base import GenerationRequest, OptionSpec, Take
 from .events import (StepEvent, envelope_floor_and_max, events_for_options, fit_gains, one_rise_per_step,
                      step_end)
+from .follow import BLOCK, follow_gain
+from .follow import _gaussian_smooth, _interp_matrix  # noqa: F401 (tested here)
 from .limiter import LIMIT_CEILING, peak_limit
+from .rise_align import align_start
 from .grains import Grain, apply_fades, extend_tail, extend_tails, load_grains  # noqa: F401 (extend_tail: API)
 from .grains import _ramp as _fade_ramp
 
@@ -46,7 +52,6 @@ DEFAULT_LEVEL = 0.12  # RMS-envelope peak used when the envelope is flat/silent 
 CHOKE_FADE = 0.015  # s
 STEP_RELEASE = 0.02  # s a step may ring on after the envelope's step has died away
 STEP_END_FRACTION = 0.02  # a step has died away below this fraction of its peak
-BLOCK = 32  # samples per energy block in the envelope follow
 PITCH_STEP = 5.0  # cents: pitch variations are quantised so resampled grains can be cached
 
 SAMPLER_OPTIONS: list[OptionSpec] = [
@@ -118,7 +123,7 @@ class SamplerEngine:
             progress(1.0, "done (no steps)")
             return Take(np.zeros((2, n), np.float32), sr, request.seed, self.name, info)
 
-        mono, used, spans = self._place(pools, events, target, request, opt, flat,
+        mono, used, spans, attacks = self._place(pools, events, target, request, opt, flat,
                                         sub_progress(progress, 0.35, 0.75), cancel)
         info["grains_used"] = used
         cancel.check()
@@ -129,20 +134,21 @@ class SamplerEngine:
         if not follow:
             out = spatial.render(spatial.air_absorption(mono, sr, traj, opt, True, spans), sr, traj, dry_opt)
         elif opt["envelope_level"] == "source":  # the dry sound follows; distance etc. on top
-            mono *= upsample(_follow_gain(block_energy(mono, BLOCK), None, n, sr, target, opt, cancel, info), hop, n)
+            gain = follow_gain(block_energy(mono, BLOCK), None, n, sr, target, opt, cancel, info, attacks=attacks)
+            mono *= upsample(gain, hop, n)
             out = spatial.render(mono, sr, traj, opt)
         else:
             mix = spatial.mixdown_gain(traj, n, sr, opt)
             dry = spatial.air_absorption(mono, sr, traj, opt, inplace=True, spans=spans)  # mono is ours
             if mix is not None:  # plain stereo: the mixdown is the mono times a known gain
-                gain = _follow_gain(block_energy(dry, BLOCK), mix, n, sr, target, opt, cancel, info)
+                gain = follow_gain(block_energy(dry, BLOCK), mix, n, sr, target, opt, cancel, info, attacks=attacks)
                 out = spatial.render(dry, sr, traj, dry_opt, gain=gain)
             else:  # binaural / ITD / head shadow: measure the rendered take itself
                 out = spatial.render(dry, sr, traj, dry_opt)
                 cancel.check()
                 progress(0.9, "following the envelope")
                 energy = block_energy(out.mean(axis=0), BLOCK)
-                curve = upsample(_follow_gain(energy, None, n, sr, target, opt, cancel, info), hop, n)
+                curve = upsample(follow_gain(energy, None, n, sr, target, opt, cancel, info, attacks=attacks), hop, n)
                 out *= curve[None, :]
         out = np.ascontiguousarray(out[:, :n], dtype=np.float32)
         peak = max(float(out.max()), -float(out.min())) if out.size else 0.0
@@ -159,8 +165,9 @@ class SamplerEngine:
     # ------------------------------------------------------------------ placement
     def _place(self, pools: list[list[Grain]], events: list[StepEvent], target: np.ndarray,
                request: GenerationRequest, opt: dict[str, Any], flat: bool, progress: ProgressFn,
-               cancel: CancelToken) -> tuple[np.ndarray, list[str], list[tuple[int, int]]]:
-        """The mono track of all steps, the grains used, and the ranges the steps cover.
+               cancel: CancelToken) -> tuple[np.ndarray, list[str], list[tuple[int, int]], list[float]]:
+        """The mono track of all steps, the grains used, the ranges the steps cover and where
+        each step's transient starts (s).
 
         `pools`: the source's grains, then one list per surface region of the request."""
         sr, n = int(request.sample_rate), request.n_samples
@@ -179,6 +186,7 @@ class SamplerEngine:
         rng_tail = np.random.default_rng([int(request.seed), 1])  # own stream: extensions never shift other draws
         steps = []  # (t0, next step, audio, gain, name, length variants (audio, envelope, cut)) per step
         to_extend = []  # (step, audio, length): continued all at once
+        onsets: list[float] = []  # s from each step's start to its transient
         for k, ev in enumerate(events):
             if k % 8 == 0:
                 cancel.check()
@@ -187,6 +195,8 @@ class SamplerEngine:
             ratio = 2.0 ** (cents[k] / 1200.0)
             t0 = ev.time - (grain.onset if ev.explicit else grain.rise) / ratio
             audio = self._pitched_audio(grain, float(cents[k]))
+            if not ev.explicit and not flat:  # on the target's own rise, to a fraction of a frame
+                t0 = align_start(target, ev.time, t0, audio, sr)
             gain = (DEFAULT_LEVEL if flat else ev.peak) / grain.env_peak  # peaks matched (follow off)
             nxt = events[k + 1].time if k + 1 < len(events) else request.duration
             variants: list[tuple[np.ndarray, np.ndarray, int | None]] = []
@@ -197,12 +207,14 @@ class SamplerEngine:
                     to_extend.append((k, audio, want))
                     variants = []
             steps.append((t0, nxt, audio, gain, grain.name, variants))
+            onsets.append((grain.onset if ev.explicit else grain.rise) / ratio)  # its rise: on the event
         if to_extend:
             outs, envs = extend_tails([(a, w) for _, a, w in to_extend], sr, rng_tail, envelopes=True)
             for (k, _, _), out, env in zip(to_extend, outs, envs or []):
                 steps[k][5].append((out, env, None))
         fits = iter(fit_gains(target, [(t0, nxt, v[1]) for t0, nxt, *_, vs in steps for v in vs], fit_range))
         plan = []  # (start sample, audio, gain, name, cut) per step
+        attacks: list[float] = []  # where each step's transient starts (s)
         for k, (t0, _, audio, gain, name, variants) in enumerate(steps):
             best = None
             for variant in variants:
@@ -214,9 +226,10 @@ class SamplerEngine:
                 _, (audio, _, cut), gain = best
             gain *= 10.0 ** (gains_db[k] / 20.0) / max(float(level[k]), 1e-3)
             plan.append((int(round(t0 * sr)), audio, gain, name, cut))
+            attacks.append(t0 + onsets[k])
         spans: list[tuple[int, int]] = []
         mono = _mix_plan(plan, n, sr, bool(opt["choke"]), progress, cancel, spans)
-        return mono, [p[3] for p in plan], spans
+        return mono, [p[3] for p in plan], spans, attacks
 
     def _pitched_audio(self, grain: Grain, cents: float) -> np.ndarray:
         """The grain played `cents` higher (varispeed, soxr), cached per grain and cent."""
@@ -345,95 +358,3 @@ def _grain_order(n_grains: int, n_events: int, rng: np.random.Generator, mode: s
             bag[0], bag[-1] = bag[-1], bag[0]
         out.extend(bag)
     return np.asarray(out[:n_events])
-
-
-def _follow_gain(energy: np.ndarray, mix_gain: np.ndarray | None, n: int, sr: int, target: np.ndarray,
-                 opt: dict[str, Any], cancel: CancelToken, info: dict[str, Any], iterations: int = 4) -> np.ndarray:
-    """Gain curve (control grid) that makes the take's RMS envelope follow `target`.
-
-    `energy`: BLOCK-sample block energies of the signal the gain will scale; `mix_gain`
-    (control grid) maps that signal to the take's mixdown when it is a plain gain (stereo
-    pan law and distance), else None (the energies are the mixdown's own). Limited to
-    +-follow_range_db in total, smoothed over follow_ms, never boosting where the target is
-    near silent (< 2 % of its peak) or where the take has nothing to boost. Iterates on the
-    block energies (the gain is smooth at that scale), so the audio is scaled only once.
-    The grid-to-grid maps are sparse matrices cached per length (`_interp_matrix`, and
-    `frame_matrix` for the envelope).
-    """
-    rng_db = float(opt["follow_range_db"])
-    hop = spatial.CONTROL_HOP
-    t = np.asarray(target, np.float64)
-    nf = len(t)
-    _, top = envelope_floor_and_max(t)
-    quiet = t < 0.02 * top
-    sigma = float(opt["follow_ms"]) / 1000.0 * ENVELOPE_RATE / 2.355
-    to_blocks = _interp_matrix(len(energy), nf, BLOCK / float(sr) * ENVELOPE_RATE, 0.5)  # block centres, in frames
-    to_frames = frame_matrix(len(energy), sr, nf, BLOCK)
-    if mix_gain is not None:
-        energy = energy * (_interp_matrix(len(energy), len(mix_gain), BLOCK / hop, 0.5) @ np.square(mix_gain))
-    target_db = 20.0 * np.log10(t + 1e-7)
-    total_db = np.zeros(nf)
-    db_to_log_power = math.log(10.0) / 10.0
-    for it in range(iterations):
-        cancel.check()
-        if it == 0:
-            power = energy  # no gain yet
-        else:
-            power = to_blocks @ total_db  # the gain so far, at the blocks (as np.interp)
-            power *= db_to_log_power
-            factor = power.astype(np.float32)  # float32 exp: several times faster, precise enough for a gain
-            np.exp(factor, out=factor)
-            np.multiply(energy, factor, out=power)
-        env = np.sqrt(to_frames @ power)  # the RMS envelope with that gain (frame_mean_square)
-        env += 1e-7
-        g = np.log10(env)
-        g *= -20.0
-        g += target_db
-        g = np.clip(g, -rng_db - total_db, rng_db - total_db)  # the overall correction stays in range
-        np.minimum(g, 0.0, out=g, where=quiet)
-        g[env < 1e-6 + 1e-7] = 0.0
-        if sigma > 0.3:
-            g = _gaussian_smooth(g, sigma)
-        total_db += g
-        np.clip(total_db, -rng_db, rng_db, out=total_db)
-    info["follow_gain_db"] = {"min": round(float(total_db.min()), 2), "max": round(float(total_db.max()), 2)}
-    ctrl = _interp_matrix(math.ceil(n / hop) + 1, nf, hop / float(sr) * ENVELOPE_RATE, 0.0) @ total_db
-    ctrl *= math.log(10.0) / 20.0
-    return np.exp(ctrl, out=ctrl)
-
-
-@functools.lru_cache(maxsize=16)
-def _interp_matrix(n_out: int, n_in: int, step: float, offset: float):
-    """Sparse (n_out x n_in) matrix reading a curve on the grid 0..n_in - 1 at the points
-    (i + offset) * step, i < n_out, as np.interp would (held beyond the ends); cached."""
-    from scipy.sparse import csr_matrix
-
-    pos = (np.arange(n_out) + offset) * step
-    if n_in < 2:
-        return csr_matrix((np.ones(n_out), (np.arange(n_out), np.zeros(n_out, np.intp))), shape=(n_out, max(n_in, 1)))
-    j = np.clip(np.floor(pos), 0, n_in - 2).astype(np.intp)
-    frac = np.clip(pos - j, 0.0, 1.0)
-    vals = np.stack([1.0 - frac, frac], axis=1).reshape(-1)
-    cols = np.stack([j, j + 1], axis=1).reshape(-1)
-    return csr_matrix((vals, cols, np.arange(0, 2 * n_out + 1, 2)), shape=(n_out, n_in))
-
-
-def _gaussian_smooth(x: np.ndarray, sigma: float) -> np.ndarray:
-    """scipy.ndimage.gaussian_filter1d(x, sigma, mode="nearest") (same kernel, radius 4 sigma),
-    as one short np.convolve: a fraction of scipy's call overhead on a few thousand frames."""
-    kernel = _gaussian_kernel(round(float(sigma), 12))
-    r = len(kernel) // 2
-    if len(x) == 0:
-        return x.copy()
-    buf = np.empty(len(x) + 2 * r)
-    buf[:r], buf[r:r + len(x)], buf[r + len(x):] = x[0], x, x[-1]
-    return np.convolve(buf, kernel, mode="valid")
-
-
-@functools.lru_cache(maxsize=8)
-def _gaussian_kernel(sigma: float) -> np.ndarray:
-    radius = int(4.0 * sigma + 0.5)
-    k = np.exp(-0.5 / sigma ** 2 * np.arange(-radius, radius + 1, dtype=np.float64) ** 2)
-    k /= k.sum()
-    k.flags.writeable = False
-    return k

@@ -106,6 +106,28 @@ def detect_people(rgb: np.ndarray, min_height: float = 0.15, max_width: int = 96
     return sorted(out, key=lambda d: -d[1])
 
 
+def detect_people_near(img: np.ndarray, box: np.ndarray, spread: float = 1.6) -> list[np.ndarray]:
+    """People (HOG) in a window around `box`, the window upscaled so a person of the box's height
+    fills the detector (small subjects are found too). Boxes in `img` pixels."""
+    h, w = img.shape[:2]
+    bh = max(box[3] - box[1], 8.0)
+    cx = 0.5 * (box[0] + box[2])
+    x0, x1 = int(max(cx - spread * bh, 0)), int(min(cx + spread * bh, w))
+    y0, y1 = int(max(box[1] - 0.45 * bh, 0)), int(min(box[3] + 0.45 * bh, h))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return []
+    s = 110.0 / bh
+    crop = cv2.resize(img[y0:y1, x0:x1], (max(int((x1 - x0) * s), 64), max(int((y1 - y0) * s), 128)),
+                      interpolation=cv2.INTER_LINEAR)
+    found, _ = _hog().detectMultiScale(crop, winStride=(8, 8), padding=(8, 8), scale=1.08)
+    sx, sy = (x1 - x0) / crop.shape[1], (y1 - y0) / crop.shape[0]
+    out = []
+    for x, y, bw, bh2 in np.asarray(found).reshape(-1, 4):
+        b = np.array([x + 0.2 * bw, y + 0.09 * bh2, x + 0.8 * bw, y + 0.93 * bh2], float)
+        out.append(clip_box(b * [sx, sy, sx, sy] + [x0, y0, x0, y0], w, h))
+    return out
+
+
 # ----------------------------------------------------------------------------- MediaPipe pose
 
 def _pose():
@@ -443,5 +465,5 @@ def detect_subject(rgb: np.ndarray, prev_rgb: np.ndarray | None = None, next_rgb
     return best[0], float(min(best[1], 1.0))
 
 
-__all__ = ["detect_people", "detect_pose_box", "detect_moving_region", "detect_subject", "iou", "iou_inside",
-           "clip_box", "ColourModel"]
+__all__ = ["detect_people", "detect_people_near", "detect_pose_box", "detect_moving_region", "detect_subject", "iou",
+           "iou_inside", "clip_box", "ColourModel"]

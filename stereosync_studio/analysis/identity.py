@@ -13,6 +13,10 @@ stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`
     in the subject's colours seen beside it lately, found apart from the subject's own box)
     the motion check is tighter -- a lookalike cannot be told by its looks, only by where it
     is and how it moves;
+  * two people parting: every few frames a walker-sized mover beside the box, level with it
+    and on the side the subject was heading, takes the box when it looks clearly more like
+    the subject's anchors (seed, keyframes) than the box does: while the two overlapped, the
+    gallery's recent samples learnt both, and the box could stay with the one who stood;
   * coasting: while the subject is hidden the box follows the prediction for up to
     `MAX_COAST_S` seconds with a confidence that falls from 0.35 towards 0, then NaN;
   * re-acquisition: candidates near the prediction (colour search, HOG on an upscaled crop,
@@ -36,47 +40,21 @@ from __future__ import annotations
 
 from collections import deque
 
-import cv2
 import numpy as np
 
-from .detect import clip_box, iou
+from .detect import clip_box, detect_people_near, iou
 from .follower import _Follower, _NAN4
 from .movers import WhatMoves, centre_of as _centre_of
 from .pace import Pace, cxcyh
 from .reid import Embedder, Gallery, describe
 
-__all__ = ["MAX_COAST_S", "SubjectTracker", "detect_people_near"]
+__all__ = ["MAX_COAST_S", "SubjectTracker"]
 
 MAX_COAST_S = 2.0
 STARTUP_S = 1.5  # how long after a start the walker is checked against what moves
+SPLIT_EVERY, SPLIT_MARGIN = 4, 0.1  # frames between checks that the box did not stay with someone else; look margin
+SPLIT_MIN_PX = 48  # work pixels: a smaller subject's look is too few pixels to choose between two people by
 TURN_S = 0.5  # s hidden after which the subject is also looked for where it went into hiding
-_HOG: cv2.HOGDescriptor | None = None
-
-
-def detect_people_near(img: np.ndarray, box: np.ndarray, spread: float = 1.6) -> list[np.ndarray]:
-    """People (HOG) in a window around `box`, the window upscaled so a person of the box's height
-    fills the detector (small subjects are found too). Boxes in `img` pixels."""
-    global _HOG
-    if _HOG is None:
-        _HOG = cv2.HOGDescriptor()
-        _HOG.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
-    h, w = img.shape[:2]
-    bh = max(box[3] - box[1], 8.0)
-    cx = 0.5 * (box[0] + box[2])
-    x0, x1 = int(max(cx - spread * bh, 0)), int(min(cx + spread * bh, w))
-    y0, y1 = int(max(box[1] - 0.45 * bh, 0)), int(min(box[3] + 0.45 * bh, h))
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return []
-    s = 110.0 / bh
-    crop = cv2.resize(img[y0:y1, x0:x1], (max(int((x1 - x0) * s), 64), max(int((y1 - y0) * s), 128)),
-                      interpolation=cv2.INTER_LINEAR)
-    found, _ = _HOG.detectMultiScale(crop, winStride=(8, 8), padding=(8, 8), scale=1.08)
-    sx, sy = (x1 - x0) / crop.shape[1], (y1 - y0) / crop.shape[0]
-    out = []
-    for x, y, bw, bh2 in np.asarray(found).reshape(-1, 4):
-        b = np.array([x + 0.2 * bw, y + 0.09 * bh2, x + 0.8 * bw, y + 0.93 * bh2], float)
-        out.append(clip_box(b * [sx, sy, sx, sy] + [x0, y0, x0, y0], w, h))
-    return out
 
 
 class SubjectTracker(WhatMoves):
@@ -174,6 +152,10 @@ class SubjectTracker(WhatMoves):
         if self.state == "track":
             b, c = self.follower.step(img)
             verdict, sim = self._verify(img, b, pred)
+            if verdict and self.n % SPLIT_EVERY == 0 and self.seen >= 8 and self.motion.height >= SPLIT_MIN_PX:
+                moved = self._split_check(img, b)
+                if moved is not None:
+                    b, verdict, pred = moved, 1, self.motion.box(self.motion.kf.statePre.ravel())
             if verdict == 1:  # position from the box, height and level from the model
                 self.doubtful += 1
                 b = self._model_box(b, pred)
@@ -206,19 +188,57 @@ class SubjectTracker(WhatMoves):
             self._restore_pace()
         return self._hidden_step(img, pred)
 
-    def _restore_pace(self) -> None:
-        """Going into hiding: where the filter's pace has sunk below half the pace the subject
-        kept over its last verified second (the box stuck on the occluder's edge while the
-        subject walked behind it), coast at the kept pace (Theil-Sen over the verified centres)."""
+    def _split_check(self, img: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+        """Two people parting (one stays, one walks on): the box may stay with the wrong one, whose
+        look the gallery's recent samples learnt while they overlapped. The walker-sized mover
+        beside the box, level with it and on the side the subject was heading, is taken instead
+        when it looks clearly more like the subject's anchors (the seed, keyframes: learnt
+        before the overlap) than the box does, and at least as much like the whole gallery."""
+        h = self.motion.height
+        m = self._moving_near(img, b, 0.6 * h, exclude=b, carry=False)
+        kept = self._kept_pace()
+        if m is None:
+            return None
+        m = self._inside(m + [kept * self._gap, 0.0, kept * self._gap, 0.0])  # seen `_gap` frames back
+        off = _centre_of(m) - _centre_of(b)
+        heading = abs(kept) * self.fps > 0.3 * h
+        if (abs(off[0]) < 0.5 * h or abs(off[1]) > 0.15 * h or not 0.8 < (m[3] - m[1]) / h < 1.25
+                or heading and off[0] * kept < 0):
+            return None
+        db, dm = describe(img, [self._inside(b), m], self.embedder)
+        ab, am = self.gallery.anchor_similarity(db), self.gallery.anchor_similarity(dm)
+        sim_m, other = self._looks_like(dm)
+        if other or am < ab + SPLIT_MARGIN or sim_m < self.gallery.similarity(db):
+            return None
+        keep = self.follower.presence0
+        self.follower._restart(img, m)
+        self.follower.presence0 = keep
+        v = self.motion.velocity()
+        self.motion = Pace(m, self.fps)  # the model followed the one who stayed: start it on the walker
+        kf = self.motion.kf
+        kf.statePost[3:5, 0] = [kept if heading else v[0], v[1]]
+        kf.statePre, kf.errorCovPre = kf.statePost.copy(), kf.errorCovPost.copy()  # corrected with it this frame
+        self.seen = 0
+        self._trusted.clear()
+        self._seen_box = m.copy()
+        return m
+
+    def _kept_pace(self) -> float:
+        """The pace (px per frame across) the subject kept over its last verified second:
+        Theil-Sen over the verified centres; 0 when too little was verified."""
         pts = np.array(self._trusted, float)
         if len(pts) < 0.3 * self.fps or pts[-1, 0] - pts[0, 0] < 0.5 * self.fps:
-            return
+            return 0.0
         i, j = np.triu_indices(len(pts), 1)
         dt = pts[j, 0] - pts[i, 0]
         far = dt >= 0.2 * self.fps
-        if not far.any():
-            return
-        kept = float(np.median((pts[j, 1] - pts[i, 1])[far] / dt[far]))
+        return float(np.median((pts[j, 1] - pts[i, 1])[far] / dt[far])) if far.any() else 0.0
+
+    def _restore_pace(self) -> None:
+        """Going into hiding: where the filter's pace has sunk below half the pace the subject
+        kept over its last verified second (the box stuck on the occluder's edge while the
+        subject walked behind it), coast at the kept pace."""
+        kept = self._kept_pace()
         v = float(self.motion.velocity()[0])
         if abs(kept) * self.fps > 0.3 * self.motion.height and abs(v) < 0.5 * abs(kept):
             for st in (self.motion.kf.statePost, self.motion.kf.statePre):
@@ -249,7 +269,6 @@ class SubjectTracker(WhatMoves):
             self.follower.presence0 = keep
             self.motion = Pace(found, self.fps)
             self.state, self.misses, self.hidden, self.seen = "track", 0, 0, 0
-            self.gallery.add(self._desc(img, found))  # its look now (light, the side it shows): verified against it
             return found, 0.5
         self.follower.recent.append(img)
         return _NAN4.copy(), 0.0
@@ -257,8 +276,9 @@ class SubjectTracker(WhatMoves):
     def _search_wide(self, img: np.ndarray) -> np.ndarray | None:
         """Lost for long: the person detectors over the frame (the likeliest walker near where it
         was last seen, and every upright person of the subject's size); the one that looks most
-        like the subject is taken, if it looks like it as closely as a verified box. Not only
-        the likeliest walker: that is often someone else standing where the subject was lost."""
+        like the subject is taken, if it looks like it as closely as a verified box and clearly
+        more than anyone else. Not only the likeliest walker: that is often someone else
+        standing where the subject was lost."""
         from .detect import detect_people, detect_subject
 
         f = self.follower
@@ -275,8 +295,11 @@ class SubjectTracker(WhatMoves):
             return None
         looks = [self._looks_like(d) for d in describe(img, boxes, self.embedder)]
         mean, sd = self.gallery.usual()
-        ok = [k for k, (sim, other) in enumerate(looks) if sim >= mean - 2.0 * sd and not other]
-        return boxes[max(ok, key=lambda k: looks[k][0])] if ok else None
+        ok = sorted((k for k, (sim, other) in enumerate(looks) if sim >= mean - 2.0 * sd and not other),
+                    key=lambda k: -looks[k][0])
+        if not ok or len(ok) > 1 and looks[ok[0]][0] - looks[ok[1]][0] < 0.05:
+            return None  # none, or two people who both look like the subject: not a choice to make blind
+        return boxes[ok[0]]
 
     # -- appearance
     def _desc(self, img: np.ndarray, b: np.ndarray) -> tuple:
@@ -410,7 +433,10 @@ class SubjectTracker(WhatMoves):
         self.tentative = (cand, self.n)
         pace = abs(moved) / dn * self.fps / h  # heights per second
         if turned[best]:  # out where it went in (or between): a walker that looks clearly like the subject
-            if 0.25 < pace < 1.6 and sims[best] >= mean - 1.5 * sd:
+            cc = _centre_of(cand)[0]
+            back_out = (cc - ec[0]) * (pc[0] - ec[0]) <= 0  # at or behind where it went in: it must have turned
+            if (0.25 < pace < 1.6 and sims[best] >= mean - 1.5 * sd
+                    and not (back_out and moved * self.motion.velocity()[0] > 0)):
                 for st in (self.motion.kf.statePost, self.motion.kf.statePre):
                     st[3] = moved / dn  # its new direction: the old one would carry the box away at once
                 return cand

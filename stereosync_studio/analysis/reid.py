@@ -127,11 +127,15 @@ class Gallery:
 
     def similarity(self, desc: tuple) -> float:
         """Best match among the anchors, blended with the mean of the two best recent samples."""
-        a = max((_sim(desc, g) for g in self.anchors), default=0.0)
+        a = self.anchor_similarity(desc)
         r = sorted((_sim(desc, g) for g in self.recent), reverse=True)[:2]
         if not r:
             return a
         return max(a, 0.5 * a + 0.5 * float(np.mean(r))) if self.anchors else float(np.mean(r))
+
+    def anchor_similarity(self, desc: tuple) -> float:
+        """Best match among the anchors alone (what the subject looked like for sure)."""
+        return max((_sim(desc, g) for g in self.anchors), default=0.0)
 
     def observe(self, sim: float) -> None:
         """Learn how similar the subject is to itself (Welford's running mean and variance)."""

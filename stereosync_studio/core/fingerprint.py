@@ -45,7 +45,8 @@ def _quantised(values: Any, digits: int) -> bytes:
     scale = 10.0 ** digits
     x = a * scale
     q = np.rint(x)
-    tie = np.isfinite(x) & (np.abs(np.abs(x - np.trunc(x)) - 0.5) < 1e-6)
+    with np.errstate(invalid="ignore"):  # inf - trunc(inf)
+        tie = np.isfinite(x) & (np.abs(np.abs(x - np.trunc(x)) - 0.5) < 1e-6)
     if tie.any():
         q[tie] = np.rint(np.array([round(float(v), digits) for v in a[tie]]) * scale)
     q[~np.isfinite(q)] = -(2 ** 62)  # NaN rows (a box not seen) hash alike

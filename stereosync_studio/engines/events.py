@@ -229,27 +229,35 @@ def _flatten_rises(seg: np.ndarray, cap: float, w: int, max_rise_db: float, n_le
     loudest of the next w - 1 frames less `max_rise_db` (at most `cap`), from the end
     backwards so the fill itself rises no faster. The ceiling of the seg's own maximum is
     the plain fill; lower ceilings trade filled dips for lowered tops."""
-    top = float(seg.max())
+    seg = np.nan_to_num(np.asarray(seg, np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    top = float(seg.max(initial=0.0))
     if top <= 0.0:
         return seg.copy()
     scale = 10.0 ** (-max_rise_db / 20.0)
     floor = max(float(seg.min()), top * 1e-4)
-    levels = np.array([top])
+    levels = [top]
     if floor < top:
-        levels = top * np.exp(np.linspace(0.0, math.log(max(floor / top, 1e-12)), n_levels))
-    base = np.minimum(seg[None, :], levels[:, None])  # (levels, frames)
-    out = base.copy()
-    if w > 1:
-        pad = np.zeros((len(levels), len(seg) + w - 1))
-        while True:  # fixed point of out_i = max(base_i, min(scale * max(out_i+1 .. out_i+w-1), cap))
-            pad[:, :len(seg)] = out
-            ahead = np.lib.stride_tricks.sliding_window_view(pad[:, 1:], w - 1, axis=1)[:, :len(seg)].max(axis=2)
-            new = np.maximum(base, np.minimum(scale * ahead, cap))
+        levels = list(top * np.exp(np.linspace(0.0, math.log(max(floor / top, 1e-12)), n_levels)))
+    best, best_cost = seg.copy(), np.inf
+    pad = np.zeros(len(seg) + max(w, 2) - 1)
+    for c in levels:  # one ceiling at a time: memory stays the segment's length (a 10-minute tail)
+        base = np.minimum(seg, c)
+        out = base.copy()
+        # fixed point of out_i = max(base_i, min(scale * max(out_i+1 .. out_i+w-1), cap)); the fill
+        # stops 120 dB down (digital silence would otherwise carry it back w - 1 frames a pass)
+        for _ in range(len(seg) // max(w - 1, 1) + 2 if w > 1 else 0):
+            pad[:len(seg)] = out
+            ahead = np.lib.stride_tricks.sliding_window_view(pad[1:], w - 1)[:len(seg)].max(axis=1)
+            fill = np.minimum(scale * ahead, cap)
+            fill[fill < 1e-6 * top] = 0.0
+            new = np.maximum(base, fill)
             if np.array_equal(new, out):
                 break
             out = new
-    cost = np.abs(out - seg[None, :]).sum(axis=1)
-    return out[int(np.argmin(cost))]
+        cost = float(np.abs(out - seg).sum())
+        if cost < best_cost:
+            best, best_cost = out, cost
+    return best
 
 
 # ------------------------------------------------------------------ step levels

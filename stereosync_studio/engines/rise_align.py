@@ -42,6 +42,8 @@ def align_start(target: np.ndarray, rise_time: float, start: float, audio: np.nd
     `start`: a guide's estimated envelope can be a little late or smeared at a step's rise,
     and a marginal fit to it is no reason to move a grain the step's own analysis placed.
     `start` itself when the window holds no target or the grain is silent there."""
+    if not (np.isfinite(rise_time) and np.isfinite(start)):
+        return start
     t = np.asarray(target, np.float64)
     rate = ENVELOPE_SR / ENVELOPE_HOP
     f0 = max(0, int(np.floor((rise_time - ALIGN_BEFORE) * rate)))
@@ -72,6 +74,6 @@ def align_start(target: np.ndarray, rise_time: float, start: float, audio: np.nd
     err = np.abs(env * gain[:, None] - tv[None, :]).sum(axis=1)
     err[~ok] = np.inf
     best = float(err.min())
-    if best > (1.0 - min_gain) * float(err[k]):  # not clearly better than where it is: leave it
+    if not np.isfinite(best) or best > (1.0 - min_gain) * float(err[k]):  # not clearly better than where it is: leave it
         return start
     return float(starts[int(np.argmax(err <= best * (1.0 + tol) + 1e-12))])

@@ -47,6 +47,11 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(inter / union) if union > 0 else 0.0
 
 
+def box_centre(b: np.ndarray) -> np.ndarray:
+    """(cx, cy) of an x0, y0, x1, y1 box."""
+    return np.array([0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3])])
+
+
 def clip_box(box: np.ndarray, width: int, height: int) -> np.ndarray:
     b = np.asarray(box, float).copy()
     b[[0, 2]] = np.clip(b[[0, 2]], 0, width)
@@ -466,4 +471,4 @@ def detect_subject(rgb: np.ndarray, prev_rgb: np.ndarray | None = None, next_rgb
 
 
 __all__ = ["detect_people", "detect_people_near", "detect_pose_box", "detect_moving_region", "detect_subject", "iou",
-           "iou_inside", "clip_box", "ColourModel"]
+           "iou_inside", "box_centre", "clip_box", "ColourModel"]

@@ -19,7 +19,7 @@ from collections import deque
 import cv2
 import numpy as np
 
-from .detect import ColourModel, clip_box, detect_pose_box, detect_subject, iou
+from .detect import ColourModel, box_centre, clip_box, detect_pose_box, detect_subject, iou
 
 TRACKERS = ("kcf", "csrt")
 _NAN4 = np.full(4, np.nan)
@@ -35,10 +35,6 @@ def _cv_tracker(kind: str):
     if kind == "csrt":
         return cv2.TrackerCSRT_create()
     raise ValueError(f"unknown tracker {kind!r} (one of {', '.join(TRACKERS)})")
-
-
-def _centre(b: np.ndarray) -> np.ndarray:
-    return np.array([b[0] + b[2], b[1] + b[3]]) * 0.5
 
 
 def _box_at(c: np.ndarray, w: float, h: float) -> np.ndarray:
@@ -113,7 +109,7 @@ class _Follower:
     def _scale_search(self, img: np.ndarray, box: np.ndarray) -> float:
         """1, or a 4 % step up or down if the patch then matches the template better."""
         w, h = box[2] - box[0], box[3] - box[1]
-        scores = {s: self._ncc(img, _box_at(_centre(box), w * s, h * s), upper=True) for s in (0.96, 1.0, 1.04)}
+        scores = {s: self._ncc(img, _box_at(box_centre(box), w * s, h * s), upper=True) for s in (0.96, 1.0, 1.04)}
         best = max(scores, key=scores.get)
         return best if scores[best] > scores[1.0] + 0.01 else 1.0
 
@@ -128,7 +124,7 @@ class _Follower:
             self.recent.append(img)
 
     def _visible(self, b: np.ndarray) -> bool:
-        c = _centre(b)
+        c = box_centre(b)
         return 0 <= c[0] < self.w and 0 <= c[1] < self.h
 
     def _follow(self, img: np.ndarray) -> tuple[np.ndarray, float]:
@@ -142,19 +138,19 @@ class _Follower:
             if seg is not None and self._plausible(seg, kbox):
                 out = seg
             else:
-                out = _box_at(_centre(kbox), *self.ema)
+                out = _box_at(box_centre(kbox), *self.ema)
         else:  # colours do not separate the subject: pose now and then, else a scale search
-            out = _box_at(_centre(kbox), *self.ema)
+            out = _box_at(box_centre(kbox), *self.ema)
             pb = None
             if self.n % self.pose_every == 0:
-                pb = detect_pose_box(img, hint=_box_at(_centre(kbox), *(1.4 * self.ema)))
+                pb = detect_pose_box(img, hint=_box_at(box_centre(kbox), *(1.4 * self.ema)))
             if pb is not None and iou(pb[0], out) > 0.3:
                 out = 0.3 * out + 0.7 * pb[0]
                 self.ema = np.array([out[2] - out[0], out[3] - out[1]])
             elif self.n % 2 == 0:
                 s = self._scale_search(img, out)
                 self.ema = self.ema * s
-                out = _box_at(_centre(out), *self.ema)
+                out = _box_at(box_centre(out), *self.ema)
         # is it still the subject?
         if self.colour.good:
             score = self.colour.presence(img, out) / self.presence0
@@ -183,11 +179,11 @@ class _Follower:
         wh = np.array([out[2] - out[0], out[3] - out[1]])
         self.ema = 0.7 * self.ema + 0.3 * wh
         kw, kh = self.cv_size
-        off = _centre(out) - _centre(kbox)
+        off = box_centre(out) - box_centre(kbox)
         if (abs(self.ema[1] / kh - 1) > 0.08 or abs(self.ema[0] / kw - 1) > 0.3
                 or abs(off[0]) > 0.3 * kw or abs(off[1]) > 0.15 * kh):
             ema = self.ema.copy()
-            self._restart(img, _box_at(_centre(out), *ema))
+            self._restart(img, _box_at(box_centre(out), *ema))
             self.ema = ema
             self.box = out
 

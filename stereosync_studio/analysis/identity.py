@@ -42,9 +42,9 @@ from collections import deque
 
 import numpy as np
 
-from .detect import clip_box, detect_people_near, iou
+from .detect import box_centre, clip_box, detect_people_near, iou
 from .follower import _Follower, _NAN4
-from .movers import WhatMoves, centre_of as _centre_of
+from .movers import WhatMoves
 from .pace import Pace, cxcyh
 from .reid import Embedder, Gallery, describe
 
@@ -117,8 +117,8 @@ class SubjectTracker(WhatMoves):
         h = self.motion.height
         det = self._moving_around(self._past[0][0], mid, img, mb, 0.6 * h)
         if (det is None or not 0.75 < (det[3] - det[1]) / h < 1.3
-                or abs(_centre_of(det)[1] - _centre_of(mb)[1]) > 0.12 * h
-                or not mb[0] - 0.6 * h <= _centre_of(det)[0] <= mb[2] + 0.6 * h):
+                or abs(box_centre(det)[1] - box_centre(mb)[1]) > 0.12 * h
+                or not mb[0] - 0.6 * h <= box_centre(det)[0] <= mb[2] + 0.6 * h):
             self._blobs.clear()
             return b
         m, t = det, self.n - g
@@ -126,15 +126,15 @@ class SubjectTracker(WhatMoves):
         if len(self._blobs) < 3:
             return b
         ts = np.array([x[0] for x in self._blobs], float)
-        cx = np.array([_centre_of(x[1])[0] for x in self._blobs])
-        off = cx - np.array([_centre_of(x[2])[0] for x in self._blobs])
+        cx = np.array([box_centre(x[1])[0] for x in self._blobs])
+        off = cx - np.array([box_centre(x[2])[0] for x in self._blobs])
         v, c0 = np.polyfit(ts, cx, 1)
         steady = float(np.sqrt(np.mean((cx - (v * ts + c0)) ** 2))) < 0.05 * h and abs(v) * self.fps > 0.3 * h
         behind = (np.sign(off) == np.sign(off[-1])).all() and abs(off[-1]) > 0.15 * h and abs(off[-1]) >= abs(off[0])
         if not (steady and behind):
             return b
         new = self._inside(m + [v * g, 0.0, v * g, 0.0])
-        if abs(_centre_of(new)[0] - _centre_of(b)[0]) < 0.15 * h:  # the box has caught up
+        if abs(box_centre(new)[0] - box_centre(b)[0]) < 0.15 * h:  # the box has caught up
             return b
         self.follower.start(mid, m)
         self.follower._restart(img, new)
@@ -171,7 +171,7 @@ class SubjectTracker(WhatMoves):
                 mean, sd = self.gallery.usual()
                 if verdict == 2:
                     self.doubtful = 0
-                    self._trusted.append((self.n, float(_centre_of(b)[0])))
+                    self._trusted.append((self.n, float(box_centre(b)[0])))
                     self._seen_box = b.copy()
                     self.gallery.observe(sim)
                     # only close matches are learnt: a gallery that followed looser ones (the look
@@ -200,7 +200,7 @@ class SubjectTracker(WhatMoves):
         if m is None:
             return None
         m = self._inside(m + [kept * self._gap, 0.0, kept * self._gap, 0.0])  # seen `_gap` frames back
-        off = _centre_of(m) - _centre_of(b)
+        off = box_centre(m) - box_centre(b)
         heading = abs(kept) * self.fps > 0.3 * h
         if (abs(off[0]) < 0.5 * h or abs(off[1]) > 0.15 * h or not 0.8 < (m[3] - m[1]) / h < 1.25
                 or heading and off[0] * kept < 0):
@@ -257,7 +257,7 @@ class SubjectTracker(WhatMoves):
                 self.motion.correct(found)
                 self.state, self.misses, self.hidden = "track", 0, 0
                 return found, 0.55
-        c = _centre_of(pred)
+        c = box_centre(pred)
         if self.hidden <= self.max_coast and 0 <= c[0] < self.w and 0 <= c[1] < self.h:
             self.state = "coast"
             return self._inside(pred), 0.05 + 0.3 * (1.0 - self.hidden / self.max_coast)
@@ -353,7 +353,7 @@ class SubjectTracker(WhatMoves):
         """Something walker-sized moves near where the subject should be, apart from the box."""
         h = self.motion.height
         m = self._moving_near(img, pred, 0.3 * h, exclude=b)
-        return m is not None and abs(_centre_of(m)[0] - _centre_of(b)[0]) > 0.35 * h
+        return m is not None and abs(box_centre(m)[0] - box_centre(b)[0]) > 0.35 * h
 
     def _against_pace(self, b: np.ndarray) -> bool:
         """The box has lately moved against the subject's walking direction. With another mover
@@ -365,7 +365,7 @@ class SubjectTracker(WhatMoves):
         v = float(self.motion.velocity()[0])
         if abs(v) * self.fps < 0.3 * self.motion.height:  # standing or slow: no direction to hold
             return False
-        u = (_centre_of(b)[0] - _centre_of(self._past[-g][1])[0]) / g
+        u = (box_centre(b)[0] - box_centre(self._past[-g][1])[0]) / g
         return u * v < 0 and abs(u) > 0.3 * abs(v)
 
     def _reacquire(self, img: np.ndarray, pred: np.ndarray) -> np.ndarray | None:
@@ -385,7 +385,7 @@ class SubjectTracker(WhatMoves):
         moving = self._moving_near(img, pred, reach)
         if moving is not None:
             cands.append(moving)
-        pc, ec = _centre_of(pred), _centre_of(self._seen_box)
+        pc, ec = box_centre(pred), box_centre(self._seen_box)
         back = self.hidden >= TURN_S * self.fps and abs(ec[0] - pc[0]) > reach
         if back:  # a subject who turned or stood behind the occluder comes out where it went in
             moving = self._moving_near(img, self._inside(self._seen_box), reach, carry=False)
@@ -397,7 +397,7 @@ class SubjectTracker(WhatMoves):
             ch = c[3] - c[1]
             if ch < 4 or not 0.75 < ch / h < 1.35 or c[2] - c[0] < 0.15 * ch:
                 continue
-            cc = _centre_of(c)
+            cc = box_centre(c)
             if abs(cc[1] - pc[1]) > 0.25 * h:
                 continue
             near_pred = abs(cc[0] - pc[0]) <= reach
@@ -414,7 +414,7 @@ class SubjectTracker(WhatMoves):
         mean, sd = self.gallery.usual()
         crowded = self._crowded()
         ok = (sims >= mean - (2.5 if crowded else 4.0) * sd) & ~np.array([o for _, o in looks])
-        dist = np.array([min(abs(_centre_of(c)[0] - pc[0]), abs(_centre_of(c)[0] - ec[0]) if t else np.inf) / h
+        dist = np.array([min(abs(box_centre(c)[0] - pc[0]), abs(box_centre(c)[0] - ec[0]) if t else np.inf) / h
                          for c, t in zip(keep, turned)])
         cost = np.where(ok, dist - 2.0 * (sims - mean), 1e3)
         best = _assign(cost)
@@ -426,14 +426,14 @@ class SubjectTracker(WhatMoves):
             self.tentative = (cand, self.n)
             return None
         # confirm: since the first sighting it moved like the subject moves (not like a passer-by)
-        moved = _centre_of(cand)[0] - _centre_of(t[0])[0]
+        moved = box_centre(cand)[0] - box_centre(t[0])[0]
         dn = self.n - t[1]
         expect = self.motion.velocity()[0] * dn
         stood = abs(self.motion.velocity()[0]) * self.fps < 0.25 * h
         self.tentative = (cand, self.n)
         pace = abs(moved) / dn * self.fps / h  # heights per second
         if turned[best]:  # out where it went in (or between): a walker that looks clearly like the subject
-            cc = _centre_of(cand)[0]
+            cc = box_centre(cand)[0]
             back_out = (cc - ec[0]) * (pc[0] - ec[0]) <= 0  # at or behind where it went in: it must have turned
             if (0.25 < pace < 1.6 and sims[best] >= mean - 1.5 * sd
                     and not (back_out and moved * self.motion.velocity()[0] > 0)):

@@ -14,14 +14,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .detect import detect_moving_region
+from .detect import box_centre, detect_moving_region
 
-__all__ = ["WhatMoves", "centre_of"]
-
-
-def centre_of(b: np.ndarray) -> np.ndarray:
-    """(cx, cy) of an x0, y0, x1, y1 box."""
-    return np.array([0.5 * (b[0] + b[2]), 0.5 * (b[1] + b[3])])
+__all__ = ["WhatMoves"]
 
 
 class WhatMoves:
@@ -46,7 +41,7 @@ class WhatMoves:
         around it, so other people moving elsewhere in the frame and a small subject's few pixels
         do not decide it), or None where nothing moves there, or the camera moves."""
         h = self.motion.height
-        pc = centre_of(hint)
+        pc = box_centre(hint)
         x0, x1 = int(max(pc[0] - reach - 1.2 * h, 0)), int(min(pc[0] + reach + 1.2 * h, self.w))
         y0, y1 = int(max(hint[1] - 0.6 * h, 0)), int(min(hint[3] + 0.6 * h, self.h))
         if x1 - x0 < 8 or y1 - y0 < 8 or not self._camera_still(before, after, (x0, y0, x1, y1)):

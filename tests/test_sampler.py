@@ -389,7 +389,7 @@ def test_batched_tail_extension_equals_one_at_a_time():
 def test_follow_helpers_equal_numpy_and_scipy():
     from scipy.ndimage import gaussian_filter1d
 
-    from stereosync_studio.engines.sampler import _gaussian_smooth, _interp_matrix
+    from stereosync_studio.engines.follow import _gaussian_smooth, _interp_matrix
 
     rng = np.random.default_rng(0)
     for n in (1, 2, 7, 3445):

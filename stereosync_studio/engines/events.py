@@ -14,6 +14,7 @@ envelope to the target over its step (`fit_gain`, `fit_gains` for many steps at 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 from collections import OrderedDict
@@ -47,7 +48,14 @@ _MEMO_LOCK = threading.Lock()
 _MEMO_SIZE = 32
 
 
+def _memo_key(key: tuple) -> tuple:
+    """`key` with its byte strings (a whole envelope's values) replaced by short digests: the
+    memo holds 32 entries, and a 10-minute envelope is 1.7 MB."""
+    return tuple(hashlib.blake2b(k, digest_size=16).digest() if isinstance(k, bytes) else k for k in key)
+
+
 def _memo_get(key: tuple):
+    key = _memo_key(key)
     with _MEMO_LOCK:
         hit = _MEMO.get(key)
         if hit is not None:
@@ -56,6 +64,7 @@ def _memo_get(key: tuple):
 
 
 def _memo_put(key: tuple, value) -> None:
+    key = _memo_key(key)
     with _MEMO_LOCK:
         _MEMO[key] = value
         while len(_MEMO) > _MEMO_SIZE:

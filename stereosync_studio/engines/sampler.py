@@ -42,7 +42,6 @@ from .base import GenerationRequest, OptionSpec, Take
 from .events import (StepEvent, envelope_floor_and_max, events_for_options, fit_gains, one_rise_per_step,
                      step_end)
 from .follow import BLOCK, follow_gain
-from .follow import _gaussian_smooth, _interp_matrix  # noqa: F401 (tested here)
 from .limiter import LIMIT_CEILING, peak_limit
 from .rise_align import align_start
 from .grains import Grain, apply_fades, extend_tail, extend_tails, load_grains  # noqa: F401 (extend_tail: API)
@@ -193,7 +192,8 @@ class SamplerEngine:
                 progress(0.5 * k / len(events), f"step {k + 1}/{len(events)}")
             grain = chosen[k]
             ratio = 2.0 ** (cents[k] / 1200.0)
-            t0 = ev.time - (grain.onset if ev.explicit else grain.rise) / ratio
+            lead = (grain.onset if ev.explicit else grain.rise) / ratio  # from the grain's start to its rise
+            t0 = ev.time - lead
             audio = self._pitched_audio(grain, float(cents[k]))
             if not ev.explicit and not flat:  # on the target's own rise, to a fraction of a frame
                 t0 = align_start(target, ev.time, t0, audio, sr)
@@ -207,7 +207,7 @@ class SamplerEngine:
                     to_extend.append((k, audio, want))
                     variants = []
             steps.append((t0, nxt, audio, gain, grain.name, variants))
-            onsets.append((grain.onset if ev.explicit else grain.rise) / ratio)  # its rise: on the event
+            onsets.append(lead)
         if to_extend:
             outs, envs = extend_tails([(a, w) for _, a, w in to_extend], sr, rng_tail, envelopes=True)
             for (k, _, _), out, env in zip(to_extend, outs, envs or []):

@@ -205,7 +205,7 @@ class SubjectTracker(WhatMoves):
         if (abs(off[0]) < 0.5 * h or abs(off[1]) > 0.15 * h or not 0.8 < (m[3] - m[1]) / h < 1.25
                 or heading and off[0] * kept < 0):
             return None
-        db, dm = describe(img, [self._inside(b), m], self.embedder)
+        db, dm = self._box_desc, self._desc(img, m)  # the box's: described by `_verify` this frame
         ab, am = self.gallery.anchor_similarity(db), self.gallery.anchor_similarity(dm)
         sim_m, other = self._looks_like(dm)
         if other or am < ab + SPLIT_MARGIN or sim_m < self.gallery.similarity(db):
@@ -337,7 +337,8 @@ class SubjectTracker(WhatMoves):
         crowded = self._crowded()
         if dx > (0.5 if young or not crowded else 0.3) or dy > 0.2 or not 0.65 < dh < 1.5:
             return 0, 0.0
-        sim, other = self._looks_like(self._desc(img, b))
+        self._box_desc = self._desc(img, b)  # the split check, on a verified box, reads it again
+        sim, other = self._looks_like(self._box_desc)
         mean, sd = self.gallery.usual()
         tight = dx <= (0.5 if young else 0.12) and dy <= 0.08 and 0.85 < dh < 1.2
         # a box that looks less like the subject than usual is not trusted even where it moves

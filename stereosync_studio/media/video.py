@@ -23,6 +23,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter as _rgb_converter  # one per thread, kept (to_ndarray: one a frame)
 
 from ..core.errors import InputError, StereoSyncError
 from ..core.project import ClipInfo
@@ -32,7 +33,6 @@ from .video_writer import write_video
 __all__ = ["probe", "VideoReader", "read_guide_audio", "rotate_frame", "scaled_size", "write_video"]
 
 log = logging.getLogger(__name__)
-write_test_video = write_video  # the name some callers know it by
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,7 @@ class VideoReader:
         yuv_bytes = max(1.0, 1.5 * self.info.width * self.info.height)
         self._raw_max = max(8, int(budget / yuv_bytes)) if budget > 0 else 0
         self._seek_by = "pts"  # which timestamp this container's seek wants; "dts" for MPEG-TS
+        self._rgb = _rgb_converter()  # frame_at's (lock held); to_ndarray's own cost 2 of 3 ms a 1080p frame
         self.seeks = 0  # times frame_at had to seek (benchmarks, tests)
 
     # ---- public -------------------------------------------------------------------------
@@ -159,11 +160,12 @@ class VideoReader:
         size = scaled_size(self.info.width, self.info.height, scale)
         expected = start
         rgb = None
+        convert = _rgb_converter()
         with closing(self._frames_from(start)) as frames:
             for j, frame in frames:
                 if j < expected:
                     continue
-                rgb = self._to_rgb(frame, size)
+                rgb = self._to_rgb(frame, size, convert)
                 while expected <= min(j, stop - 1):  # j > expected only if the decoder skipped
                     yield expected, float(self._index.times[expected]), rgb
                     expected += 1
@@ -298,8 +300,8 @@ class VideoReader:
             j = c if dt < 0.5 / max(self.info.fps, 1e-6) else None
         return j
 
-    def _to_rgb(self, frame, size: tuple[int, int] | None) -> np.ndarray:
-        rgb = rotate_frame(frame.to_ndarray(format="rgb24"), self.info.rotation)
+    def _to_rgb(self, frame, size: tuple[int, int] | None, convert=None) -> np.ndarray:
+        rgb = rotate_frame((convert or self._rgb).reformat(frame, format="rgb24").to_ndarray(), self.info.rotation)
         if size is not None and (rgb.shape[1], rgb.shape[0]) != size:
             import cv2  # only trackers ask for scaled frames
 

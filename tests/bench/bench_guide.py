@@ -111,6 +111,43 @@ def hard_motion_recall(seeds=SEEDS) -> dict[str, float]:
     return out
 
 
+def in_a_room(clean: np.ndarray, seed: int, rt60: float, wet: float = 0.5) -> np.ndarray:
+    """`clean` (2, N) footsteps heard in a room: convolved with decaying noise (RT60 `rt60` s,
+    its energy `wet` of the direct sound's amplitude), a different room per channel."""
+    from scipy.signal import fftconvolve
+
+    rng = np.random.default_rng([seed, 99])
+    t = np.arange(int(rt60 * 48000)) / 48000.0
+    ir = rng.normal(0.0, 1.0, (2, len(t))) * np.exp(-6.91 * t / rt60)
+    ir *= wet / np.sqrt((ir ** 2).sum(axis=1, keepdims=True))
+    ir[:, 0] += 1.0
+    return np.stack([fftconvolve(clean[c], ir[c])[:clean.shape[1]] for c in range(2)]).astype(np.float32)
+
+
+def room_figures(seeds=SEEDS, rooms=(0.0, 0.4, 0.8)) -> dict[float, float]:
+    """E-L1 / silence of the footstep envelope of a guide that holds nothing but the steps,
+    heard dry or in a room (the steps' own reverberation is theirs: it should be kept), the
+    true step times given."""
+    from stereosync_studio.analysis.footstep_guide import analyse_guide, footstep_envelope
+    from stereosync_studio.dsp.rms import align_length, rms_envelope
+    from tests.busy_guide import mix_guide
+    from tests.walker import walker_truth
+
+    out = {}
+    for rt60 in rooms:
+        errs = []
+        for seed in seeds:
+            truth = walker_truth(scenario="crossing", seed=seed, duration=6.0)
+            m = mix_guide(truth, seed, "clean")
+            audio = in_a_room(m["clean"], seed, rt60) if rt60 > 0 else m["clean"]
+            clean = rms_envelope(audio, 48000).astype(np.float64)
+            env = footstep_envelope(analyse_guide(audio, 48000), list(m["step_times"]), 6.0)
+            errs.append(float(np.abs(align_length(np.asarray(env.values, np.float64), len(clean)) - clean).mean()
+                              / max(clean.mean(), 1e-12)))
+        out[rt60] = float(np.mean(errs))
+    return out
+
+
 def main() -> None:
     print(f"footstep isolation: {isolation_speed():.0f}x real time (8 s busy guide, 48 kHz)", flush=True)
     mem = guide_memory()
@@ -124,6 +161,9 @@ def main() -> None:
                   f"{mean['f1_after']:.2f} | E-L1 / silence {mean['el1_before']:.2f} -> {mean['el1_after']:.2f} | "
                   f"pan error {mean['pan_before']:.3f} -> {mean['pan_after']:.3f} (guide {mean['pan_guide']:.3f})",
                   flush=True)
+    rooms = room_figures()
+    print("footstep envelope of a guide with nothing but the steps, E-L1 / silence: "
+          + ", ".join(f"{'dry' if rt == 0 else f'room RT60 {rt:g} s'} {v:.3f}" for rt, v in rooms.items()), flush=True)
     for motion, rec in hard_motion_recall().items():
         print(f"steps from the picture, {motion:11s}: recall {rec['tracked']:.2f} tracked, "
               f"{rec['true boxes']:.2f} on the true boxes", flush=True)

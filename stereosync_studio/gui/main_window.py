@@ -27,6 +27,7 @@ from .controllers.recording import RecordingController  # issue 10: Record
 from .document import ProjectDocument
 from .elided_label import ElidedLabel
 from .engine_panel import EnginePanel
+from .field_keys import install_field_keys
 from .icons import icon
 from .job_runner import JobRunner
 from .lanes.stack import LaneStack
@@ -69,6 +70,7 @@ class MainWindow(QMainWindow):
         self.proxy = ProxyController(doc, view, runner, prompts)
         self.view_settings = ViewSettingsController(doc, view, self)  # last: restores after the widgets
         self.commands = StudioActions(self)
+        self.field_keys = install_field_keys(self)  # Enter in a number field gives the keys back
         self._wire()
         # -- issue 10 (Surface / guide / Record helper): the Record button under the picture --
         self.recording = RecordingController(doc, view, runner, prompts, self.transport, self)

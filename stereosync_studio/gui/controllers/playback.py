@@ -36,6 +36,7 @@ class PlaybackController:
         self.mixer: Mixer = transport.mixer
         self.preview_player = preview_player or Player(Mixer(PREVIEW_SR))
         self.mixer.set_gain("guide", view.guide_gain)
+        self._stale: set[str] = set()  # loaded takes whose heard-vs-box is against an older box
         doc.changed.connect(self._on_doc)
         transport.playingChanged.connect(lambda on: setattr(view, "playing", bool(on)))
         view.subscribe(self._on_view, "selected_take", "guide", "guide_gain", "guide_muted", "take_gain")
@@ -43,7 +44,10 @@ class PlaybackController:
     # -- reactions -------------------------------------------------------------------------------
     def _on_doc(self, part: str) -> None:
         if part == "project":
+            self._stale.clear()
             self._load_project()
+        if part in ("track", "trajectory"):
+            self._realign()
         if part in ("project", "source", "takes"):
             proj = self.doc.project
             live = {t.path for s in (proj.sources if proj else []) for t in s.takes}
@@ -65,6 +69,8 @@ class PlaybackController:
             take = self.selected_take()
             if take is not None:
                 self.ensure_take_loaded(take)
+                if take.path in self._stale and take.path in self.view.take_cache:
+                    self._measure_again(take)
             self.update_mix()
         elif name == "guide":
             guide = self.view.guide
@@ -94,11 +100,39 @@ class PlaybackController:
             return
         if not Path(take.path).is_file():  # a missing take is listed once when the project opens, never loaded
             return
+        self.runner.start(key, jobs.analyse_take, *self._analysis_args(take), pass_progress=False,
+                          on_result=lambda r, p=proj, t=take: self._take_loaded(p, t, r))
+
+    def _analysis_args(self, take: TakeInfo) -> tuple:
+        """`jobs.analyse_take`'s arguments: heard-vs-box against the take's own subject's box now."""
+        proj = self.doc.project
         mode = str(take.options.get("mode", "stereo"))
         mode = mode if mode in ("stereo", "binaural") else "stereo"
-        owner = self.doc.take_owner(take.path) or src.name  # heard-vs-box against its own subject's box
-        self.runner.start(key, jobs.analyse_take, take.path, proj.sample_rate, proj.copy(), owner, mode,
-                          pass_progress=False, on_result=lambda r, p=proj, t=take: self._take_loaded(p, t, r))
+        owner = self.doc.take_owner(take.path) or self.doc.source.name
+        return take.path, proj.sample_rate, proj.copy(), owner, mode
+
+    def _realign(self) -> None:
+        """A box or pan-mapping edit: the loaded takes' heard-vs-box is against the old box. The
+        selected take's is measured again now, the others' when they are selected."""
+        self._stale |= set(self.view.take_cache)
+        take = self.selected_take()
+        if take is not None and take.path in self.view.take_cache:
+            self._measure_again(take)
+
+    def _measure_again(self, take: TakeInfo) -> None:
+        self._stale.discard(take.path)
+        if self.doc.project is None or not Path(take.path).is_file():
+            return
+        proj = self.doc.project
+        self.runner.start("align:" + take.path, jobs.analyse_take, *self._analysis_args(take), pass_progress=False,
+                          on_result=lambda r, p=proj, t=take: self._realigned(p, t, r))
+
+    def _realigned(self, project: Project, take: TakeInfo, result: dict) -> None:
+        """Only the alignment is new: the audio the mixer plays and the waveform stay as they are."""
+        cached = self.view.take_cache.get(take.path)
+        if self.doc.project is not project or cached is None or "alignment" not in result:
+            return
+        self.view.cache_take(take.path, {**cached, "alignment": result["alignment"]})
 
     def _take_loaded(self, project: Project, take: TakeInfo, result: dict) -> None:
         if self.doc.project is not project:

@@ -54,6 +54,19 @@ def region_colours(regions: list[SurfaceRegion]) -> list[str]:
     return [PALETTE[order[_key(r)] % len(PALETTE)] for r in regions]
 
 
+def _gist(problem: str) -> str:
+    """What `jobs.check_surfaces` found, short enough for the lane ("overlap: sand@0-3.5, snow@3.1-5.6");
+    what is wrong comes first, so that it survives the eliding."""
+    gist = problem.split(": ", 1)[-1].split(" (", 1)[0].split(": ", 1)[0]
+    gist = gist.replace("surface regions ", "").replace("surface region ", "")
+    if gist.endswith(" overlap"):
+        return "overlap: " + gist[:-len(" overlap")].replace(" and ", ", ")
+    if " " in gist:
+        name, what = gist.split(" ", 1)
+        return f"{what}: {name}"
+    return gist
+
+
 class SurfaceLane(Lane):
     """Regions of the shown subject, each with a reference; edges dragged with the mouse."""
 
@@ -67,6 +80,7 @@ class SurfaceLane(Lane):
     def __init__(self, ctx: LaneContext, parent=None) -> None:
         super().__init__(ctx, parent)
         self.problem = ""
+        self._flagged = False  # the readout shows a refused edit
         self.selected: int | None = None
         self._shown: str | None = None  # the subject whose regions are drawn
         self._items: list = []
@@ -81,6 +95,7 @@ class SurfaceLane(Lane):
         self.b_delete.clicked.connect(lambda _=False: self.delete_region(self.selected))
         for b in (self.b_add, self.b_split, self.b_delete):
             self.add_button(b)
+        self.update_buttons()
         self.step_ticks = pg.ScatterPlotItem(symbol="t1", size=7, pen=None)  # ▲ under each step
         self.step_ticks.setZValue(5)
         self.plot.addItem(self.step_ticks)
@@ -112,16 +127,24 @@ class SurfaceLane(Lane):
         try:
             jobs.check_surfaces(regions, self.duration(), src.name)
         except InputError as exc:
-            self._refuse(str(exc))
+            self._refuse(str(exc), _gist(str(exc)))
             return False
         edit_surfaces(self.ctx.doc, sorted(regions, key=lambda r: r.start), label)
         self.message.emit(label)
         return True
 
-    def _refuse(self, text: str) -> None:
-        self.problem = text
+    def _refuse(self, text: str, short: str | None = None) -> None:
+        """An edit that was not made: said on the lane (`short`, else the sentence; all of it on
+        hover) and in the status bar, until the playhead moves. Not `problem`: the regions
+        themselves are still fine."""
         self.message.emit(text)
-        self._show_readout()
+        if self.problem:
+            return  # the regions' own problem stays on show
+        room = HEADER_WIDTH - 16
+        self.readout.setText(self.readout.fontMetrics().elidedText("⚠ " + (short or text), Qt.ElideRight, room))
+        self.readout.setStyleSheet(f"color:{style.ERROR}")
+        self.readout.setToolTip(text)
+        self._flagged = True
 
     def refresh(self) -> None:
         """Redraw the regions (the document's, or the edge drag's preview)."""
@@ -190,15 +213,9 @@ class SurfaceLane(Lane):
 
     def _show_readout(self) -> None:
         if self.problem:  # the gist on the lane ("⚠ sand@0-3.5 and snow@3.1-5.6 overlap"), all of it on hover
-            gist = self.problem.split(": ", 1)[-1].split(" (", 1)[0].split(": ", 1)[0]
-            gist = gist.replace("surface regions ", "").replace("surface region ", "")
-            if gist.endswith(" overlap"):  # what is wrong first, so that it survives the eliding
-                gist = "overlap: " + gist[:-len(" overlap")].replace(" and ", ", ")
-            elif " " in gist:
-                name, what = gist.split(" ", 1)
-                gist = f"{what}: {name}"
             room = HEADER_WIDTH - 16
-            self.readout.setText(self.readout.fontMetrics().elidedText("⚠ " + gist, Qt.ElideRight, room))
+            self.readout.setText(self.readout.fontMetrics().elidedText("⚠ " + _gist(self.problem), Qt.ElideRight,
+                                                                       room))
             self.readout.setStyleSheet(f"color:{style.ERROR}")
             self.readout.setToolTip(self.problem)
             return
@@ -215,9 +232,16 @@ class SurfaceLane(Lane):
             self.readout.setText(f"{region_name(r)} · {r.start:.2f}–{r.end:.2f}")
         else:
             self.readout.setText("subject's reference")
+        if self._flagged:  # a refusal was on show: back to the plain readout (not on every frame)
+            self.readout.setStyleSheet("")
+            self._flagged = False
         self.readout.setToolTip("The surface under the playhead (outside every region: the subject's reference "
                                 "in the Reference panel)")
-        has_region = i is not None
+        self.update_buttons(i is not None)
+
+    def update_buttons(self, has_region: bool = False) -> None:
+        """Add needs a subject, Split a region under the playhead, Delete a selected region."""
+        self.b_add.setEnabled(self.ctx.doc.source is not None)
         self.b_split.setEnabled(has_region)
         self.b_delete.setEnabled(self.selected is not None)
 

@@ -257,7 +257,9 @@ class HeardLane(Lane):
         self.cache_items(self.band, self.centre, self.heard, self.margin_lo, self.margin_hi)
         self.readout.setText("select a take")
         self.alignment = None
+        self._take_name = ""  # the name in the readout (a renamed take is named anew)
         ctx.view.subscribe(lambda _name: self.show_take(), "selected_take", "take_cache")
+        ctx.doc.changed.connect(lambda part: self.show_take() if part == "takes" else None)
 
     def show_take(self, force: bool = False) -> None:
         """The selected take of this subject once loaded; the box alone when nothing is selected here."""
@@ -268,7 +270,7 @@ class HeardLane(Lane):
             return
         take, result = shown
         al = result.get("alignment")
-        if al is not None and (force or al is not self.alignment):
+        if al is not None and (force or al is not self.alignment or take.name != self._take_name):
             self.set_alignment(al, proj.clip.width, take.name)
 
     def set_box_only(self) -> None:
@@ -303,7 +305,7 @@ class HeardLane(Lane):
 
     def set_alignment(self, al, frame_width: float, take_name: str) -> None:
         """`al` is metrics.spatial_alignment's Alignment (per-window heard_x and box x0/x1)."""
-        self.alignment = al
+        self.alignment, self._take_name = al, take_name
         w = float(frame_width)
         self._band(al.times, al.box_x0 / w, al.box_x1 / w, al.margin_px / w)
         hx = np.where(al.active, np.clip(al.heard_x / w, -0.2, 1.2), np.nan)

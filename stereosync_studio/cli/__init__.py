@@ -14,6 +14,8 @@ from pathlib import Path
 
 from ..core.errors import Cancelled, StereoSyncError
 from .lanes import ENVELOPE_HELP, add_pan_args, apply_pan, apply_references, pan_settings, print_guide_note
+from .preflight import (check_envelope_file, check_output_file, check_output_folder, check_references,
+                        internal_error)
 from ..core.progress import CancelToken
 
 
@@ -148,6 +150,10 @@ def cmd_analyze(args, progress, cancel) -> int:
     from .. import jobs
 
     box = jobs.parse_box(args.box) if args.box else None
+    check_envelope_file(args.envelope)  # said now, not after the analysis
+    check_output_file(args.output, "-o", "analysis.json")
+    if args.project:
+        check_output_file(args.project, "--project", "clip.stereosync.json")
     pan_mode, pan_width = pan_settings(args)
     project = jobs.analyze_clip(args.clip, box, envelope=_auto_envelope(args.clip, args.envelope),
                                 hfov_deg=args.hfov, subjects=args.subjects, max_subjects=args.max_subjects,
@@ -205,6 +211,9 @@ def cmd_render(args, progress, cancel) -> int:
         jobs.check_engine(args.engine, args.models)
     if args.binaural:
         options["mode"] = "binaural"
+    check_references(args.reference)  # bad references, envelope or output: said now, not after the analysis
+    check_envelope_file(args.envelope)
+    check_output_folder(args.output)
     if args.project:
         project = Project.load(args.project)
         if args.sr:
@@ -246,6 +255,8 @@ def cmd_eval(args, progress, cancel) -> int:
     from ..core.project import Project
 
     project = Project.load(args.project)
+    if args.output:
+        check_output_file(args.output, "-o", "metrics.json")
     metrics = jobs.evaluate_file(args.take, project, args.source, args.reference_audio)
     text = json.dumps(metrics, indent=1)
     if args.output:
@@ -309,12 +320,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stereosync: error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a write the system refused (read-only folder, disk full, ...)
-        where = f"{exc.filename}: " if exc.filename else ""
+        name = exc.filename2 or exc.filename  # a rename's target, not its temporary source
+        where = f"{name}: " if name else ""
         print(f"stereosync: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except MemoryError:
         print("stereosync: error: out of memory", file=sys.stderr)
         return 3
+    except Exception as exc:  # a bug: one line and the traceback in a file, never on the terminal
+        return internal_error(argv, exc)
 
 
 if __name__ == "__main__":

@@ -38,9 +38,13 @@ def cmd_batch(args, progress, cancel) -> int:
     from ..core.errors import StereoSyncError
     from ..jobs.batch import BatchSettings, batch_render
     from . import _parse_options
+    from .preflight import check_output_folder, check_references
 
     if args.takes < 1 or args.workers < 1:
         raise StereoSyncError("--takes and --workers must be at least 1")
+    if args.reference:  # said once now, not once per clip after each one's analysis
+        check_references([args.reference])
+    check_output_folder(args.output)
     settings = BatchSettings(reference=args.reference or "", n_takes=args.takes, seed=args.seed, engine=args.engine,
                              options=_parse_options(args.option), sample_rate=args.sr, subjects=args.subjects,
                              models_dir=args.models)

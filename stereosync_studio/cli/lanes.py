@@ -15,8 +15,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..core.errors import StereoSyncError
-
 __all__ = ["add_pan_args", "apply_pan", "apply_references", "pan_settings", "print_guide_note", "ENVELOPE_HELP"]
 
 ENVELOPE_HELP = ("auto | audio | video | none | FILE.wav (a performed envelope: any audio file) | FILE.csv "
@@ -63,15 +61,13 @@ def apply_pan(project, args) -> None:
 
 def apply_references(project, items: list[str]) -> None:
     """`--reference PATH` sets each subject's sound, `--reference PATH@START-END` adds a surface
-    region; regions replace the subject's regions and are checked against the clip."""
+    region; regions replace the subject's regions and are checked against the clip (the files
+    themselves were checked before the analysis: `preflight.check_references`)."""
     from .. import jobs
     from ..core.project import Reference, SurfaceRegion
     from ..core.surfaces import parse_region
 
     plain = [i for i in items if parse_region(i) is None]
-    if len(plain) > 1:
-        raise StereoSyncError(f"--reference given {len(plain)} times without @START-END: one reference per "
-                              "subject (add @START-END to make the others surface regions)")
     regions = []
     for item in items:
         parsed = parse_region(item)
@@ -84,8 +80,6 @@ def apply_references(project, items: list[str]) -> None:
         if regions:
             s.surfaces = [SurfaceRegion(r.start, r.end, Reference(r.reference.path)) for r in regions]
         jobs.check_surfaces(s.surfaces, project.clip.duration, "--reference")
-        for r in s.surfaces:
-            jobs.reference_files(r.reference)  # a missing file is said now, not after the analysis
 
 
 def print_guide_note(project, quiet: bool = False) -> None:

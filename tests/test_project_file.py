@@ -63,6 +63,16 @@ def test_a_good_file_loads_with_its_values(tmp_path):
     assert src.track.box(0) is None and src.track.box(3).tolist() == [10.0, 20.0, 60.0, 200.0]
 
 
+def test_a_project_whose_clip_had_no_steps_loads(tmp_path):
+    """A clip where no step was found saves empty event and box lists; they must load, not
+    raise (an empty list used to end the numbers check in a StopIteration)."""
+    data = copy.deepcopy(GOOD)
+    data["sources"][0]["envelope"]["events"] = []
+    data["sources"][0]["track"]["boxes"] = [None] * 25
+    project = Project.load(_write(tmp_path, data))
+    assert project.source().envelope.events == [] and project.source().track.box(3) is None
+
+
 @pytest.mark.parametrize("case", sorted(DAMAGE))
 def test_damage_names_the_file_and_the_field(case, tmp_path):
     damage, expected = DAMAGE[case]

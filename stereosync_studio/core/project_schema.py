@@ -135,13 +135,15 @@ def _numbers(values: Any, where: list, width: int | None = None) -> str | None:
                 return f"{_where(where + [i])}: must be null or a list of {width} numbers"
         index = [i for i, r in enumerate(values) if r is not None]
         values = [values[i] for i in index]
+    if not len(values):  # nothing to check (a clip where no step was found has no events)
+        return None
     try:
         arr = np.asarray(values, dtype=np.float64).reshape(len(values), -1)
         rows = np.flatnonzero((~np.isfinite(arr)).any(axis=1))
         bad = int(rows[0]) if len(rows) else None
     except (TypeError, ValueError):
-        bad = next(i for i, v in enumerate(values)
-                   if not _all_numbers(v if isinstance(v, list) else [v]))
+        bad = next((i for i, v in enumerate(values)
+                    if not _all_numbers(v if isinstance(v, list) else [v])), 0)
     if bad is None:
         return None
     return f"{_where(where + [index[bad]])}: must be {'finite numbers' if width else 'a finite number'}"

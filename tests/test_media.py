@@ -455,6 +455,32 @@ def test_probe_truncated_faststart_mp4(clips, tmp_path):
         video.probe(tmp_path / "cut.mp4")
 
 
+def test_an_avi_with_a_held_frame_is_not_truncated(tmp_path):
+    """An AVI whose header counts a frame its stream skips (a gap in the timestamps: the
+    picture before is held, as ffmpeg's AVIs with a B-frame delay have) opens with its real
+    frames at their real times; it is not "truncated"."""
+    from fractions import Fraction
+
+    path = tmp_path / "held.avi"
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("mpeg4", rate=25)
+        s.width, s.height, s.pix_fmt = 64, 48, "yuv420p"
+        for i in [0] + list(range(2, 20)):  # frame 1 is held
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 10 * i, np.uint8), format="rgb24")
+            f.pts, f.time_base = i, Fraction(1, 25)
+            for pk in s.encode(f):
+                c.mux(pk)
+        for pk in s.encode():
+            c.mux(pk)
+    with av.open(str(path)) as c:
+        assert c.streams.video[0].frames == 20  # what the header says
+    info = video.probe(path)
+    assert info.n_frames == 19
+    with video.VideoReader(path) as r:
+        assert r.times[1] == pytest.approx(2 / 25)
+        assert abs(float(r.frame_at(1).mean()) - 20) < 4
+
+
 def test_read_audio_rejects_bad_files(tmp_path, clips):
     sf.write(tmp_path / "zero.wav", np.zeros((0, 2), np.float32), 48000)
     (tmp_path / "text.wav").write_text("RIFF? no, just text\n" * 20)

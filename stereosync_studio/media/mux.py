@@ -19,7 +19,7 @@ from ..core.errors import InputError
 from ..core.fileio import atomic_output
 from ..core.progress import CancelToken, ProgressFn, null_progress
 from . import audio as _audio
-from .video import _open, _scan_cached, _video_stream
+from .clip_index import clip_index, open_container, video_stream
 
 __all__ = ["mux_preview"]
 
@@ -35,7 +35,7 @@ def mux_preview(video_path: str | Path, audio: np.ndarray, sample_rate: int, out
     """Write `out_path` (mp4): the clip's video stream plus `audio` (C, N) as stereo AAC."""
     src, out = Path(video_path), Path(out_path)
     progress = progress or null_progress
-    index = _scan_cached(src)
+    index = clip_index(src)
     a = np.asarray(audio, dtype=np.float32)
     if a.size == 0 or not np.isfinite(a).all():
         raise InputError(out, "preview audio is empty or contains NaN/inf samples")
@@ -45,8 +45,8 @@ def mux_preview(video_path: str | Path, audio: np.ndarray, sample_rate: int, out
     take = np.ascontiguousarray(np.clip(take, -1.0, 1.0))
     with atomic_output(out, suffix=".tmp.mp4") as tmp_path:
         tmp = str(tmp_path)
-        with _open(src) as probe_c:
-            copyable = _video_stream(probe_c, src).codec_context.name in _COPY_CODECS
+        with open_container(src) as probe_c:
+            copyable = video_stream(probe_c, src).codec_context.name in _COPY_CODECS
         attempts = [False, True] if copyable and not reencode else [True]
         for i, recode in enumerate(attempts):
             try:
@@ -62,10 +62,10 @@ def mux_preview(video_path: str | Path, audio: np.ndarray, sample_rate: int, out
 
 def _write(src: Path, tmp: str, take: np.ndarray, index, reencode: bool,
            progress: ProgressFn, cancel: CancelToken | None) -> None:
-    inp = _open(src)
+    inp = open_container(src)
     outc = av.open(tmp, "w", format="mp4")
     try:
-        vin = _video_stream(inp, src)
+        vin = video_stream(inp, src)
         if reencode:
             vout = outc.add_stream("libx264", rate=vin.average_rate or vin.guessed_rate or 25)
             w, h = vin.codec_context.width, vin.codec_context.height

@@ -11,14 +11,10 @@ of the old `rotate` tag: 90 for a phone held upright).
 from __future__ import annotations
 
 import dataclasses
-import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import closing
-from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -28,37 +24,15 @@ from av.video.reformatter import VideoReformatter as _rgb_converter  # one per t
 from ..core.errors import InputError, StereoSyncError
 from ..core.project import ClipInfo
 from . import audio as _audio
+from .clip_index import clip_index, decode_frames, open_container
 from .video_writer import write_video
 
 __all__ = ["probe", "VideoReader", "read_guide_audio", "rotate_frame", "scaled_size", "write_video"]
 
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Index:
-    """What one demux pass learned about the clip's video stream."""
-
-    info: ClipInfo
-    pts: np.ndarray  # int64, sorted: pts of frame i (stream time base)
-    times: np.ndarray  # float64 seconds of frame i, frame 0 at 0.0
-    keyframes: np.ndarray  # int64 sorted frame indices that are keyframes
-    seek_ts: np.ndarray  # int64 per frame: min(pts, dts), what the demuxer's seek index uses
-    time_base: Fraction
-    stream_index: int
-
-    def keyframe_for(self, index: int) -> int:
-        k = int(np.searchsorted(self.keyframes, index, side="right")) - 1
-        return int(self.keyframes[max(k, 0)])
-
-
-_SCAN_CACHE: OrderedDict[tuple, _Index] = OrderedDict()
-_SCAN_LOCK = threading.Lock()
-
 
 def probe(path: str | Path) -> ClipInfo:
     """Facts about a clip (fps, upright size, duration, frame count, rotation, audio, VFR)."""
-    return dataclasses.replace(_scan_cached(Path(path)).info)
+    return dataclasses.replace(clip_index(Path(path)).info)
 
 
 def scaled_size(width: int, height: int, scale: float) -> tuple[int, int] | None:
@@ -90,7 +64,7 @@ class VideoReader:
     def __init__(self, path: str | Path, cache_size: int = 64, *,
                  raw_budget_bytes: int | None = None):
         self.path = Path(path)
-        self._index = _scan_cached(self.path)
+        self._index = clip_index(self.path)
         self.info: ClipInfo = dataclasses.replace(self._index.info)
         self._pts_to_index = {int(p): i for i, p in enumerate(self._index.pts)}
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
@@ -204,7 +178,7 @@ class VideoReader:
                 if plan is not None:
                     container.seek(self._seek_ts(plan, mode), stream=stream, backward=True)
                 first = True
-                for frame in _decode_frames(container, stream, self.path):
+                for frame in decode_frames(container, stream, self.path):
                     j = self._index_of(frame)
                     if j is None:
                         continue
@@ -278,14 +252,14 @@ class VideoReader:
 
     def _seek(self, key: int, mode: str) -> None:
         self._container.seek(self._seek_ts(key, mode), stream=self._stream, backward=True)
-        self._decoder = _decode_frames(self._container, self._stream, self.path)
+        self._decoder = decode_frames(self._container, self._stream, self.path)
         self._next = key
         self.seeks += 1
 
     def _reopen(self) -> None:
         self._container.close()
         self._container, self._stream = _open_video(self.path, self._index.stream_index)
-        self._decoder = _decode_frames(self._container, self._stream, self.path)
+        self._decoder = decode_frames(self._container, self._stream, self.path)
         self._next = 0
         self.seeks += 1
 
@@ -318,8 +292,8 @@ def read_guide_audio(path: str | Path, sample_rate: int = 48000,
     as a stream into the output array (long clips: no intermediate copies); `out(n)` makes
     that array (2, n), or what takes its place (see `audio.decode_av_stream_into`)."""
     p = Path(path)
-    index = _scan_cached(p)
-    container = _open(p)
+    index = clip_index(p)
+    container = open_container(p)
     try:
         if not container.streams.audio:
             return None
@@ -334,166 +308,8 @@ def read_guide_audio(path: str | Path, sample_rate: int = 48000,
         container.close()
 
 
-# ---- scanning ---------------------------------------------------------------------------------
-def _scan_cached(p: Path) -> _Index:
-    _check_file(p)
-    st = p.stat()
-    key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
-    with _SCAN_LOCK:
-        hit = _SCAN_CACHE.get(key)
-        if hit is not None:
-            _SCAN_CACHE.move_to_end(key)
-            return hit
-    index = _scan(p)
-    with _SCAN_LOCK:
-        _SCAN_CACHE[key] = index
-        while len(_SCAN_CACHE) > 16:
-            _SCAN_CACHE.popitem(last=False)
-    return index
-
-
-def _check_file(p: Path) -> None:
-    if not p.exists():
-        raise InputError(p, "file not found")
-    if p.is_dir():
-        raise InputError(p, "is a folder, not a video file")
-    if p.stat().st_size == 0:
-        raise InputError(p, "file is empty")
-    if not os.access(p, os.R_OK):
-        raise InputError(p, "permission denied")
-
-
-def _open(p: Path):
-    try:
-        return av.open(str(p), metadata_errors="ignore")
-    except av.error.FFmpegError as exc:
-        raise InputError(p, f"not a readable video file ({_reason(exc)})") from None
-
-
-def _reason(exc: Exception) -> str:
-    return getattr(exc, "strerror", None) or str(exc)
-
-
-def _video_stream(container, p: Path):
-    for s in container.streams.video:
-        if not (s.disposition & av.stream.Disposition.attached_pic):  # skip cover art
-            return s
-    if container.streams.audio:
-        raise InputError(p, "has no video stream (audio only)")
-    raise InputError(p, "has no video stream")
-
-
 def _open_video(p: Path, stream_index: int, threads: bool = False):
-    container = _open(p)
+    container = open_container(p)
     stream = container.streams[stream_index]
     stream.thread_type = "AUTO" if threads else "SLICE"
     return container, stream
-
-
-def _decode_frames(container, stream, p: Path) -> Iterator:
-    """Decoded frames of `stream`; a damaged tail ends the iteration instead of raising."""
-    try:
-        for packet in container.demux(stream):
-            try:
-                yield from packet.decode()
-            except av.error.InvalidDataError as exc:
-                log.warning("%s: skipping undecodable packet (%s)", p, _reason(exc))
-    except av.error.EOFError:
-        return
-    except av.error.FFmpegError as exc:
-        log.warning("%s: decoding stopped early (%s)", p, _reason(exc))
-
-
-def _scan(p: Path) -> _Index:
-    container = _open(p)
-    try:
-        stream = _video_stream(container, p)
-        tb = stream.time_base or Fraction(1, 90000)
-        pts, dts, keys, total = [], [], [], 0
-        try:
-            for pkt in container.demux(stream):
-                if pkt.size == 0 or (pkt.pts is None and pkt.dts is None):
-                    continue  # flush packet at the end
-                total += 1
-                if pkt.is_discard or pkt.is_corrupt:
-                    continue
-                pts.append(pkt.pts if pkt.pts is not None else pkt.dts)
-                dts.append(pkt.dts if pkt.dts is not None else pts[-1])
-                keys.append(bool(pkt.is_keyframe))
-        except av.error.FFmpegError as exc:
-            raise InputError(p, f"file is damaged or truncated ({_reason(exc)})") from None
-        if stream.frames and total < stream.frames:
-            raise InputError(p, f"file is truncated: header lists {stream.frames} video frames, "
-                                f"only {total} are present")
-        if not pts:
-            raise InputError(p, "has no video frames")
-        pts_a = np.asarray(pts, np.int64)
-        seek_a = np.minimum(pts_a, np.asarray(dts, np.int64))
-        keys_a = np.asarray(keys, bool)
-        first_key = pts_a[keys_a].min() if keys_a.any() else pts_a.min()
-        keep = pts_a >= first_key  # pictures before the first keyframe cannot be decoded
-        pts_a, seek_a, keys_a = pts_a[keep], seek_a[keep], keys_a[keep]
-        order = np.argsort(pts_a, kind="stable")
-        pts_a, seek_a, keys_a = pts_a[order], seek_a[order], keys_a[order]
-        pts_a, first = np.unique(pts_a, return_index=True)
-        seek_a, keys_a = seek_a[first], keys_a[first]
-        key_idx = np.flatnonzero(keys_a)
-        if len(key_idx) == 0 or key_idx[0] != 0:
-            key_idx = np.r_[0, key_idx]
-        rotation, width, height = _first_frame_facts(container, stream, int(seek_a[0]), p)
-        times = (pts_a - pts_a[0]).astype(np.float64) * float(tb)
-        fps, duration, vfr = _timing(times, stream)
-        if rotation in (90, 270):
-            width, height = height, width
-        info = ClipInfo(path=str(p), fps=fps, width=width, height=height, duration=duration,
-                        n_frames=int(len(pts_a)), rotation=rotation,
-                        has_audio=bool(container.streams.audio), variable_frame_rate=vfr)
-        arrays = (pts_a, times, key_idx.astype(np.int64), seek_a)
-        for a in arrays:  # shared by every reader of this file through the scan cache
-            a.flags.writeable = False
-        return _Index(info, *arrays, tb, stream.index)
-    finally:
-        container.close()
-
-
-def _first_frame_facts(container, stream, first_pts: int, p: Path) -> tuple[int, int, int]:
-    """Rotation (clockwise degrees) and coded size, from the first picture that decodes."""
-    try:
-        container.seek(first_pts, stream=stream, backward=True)
-    except av.error.FFmpegError as exc:
-        raise InputError(p, f"file is damaged ({_reason(exc)})") from None
-    frame = next(iter(_decode_frames(container, stream, p)), None)
-    if frame is None:
-        raise InputError(p, "video frames cannot be decoded")
-    ccw = float(frame.rotation or 0)
-    if not ccw:
-        try:
-            ccw = -float(stream.metadata.get("rotate", 0) or 0)  # old tag is clockwise
-        except ValueError:
-            ccw = 0.0
-    rotation = int(round(-ccw / 90.0)) * 90 % 360
-    return rotation, int(frame.width), int(frame.height)
-
-
-def _timing(times: np.ndarray, stream) -> tuple[float, float, bool]:
-    """Average fps, duration and whether frame spacing varies (VFR)."""
-    n = len(times)
-    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
-    if n < 2:
-        fps = float(rate) if rate else 25.0
-        return fps, 1.0 / fps, False
-    deltas = np.diff(times)
-    med = float(np.median(deltas))
-    if med <= 0:
-        med = float(times[-1]) / (n - 1) if times[-1] > 0 else 1.0 / (float(rate) if rate else 25.0)
-    tick = float(stream.time_base or 0)
-    tol = max(2.0 * tick, 0.1 * med)
-    vfr = bool(np.any(np.abs(deltas - med) > tol))
-    if not vfr:
-        # the mean spacing, not the median: immune to timestamps rounded to a coarse tick
-        fps = (n - 1) / float(times[-1]) if times[-1] > 0 else 1.0 / med
-        if rate and abs(float(rate) - fps) < 0.01 * fps:
-            fps = float(rate)  # exact rational rate (e.g. 30000/1001) when it agrees
-        return fps, n / fps, False
-    duration = float(times[-1]) + med
-    return n / duration, duration, True

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from stereosync_studio.media import audio as maudio  # noqa: E402
-from stereosync_studio.media import mux, video  # noqa: E402
+from stereosync_studio.media import clip_index, mux, video  # noqa: E402
 from stereosync_studio.media.video_writer import write_video  # noqa: E402
 
 
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
               f"{args.gop} frames ({clip.stat().st_size / 1e6:.1f} MB)")
         print(f"  write_video (x264 veryfast + AAC):   {n / enc:7.1f} fps")
 
-        video._SCAN_CACHE.clear()
+        clip_index._SCAN_CACHE.clear()
         t0 = time.perf_counter()
         info = video.probe(clip)
         print(f"  probe (cold, demux index):          {1e3 * (time.perf_counter() - t0):7.2f} ms "

@@ -255,6 +255,38 @@ def test_guide_audio_round_trip(tmp_path, sr, channels):
         assert np.allclose(g[0], g[1])
 
 
+def test_guide_audio_from_the_stream_that_has_sound(tmp_path, caplog):
+    """A camera file with two audio streams, the first silent: the guide is the other one's
+    (it was read from the first and came back silent, steps then from the picture alone)."""
+    from fractions import Fraction
+
+    path = tmp_path / "two_streams.mkv"
+    sound = tone(48000, 1.0)
+    with av.open(str(path), "w") as c:
+        vs = c.add_stream("mpeg4", rate=25)
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        streams = [c.add_stream("pcm_s16le", rate=48000, layout="stereo") for _ in range(2)]
+        for i in range(25):
+            f = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 8 * i, np.uint8), format="rgb24")
+            f.pts, f.time_base = i, Fraction(1, 25)
+            for pk in vs.encode(f):
+                c.mux(pk)
+        for s, audio in zip(streams, (np.zeros_like(sound), sound)):
+            for a in range(0, audio.shape[1], 1024):
+                fr = av.AudioFrame.from_ndarray(np.ascontiguousarray(
+                    (audio[:, a:a + 1024] * 32767).astype(np.int16).T.reshape(1, -1)), format="s16", layout="stereo")
+                fr.sample_rate, fr.pts = 48000, a
+                for pk in s.encode(fr):
+                    c.mux(pk)
+        for s in (vs, *streams):
+            for pk in s.encode():
+                c.mux(pk)
+    with caplog.at_level("WARNING"):
+        guide = video.read_guide_audio(path)
+    assert guide is not None and np.abs(guide).max() > 0.1
+    assert "silent" in caplog.text and "two_streams.mkv" in caplog.text
+
+
 def test_guide_audio_none_without_audio(clips):
     assert video.read_guide_audio(clips["mute"]) is None
 

@@ -255,7 +255,7 @@ def _track_anchors(reader, track: Track, anchors: dict[int, np.ndarray], lo: int
     def tick():
         done[0] += 1
         if done[0] % 5 == 0 or done[0] == total:
-            progress(min(done[0] / total, 1.0), f"tracking frame {done[0]}/{total}")
+            progress(min(done[0] / total, 1.0), f"tracking {min(100, 100 * done[0] // total)} %")  # not frames
 
     follower = SubjectTracker(tracker, info.fps, get_embedder())
     looks = {**{int(k): np.asarray(v, float) for k, v in track.keyframes.items()}, **anchors}

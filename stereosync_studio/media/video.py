@@ -11,6 +11,7 @@ of the old `rotate` tag: 90 for a phone held upright).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -28,6 +29,8 @@ from .clip_index import clip_index, decode_frames, open_container
 from .video_writer import write_video
 
 __all__ = ["probe", "VideoReader", "read_guide_audio", "rotate_frame", "scaled_size", "write_video"]
+
+log = logging.getLogger(__name__)
 
 
 def probe(path: str | Path) -> ClipInfo:
@@ -300,12 +303,48 @@ def read_guide_audio(path: str | Path, sample_rate: int = 48000,
         video_t0 = float(index.pts[0] * index.time_base)
         n_out = int(round(index.info.duration * sample_rate))
         try:
-            return _audio.decode_av_stream_into(container, container.streams.audio[0], sample_rate, n_out, video_t0,
+            return _audio.decode_av_stream_into(container, _guide_stream(container, p), sample_rate, n_out, video_t0,
                                                 None if out is None else out(n_out))
         except av.error.FFmpegError as exc:
             raise InputError(p, f"audio stream cannot be decoded ({exc})") from None
     finally:
         container.close()
+
+
+PROBE_S = 120.0  # s of each audio stream listened to when a clip has several
+SILENT = 1e-5  # a stream whose samples never pass this is silent
+
+
+def _guide_stream(container, p: Path):
+    """The audio stream the guide is read from: the default one (else the first), unless it
+    is silent and another is not. Cameras record two to four streams, some of them empty; a
+    silent first stream lost the clip's sound without a word. Only a clip with several
+    streams is listened to (each over its first PROBE_S seconds)."""
+    streams = list(container.streams.audio)
+    if len(streams) < 2:
+        return streams[0]
+    order = sorted(streams, key=lambda s: not (s.disposition & av.stream.Disposition.default))
+    for s in order:
+        if _stream_peak(p, s.index) > SILENT:
+            if s is not order[0]:
+                log.warning("%s: audio stream %d is silent; the guide is read from stream %d", p, order[0].index,
+                            s.index)
+            return s
+    return order[0]
+
+
+def _stream_peak(p: Path, index: int) -> float:
+    peak = 0.0
+    with open_container(p) as c:
+        stream = c.streams[index]
+        try:
+            for frame in c.decode(stream):
+                peak = max(peak, float(np.abs(frame.to_ndarray()).max(initial=0.0)))
+                if peak > SILENT or (frame.time or 0.0) > PROBE_S:
+                    break
+        except av.error.FFmpegError:
+            return 0.0
+    return peak
 
 
 def _open_video(p: Path, stream_index: int, threads: bool = False):

@@ -96,6 +96,14 @@ def test_surface_buttons_do_nothing_without_a_project(qtbot, window):  # noqa: F
     assert not lane.b_add.isEnabled() and not lane.b_split.isEnabled() and not lane.b_delete.isEnabled()
 
 
+def test_follow_box_is_off_and_idle_without_a_project(qtbot, window):  # noqa: F811
+    """With nothing open, Follow box is not a toggle that flips and does nothing."""
+    pan = window.lanes.pan
+    assert not pan.b_follow.isEnabled() and not pan.b_follow.isChecked()
+    window.projects.set_project(small_project(1, duration=2.0))
+    assert pan.b_follow.isEnabled()
+
+
 def test_heard_vs_box_follows_a_box_edit(qtbot, window):  # noqa: F811
     """The Heard-vs-box lane (and its AV-Align readout) is against the box as it is now, like the
     takes list's Align: after the box moves, the band moves and the take is judged against it."""

@@ -240,7 +240,7 @@ class ProjectController:
         if not self.prompts.interactive:  # nobody to ask: keep the edits in the autosave, recoverable later
             self.autosaver.write_now()
             return True
-        answer = self.prompts.ask_unsaved(proj.name)
+        answer = self.prompts.ask_unsaved(Path(proj.path).name if proj.path else proj.name)  # as the window shows it
         if answer == "cancel":
             return False
         if answer == "save":

@@ -70,6 +70,7 @@ class PanLane(_TrajectoryLane):
         self.plot.getAxis("left").setTicks([[(-1, "L"), (-0.5, ""), (0, "C"), (0.5, ""), (1, "R")]])
         self.b_follow = small_button("Follow box", "Derive pan and distance from the tracked boxes again", True)
         self.b_follow.clicked.connect(lambda _=False: self.followRequested.emit())
+        self.b_follow.setEnabled(False)  # until there is a subject to follow (`refresh`)
         self.add_button(self.b_follow)
         self._mapping_gesture: str | None = None
         self._mapping_time = 0.0
@@ -157,7 +158,9 @@ class PanLane(_TrajectoryLane):
         tr = self.trajectory()
         proj = self.ctx.doc.project
         self._show_mapping(tr if proj is not None else None)
+        self.b_follow.setEnabled(tr is not None and proj is not None and self.ctx.doc.source is not None)
         if tr is None or proj is None or len(tr) == 0:
+            self.b_follow.setChecked(False)  # nothing to follow: not a toggle that does nothing
             self.curve_item.setData([], [])
             self.box_curve.setData([], [])
             return

@@ -22,6 +22,9 @@ from . import pose as _pose
 from .flow_features import N_FLOW, FlowAnalyzer
 
 
+FEET_MARGIN_PX = 2.0  # a box ending this close to the frame's bottom edge is cut by it
+
+
 @dataclass
 class SubjectMotion:
     """Per-frame measurements of one subject (rows of NaN where the subject is not on screen)."""
@@ -44,6 +47,13 @@ class SubjectMotion:
 
     def seen(self) -> np.ndarray:
         return np.isfinite(self.boxes[:, 0])
+
+    def feet_seen(self) -> np.ndarray:
+        """Frames where the subject's feet are in the picture: seen, the box ending above the
+        frame's bottom edge. A box cut by the edge (a medium shot, a walker leaving at the bottom)
+        has no feet in it: its 'foot contacts' are read from the legs, or the hips."""
+        bottom = np.where(self.seen(), self.boxes[:, 3], np.inf)
+        return bottom < self.height - FEET_MARGIN_PX
 
     def pose_coverage(self) -> float:
         """Fraction of the seen frames with landmarks."""

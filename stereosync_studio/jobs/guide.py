@@ -4,7 +4,9 @@
   foot contacts in the picture: the isolated footstep envelope (events = the steps) and a
   `GuideReport` (steps kept, transients rejected with their reasons, a message). A guide
   with no footsteps in it (all speech or music) gives an empty envelope and says so; the
-  envelope then comes from the picture (`lanes.make_envelope`, mode "auto").
+  envelope then comes from the picture (`lanes.make_envelope`, mode "auto"), unless the
+  frame cuts the subject's feet off (a medium shot): its contacts are then read from the
+  hips, and the steps are the sound's alone (`step_fusion`'s audio-only rules).
 * `performed_envelope`: any audio file (a vocal imitation "tk tk tk", a rough Foley pass)
   as an envelope with one event per performed step.
 * `record_envelope`: the microphone while the picture plays (sounddevice input), latency
@@ -30,6 +32,9 @@ __all__ = ["GUIDE_SR", "read_guide", "footstep_guide", "footstep_guides", "perfo
 GUIDE_SR = 48000
 OTHER_SUBJECT = "another subject's step (their foot lands there, or only they are in the picture)"
 NO_CONTACTS = "no foot contact of this subject in the picture: its steps come from the picture"
+FEET_UNSEEN = ("the feet are not in the picture (the frame cuts the subject) and the sound's steps do not fall "
+               "where the picture guesses them: the steps are the sound's alone")
+FEET_UNSEEN_SHARE = 0.8  # of the frames the subject is seen in: cut by the frame's bottom edge
 STREAM_START_S = 0.04  # an input stream's first moments: a start-up click, never a timed step
 
 
@@ -65,6 +70,10 @@ def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
         contacts = steps_from_motion(motion)
         evidence = contact_evidence(guide, [t for t, _ in contacts], confidence=[c for _, c in contacts])
         report = fuse_steps(guide.transients, contacts, duration, evidence, seen=_seen_spans(motion))
+        if not report.has_footsteps and _feet_unseen(motion):  # the picture's 'contacts' are the body's sway
+            alone = fuse_steps(guide.transients, None, duration)
+            if alone.steps:
+                report = GuideReport(alone.steps, alone.rejected, f"{alone.message}; {FEET_UNSEEN}")
     steps = report.step_times() if report.has_footsteps else []
     env = footstep_envelope(guide, steps, duration)
     progress(1.0, report.message)
@@ -176,6 +185,13 @@ def _settle_heard_only(reports: list[GuideReport], seen: list[list[tuple[float, 
 
 def _inside(spans: list[tuple[float, float]], t: float) -> bool:
     return any(a <= t < b for a, b in spans)
+
+
+def _feet_unseen(motion) -> bool:
+    """Whether the frame cuts the subject's feet off most of the time it is seen (a medium
+    shot): its foot contacts are then guesses from the legs or the hips."""
+    seen = motion.seen()
+    return bool(seen.any()) and float(np.mean(~motion.feet_seen()[seen])) >= FEET_UNSEEN_SHARE
 
 
 def _seen_spans(motion) -> list[tuple[float, float]]:

@@ -19,6 +19,7 @@ from ..core.envelope import ENVELOPE_RATE, ENVELOPE_SR, Envelope
 from ..core.errors import InputError
 from ..core.project import atomic_write_text
 from ..dsp.rms import align_length, rms_envelope
+from .guide_signal import guide_mono
 
 
 def _grid_len(seconds: float) -> int:
@@ -30,9 +31,7 @@ def envelope_from_audio(audio: np.ndarray, sample_rate: int) -> Envelope:
 
     `dsp.rms.rms_envelope` (the metric's own envelope), NaN/inf read as silence, cut or
     zero-padded to the grid length of the audio's duration and clipped to [0, 1]."""
-    a = np.asarray(audio, dtype=np.float32)
-    mono = a if a.ndim == 1 else a.mean(axis=0)
-    mono = np.nan_to_num(mono, nan=0.0, posinf=0.0, neginf=0.0)
+    mono = guide_mono(audio)  # NaN/inf as 0; a stereo guide with one channel inverted is not silence
     v = align_length(rms_envelope(mono, int(sample_rate)), _grid_len(len(mono) / float(sample_rate)))
     return Envelope(np.clip(v.astype(np.float32), 0.0, 1.0), ENVELOPE_RATE, None, "audio")
 

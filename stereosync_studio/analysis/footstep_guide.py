@@ -9,7 +9,10 @@ its plain RMS follows whatever is loudest. Two measurements pull the steps out:
   measures how periodic the newly arrived sound is (`voicing` of the spectral increment: a
   syllable or a note is periodic, an impact is noise). Which transients are steps is decided
   with the picture's foot contacts in `step_fusion`, helped by `contact_evidence`: whether
-  the footstep level (below) rises where the feet land, and where exactly.
+  the footstep level (below) rises where the feet land, and where exactly. Where sound
+  begins after digital silence (a track padded with zeros, an edit) every bin rises: the
+  transients within 50 ms of it are dropped (`guide_signal.sound_starts`; not in a clean
+  guide, silent between steps); contacts with no sound around them decide nothing.
 * The envelope (`footstep_envelope`), given the steps: the footstep's spectral shape is
   learned from what appears at the steps' onsets; frame by frame, the footstep's level is a
   low quantile of the spectrum over that shape (speech and music are sparse in frequency: a
@@ -51,6 +54,7 @@ from ..core.envelope import ENVELOPE_RATE, Envelope
 from ..dsp.rms import align_length, rms_envelope, rms_envelope_fast
 from ..dsp.spectral import (band_rise, floor_anchors, floor_at, floor_columns, low_quantile, n_frames, onset_rise,
                             overlap_add, pow2_length, stft_range, voicing, wola_norm)
+from .guide_signal import POST_SILENCE_S, guide_mono, sound_starts, sounded
 from .step_onset import heard_onsets
 from .step_template import pull_to_template
 from .step_transient import strike_envelope
@@ -191,16 +195,11 @@ class ContactEvidence:
         return float(ks[np.argmax(db[ks + 2] - db[ks - 2])] * self.frame_s + LEVEL_ONSET_BIAS)
 
 
-def _mono(audio: np.ndarray) -> np.ndarray:
-    a = np.nan_to_num(np.asarray(audio, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
-    return a if a.ndim == 1 else a.mean(axis=0)
-
-
 def analyse_guide(audio: np.ndarray, sr: int) -> FootstepGuide:
     """Transients and stationary floor of a guide track ((C, N) or (N,) float at `sr`),
     a block of BLOCK_S at a time (the detector reads MARGIN_S more each side: the transients
     are the ones a whole-clip analysis finds)."""
-    mono = np.ascontiguousarray(_mono(audio))
+    mono = np.ascontiguousarray(guide_mono(audio))
     n_fft, hop = pow2_length(ISOLATE_S, sr), max(1, int(round(ISOLATE_HOP_S * sr)))
     guide = FootstepGuide(mono, int(sr), n_fft, hop, len(mono))
     total_frames = guide.n_frames
@@ -229,6 +228,9 @@ def analyse_guide(audio: np.ndarray, sr: int) -> FootstepGuide:
         times = (peaks[core] + m0) * (d_hop / sr) - ONSET_BIAS
         guide.transients += [Transient(float(max(t, 0.0)), float(h), 0.0)
                              for t, h in zip(times, props["peak_heights"][core])]
+    starts = sound_starts(mono, sr)  # a sound track (re)starting after digital silence: the cut is no impact
+    cut = np.searchsorted(starts, [t.time + DETECT_S for t in guide.transients]) - 1
+    guide.transients = [t for t, i in zip(guide.transients, cut) if i < 0 or t.time - starts[i] > POST_SILENCE_S]
     voiced = _increment_voicing(guide, np.array([t.time for t in guide.transients]))
     for t, v in zip(guide.transients, voiced):
         t.voicing = float(v)
@@ -254,7 +256,7 @@ def _increment_voicing(guide: FootstepGuide, times: np.ndarray) -> np.ndarray:
 
 def raw_envelope(audio: np.ndarray, sr: int, duration: float | None = None) -> np.ndarray:
     """The papers' RMS envelope of the audio as it is (for a performed envelope)."""
-    mono = _mono(audio)
+    mono = guide_mono(audio)
     n = int(round((duration if duration is not None else len(mono) / sr) * ENVELOPE_RATE)) + 1
     return np.clip(align_length(rms_envelope(mono, int(sr)), n), 0.0, 1.0).astype(np.float32)
 
@@ -324,12 +326,17 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float], lag: float | N
     there. `lag` given: that offset, no search (several subjects share one: `jobs.footstep_guides`).
     Each step's time is then its onset on 11 ms spectra, searched as far around the contact
     as the picture is unsure of it (`confidence`, per contact; `step_onset`), never past
-    halfway to another subject's contact (`others`); `fine` False: at the level's onsets."""
+    halfway to another subject's contact (`others`); `fine` False: at the level's onsets.
+    Only contacts with sound around them (`guide_signal.sounded`; all if none has) shape the
+    level and decide the offset and whether steps are heard (a short or late track is not mute)."""
     if not contacts or guide.n_frames < 4:
         return ContactEvidence(list(contacts), [0.0] * len(contacts), False)
     heard_at = [c - (lag or 0.0) for c in contacts]
-    ev = ContactEvidence([], [], False, footstep_level(guide, footstep_shape(guide, heard_at), top=EVIDENCE_BINS),
-                         guide.hop / guide.sr, float(lag or 0.0))
+    live = sounded(guide.audio, guide.sr, heard_at)  # contacts off the guide's end or in its silence say nothing
+    live = live if live.any() else np.ones(len(contacts), bool)
+    shape = footstep_shape(guide, [h for h, on in zip(heard_at, live) if on])
+    ev = ContactEvidence([], [], False, footstep_level(guide, shape, top=EVIDENCE_BINS), guide.hop / guide.sr,
+                         float(lag or 0.0))
     at_contacts = []
     for c in heard_at:
         onset = ev.onset_near(c, *REFINE_S)  # a contact may be a frame off the heard onset
@@ -337,7 +344,7 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float], lag: float | N
         rise = max(ev.rise_at(c), ev.rise_at(onset - LEVEL_ONSET_BIAS))
         ev.times.append(float(onset if rise >= REFINE_DB else c))
         ev.rise_db.append(rise)
-    by_lag = np.median(np.asarray(at_contacts), axis=0)
+    by_lag = np.median(np.asarray(at_contacts)[live], axis=0)
     zero = CONTACT_LAG_S.index(0.0)
     if lag is not None:  # the offset is known (given, or found by the first pass): no search
         ev.has_footsteps = _decided or bool(np.max(by_lag) >= HEARD_DB)

@@ -29,6 +29,7 @@ from .footstep_guide import HEARD_DB, LEVEL_ONSET_BIAS, REFINE_DB, ContactEviden
 __all__ = ["fuse_steps", "summary", "MATCH_S", "NO_CONTACT", "INSIDE_STEP", "VOICED", "TOO_WEAK"]
 
 MATCH_S = 0.07  # s: a transient this close to a contact is that step
+SYNC_NOTE_S = 0.06  # s: a sound this far off the picture's contacts is said to be (out of sync?)
 STEP_GAP = 0.2  # s: no two steps closer (faster than any run)
 STEP_SPAN = 0.55  # of the step interval: a transient this soon after a step is inside it
 MIN_STRENGTH = 3.0  # dB: weaker transients are not heard as steps
@@ -81,7 +82,16 @@ def fuse_steps(transients: list[Transient], contacts: list[tuple[float, float]] 
             steps = _merge(steps + [GuideStep(c.time, round(min(1.0, c.strength / 18.0), 3), "audio")])
         else:
             rejected.append(RejectedTransient(c.time, c.strength, reason))
-    return GuideReport(steps, rejected, summary(steps, rejected))
+    return GuideReport(steps, rejected, summary(steps, rejected) + _sync_note(evidence.lag))
+
+
+def _sync_note(lag: float) -> str:
+    """A word on the sound's sync when its steps are SYNC_NOTE_S or more off the picture's
+    contacts (the steps stay where they are heard: the take is as in sync as the guide)."""
+    if abs(lag) < SYNC_NOTE_S - 1e-9:
+        return ""
+    return (f"; the steps are heard {abs(lag) * 1000:.0f} ms {'after' if lag < 0 else 'before'} the feet land "
+            "in the picture: is the sound in sync? (the takes follow the sound)")
 
 
 def _heard_near_seen(steps: list[GuideStep], evidence: ContactEvidence, interval: float,

@@ -224,14 +224,15 @@ def performed_envelope(path: str | Path, duration: float | None = None) -> Envel
 
 def performed_envelope_from_audio(audio: np.ndarray, sr: int, duration: float | None = None) -> Envelope:
     """`performed_envelope` of audio in memory (e.g. a recording)."""
-    from ..analysis.footstep_guide import analyse_guide, raw_envelope
+    from ..analysis.envelope_audio import envelope_from_audio
+    from ..analysis.footstep_guide import analyse_guide
     from ..analysis.step_fusion import fuse_steps
 
     a = np.asarray(audio, np.float32)
     seconds = float(duration) if duration is not None else a.shape[-1] / float(sr)
     if not a.size or float(np.max(np.abs(a))) < 1e-5:
         raise InputError(None, "the performance is silent: no steps to follow")
-    values = raw_envelope(a, sr, seconds).astype(np.float64)
+    values = envelope_from_audio(a, sr).with_duration(seconds).values.astype(np.float64)
     floor = float(np.percentile(values, 10))
     values = np.sqrt(np.maximum(values ** 2 - (2.0 * floor) ** 2, 0.0))  # the room the mic heard is no step
     report = fuse_steps(analyse_guide(a, sr).transients, None, seconds, reject_voiced=False)

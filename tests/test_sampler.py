@@ -170,6 +170,9 @@ def test_envelope_level_take_vs_source_with_distance(wood):
 
 def test_binaural_take_puts_a_right_source_on_the_right(wood):
     env, truth = wood
+    # at half the wood's level: a right-panned binaural take of it peaks over the -1 dBTP
+    # ceiling by 3-7 dB, and this test is about following the envelope, not about the limiter
+    env = Envelope(env.values * np.float32(0.5), env.rate, env.events, env.origin, env.found)
     right = Trajectory(np.full(151, 0.5), np.ones(151), 25.0)
     take = generate(request(env, steps("metal"), 0, right, mode="binaural", hrtf="head-model"))
     assert np.all(np.isfinite(take.audio)) and take.audio.shape == (2, 6 * SR)

@@ -39,7 +39,7 @@ from ..dsp.control_rate import upsample
 from ..dsp.filters import fractional_delay
 from ..dsp.panning import PAN_DEG, SPEED_OF_SOUND, pan_gains
 from . import spatial
-from .limiter import LIMIT_CEILING
+from .limiter import LIMIT_CEILING, true_peak
 
 __all__ = ["PRESETS", "REFERENCE_DISTANCE_M", "Room", "SpaceResult", "apply_space", "late_response", "load_ir",
            "space_active"]
@@ -129,9 +129,9 @@ def apply_space(audio: np.ndarray, sample_rate: int, trajectory: Trajectory,
         raise StereoSyncError(f"unknown space {space!r} (known: {', '.join(spatial.SPACE_CHOICES)})")
     wet *= np.float32(mix_gain)
     mix = take + wet
-    peak = float(np.max(np.abs(mix))) if mix.size else 0.0
-    if peak > LIMIT_CEILING:  # one gain for take and room: the stems still sum to the mix
-        scale = np.float32(LIMIT_CEILING / peak)
+    peak = true_peak([mix]) if mix.size else 0.0
+    if peak > LIMIT_CEILING:  # one gain for the whole of take and room: the stems still sum, the room's
+        scale = np.float32(LIMIT_CEILING / peak)  # balance stays (a limiter would cut the direct sound only)
         mix *= scale
         wet *= scale
         info["gain_db"] = round(20.0 * math.log10(float(scale)), 2)

@@ -42,7 +42,7 @@ from .base import GenerationRequest, OptionSpec, Take
 from .events import (StepEvent, envelope_floor_and_max, events_for_options, fit_gains, one_rise_per_step,
                      step_end)
 from .follow import BLOCK, follow_gain
-from .limiter import LIMIT_CEILING, peak_limit
+from .limiter import LIMIT_CEILING_DBTP, peak_limit
 from .rise_align import align_start
 from .grains import Grain, apply_fades, extend_tail, extend_tails, load_grains  # noqa: F401 (extend_tail: API)
 from .grains import _ramp as _fade_ramp
@@ -151,10 +151,11 @@ class SamplerEngine:
                 out *= curve[None, :]
         out = np.ascontiguousarray(out[:, :n], dtype=np.float32)
         peak = max(float(out.max()), -float(out.min())) if out.size else 0.0
-        if peak > LIMIT_CEILING:  # the envelope asks for more than full scale: limit, never clip
-            reduction = peak_limit(out, sr)  # block-wise: bounded memory on long takes
+        reduction = peak_limit(out, sr)  # true peaks over the ceiling (under it between samples too)
+        if reduction > 0.0:  # the envelope asks for more than the ceiling: limit, never clip
             info["limiter_db"] = round(reduction, 2)
-            info["warnings"].append(f"the envelope asks for peaks of {20 * math.log10(peak):+.1f} dBFS: "
+            info["warnings"].append(f"the envelope asks for peaks of {20 * math.log10(peak):+.1f} dBFS (true "
+                                    f"peaks over {LIMIT_CEILING_DBTP:g} dBTP): "
                                     f"limited by up to {reduction:.1f} dB (lower the envelope to avoid it)")
             peak = max(float(out.max()), -float(out.min()))
         info["peak_dbfs"] = round(20 * math.log10(peak + 1e-12), 2)

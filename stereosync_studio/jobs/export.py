@@ -47,6 +47,7 @@ class _Planned:
     path: Path
     audio: np.ndarray
     wet: np.ndarray | None = None
+    dry: np.ndarray | None = None  # audio - wet, when the reverb is its own stem
     report: dict[str, Any] = field(default_factory=dict)
 
 
@@ -112,20 +113,29 @@ def export_stems(project: Project, takes: list[tuple[str, TakeInfo]], outdir: st
             item.wet = _fit_length(read_audio(side, sample_rate)[0], n)
         elif wants_reverb and str(take.options.get("space", "dry")) != "dry":
             result.warnings.append(f"{take.path}: its reverb file {side.name} is missing; exported mixed")
+        if item.wet is not None:  # dry and reverb stems follow every gain: both held under the ceiling
+            item.wet = np.require(item.wet, np.float32, ["W"])
+            item.dry = item.audio - item.wet
         if target is not None:
             done = normalise_loudness(audio, sample_rate, target, TRUE_PEAK_CEILING_DBTP,
-                                      also=[item.wet] if item.wet is not None else None)
+                                      also=[item.wet, item.dry] if item.wet is not None else None)
             item.audio = done.audio
             item.report = {"target_lufs": target, "gain_db": round(done.gain_db, 2),
                            "limited_db": round(done.limited_db, 2)}
             if done.note:
                 result.warnings.append(f"{path.name}: {done.note}")
+        cut = _hold_ceiling(item, sample_rate)
+        if cut > 0.0 and target is not None:
+            item.report["limited_db"] = round(max(item.report["limited_db"], cut), 2)
+        elif cut > 0.0:
+            result.warnings.append(f"{path.name}: true peak over {TRUE_PEAK_CEILING_DBTP:g} dBTP: "
+                                   f"limited by up to {cut:.1f} dB")
         plan.append(item)
     stems: list[Stem] = []
     for i, item in enumerate(plan):
         cancel.check()
         progress(0.6 + 0.3 * i / max(len(plan), 1), f"exporting {item.path.name}")
-        dry = item.audio if item.wet is None else item.audio - item.wet
+        dry = item.audio if item.dry is None else item.dry
         _write(item.path, dry, sample_rate, bits, tref, result, item.take)
         result.append(item.path)
         stems.append(Stem(item.source, item.path, dry.shape[1], sample_rate, dry.shape[0]))
@@ -144,6 +154,19 @@ def export_stems(project: Project, takes: list[tuple[str, TakeInfo]], outdir: st
         _write_daw(formats, outdir, project, stems, tc, result)
     progress(1.0, f"exported {len(result)} stem(s)")
     return result
+
+
+def _hold_ceiling(item: _Planned, sr: int) -> float:
+    """Every delivered file at or under the true-peak ceiling (a take from before the limiter
+    held true peaks, one resampled to the export rate, or a dry stem split from its reverb can
+    be over): one gain for the take, its dry and its reverb stems, so they still sum. The cut (dB)."""
+    from ..engines.limiter import peak_limit
+
+    ceiling = 10.0 ** (TRUE_PEAK_CEILING_DBTP / 20.0)
+    item.audio = np.require(item.audio, np.float32, ["W"])
+    if item.wet is None or item.dry is None:
+        return peak_limit(item.audio, sr, ceiling=ceiling)
+    return peak_limit(item.dry, sr, also=[item.wet, item.audio], ceiling=ceiling)
 
 
 def _write_daw(formats: list[str], outdir: Path, project: Project, stems: list[Stem], tc, result: ExportResult):

@@ -2,9 +2,10 @@
 
 Why a job: it measures with `metrics.loudness` and changes audio, which metrics never do.
 Footsteps have a large crest factor, so at web targets (-16/-14 LUFS) a plain gain would put
-their peaks above the ceiling: the gain is followed by a look-ahead limiter working on the
-4x-oversampled (true) peaks, and gain and limiter are repeated until the integrated loudness
-is within 0.05 LU of the target with the true peak at or below the ceiling.
+their peaks above the ceiling: the gain is followed by the engines' look-ahead limiter
+(`engines.limiter`, on the 4x-oversampled true peaks), and gain and limiter are repeated
+until the integrated loudness is within 0.05 LU of the target with the true peak at or below
+the ceiling.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ LOUDNESS_TARGETS: dict[str, float | None] = {
     "EBU R128 (-23 LUFS)": -23.0, "ATSC A/85 (-24 LUFS)": -24.0, "Web (-16 LUFS)": -16.0,
     "Streaming (-14 LUFS)": -14.0, "None": None,
 }
-LOOKAHEAD_S, HOLD_S = 0.005, 0.05
 TOLERANCE_LU = 0.03  # LU: meters differ by a few hundredths (pyloudnorm vs FFmpeg ebur128)
 
 
@@ -60,6 +60,7 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float,
     `also`: float32 arrays of the same shape (parts of `audio`, e.g. its reverb) given the same
     gains in place, so the parts still sum to the result."""
     parts = list(also or [])
+    from ..engines.limiter import peak_limit
     from ..metrics.loudness import FLOOR_LUFS, integrated_lufs, true_peak_dbtp
 
     y = np.asarray(audio, np.float32).copy()
@@ -72,7 +73,7 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float,
         for a in [y] + parts:
             a *= np.float32(10.0 ** (step / 20.0))
         total_gain += step
-        cut = _true_peak_limit(y, sample_rate, 10.0 ** ((ceiling_dbtp - 0.05) / 20.0), parts)
+        cut = peak_limit(y, sample_rate, also=parts, ceiling=10.0 ** ((ceiling_dbtp - 0.05) / 20.0))
         limited = max(limited, cut)
         lufs = integrated_lufs(y, sample_rate)
         if abs(lufs - target_lufs) <= TOLERANCE_LU and true_peak_dbtp(y, sample_rate) <= ceiling_dbtp:
@@ -84,25 +85,6 @@ def normalise_loudness(audio: np.ndarray, sample_rate: int, target_lufs: float,
             a *= np.float32(10.0 ** ((ceiling_dbtp - tp - 0.01) / 20.0))
         lufs, tp = integrated_lufs(y, sample_rate), true_peak_dbtp(y, sample_rate)
         note = f"true-peak ceiling kept: {lufs:.1f} LUFS instead of {target_lufs:.1f}"
+    elif abs(lufs - target_lufs) > 0.1:  # peaks too sharp: the limiter's cuts ate the gain
+        note = f"{lufs:.1f} LUFS instead of {target_lufs:.1f}: the limiter holds its sharp peaks at the ceiling"
     return Normalised(y, total_gain, limited, lufs, tp, note)
-
-
-def _true_peak_limit(y: np.ndarray, sr: int, ceiling: float, parts: list[np.ndarray]) -> float:
-    """Scale `y` in place so its 4x-oversampled peaks stay under `ceiling` (one gain for all
-    channels: the image does not move); the largest cut in dB."""
-    from scipy.ndimage import minimum_filter1d, uniform_filter1d
-    from scipy.signal import resample_poly
-
-    n = y.shape[1]
-    up = np.abs(resample_poly(y, 4, 1, axis=1))[:, : 4 * n]
-    level = np.max(up.reshape(y.shape[0], n, 4), axis=(0, 2)).astype(np.float64)
-    need = np.minimum(1.0, ceiling / np.maximum(level, 1e-30))
-    if float(need.min()) >= 1.0:
-        return 0.0
-    look, hold = max(1, int(LOOKAHEAD_S * sr)), max(1, int(HOLD_S * sr))
-    gain = minimum_filter1d(need, hold + look + 1, mode="nearest", origin=(hold - look) // 2)
-    gain = uniform_filter1d(gain, 2 * (look // 2) + 1, mode="nearest")
-    np.minimum(gain, need, out=gain)
-    for a in [y] + parts:
-        a *= gain.astype(np.float32)[None, :]
-    return float(-20.0 * math.log10(max(float(gain.min()), 1e-30)))

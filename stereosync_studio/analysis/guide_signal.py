@@ -12,6 +12,9 @@
   picture contact still makes it (`contact_evidence` hears the level rise). A clean or
   gated guide, digital silence between its steps (sound islands shorter than
   CONTINUOUS_S), keeps every transient: there the sound beginning is the step.
+* Nothing but steps: a guide whose loud moments stand ONLY_STEPS_DB or more over its quiet
+  ones (after the stationary floor: `FootstepGuide.total`) holds no speech or music; there a
+  periodic transient is a step ringing on a resonant floor, not a syllable (`only_steps`).
 * Polarity: a stereo guide with one channel inverted (a mis-wired microphone, L = -R)
   averages to silence; when its side (L - R) / 2 carries SIDE_RATIO times the mid's energy,
   the side is the guide (`guide_mono`).
@@ -21,13 +24,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SILENT_PEAK", "SILENT_RUN_S", "POST_SILENCE_S", "guide_mono", "sounded", "sound_starts"]
+__all__ = ["SILENT_PEAK", "SILENT_RUN_S", "POST_SILENCE_S", "guide_mono", "only_steps", "sounded", "sound_starts"]
 
 SILENT_PEAK = 2.0 ** -15  # |x| below this is digital silence
 SILENT_RUN_S = 0.02  # s: silence at least this long, then sound, is where a sound track (re)starts
 POST_SILENCE_S = 0.05  # s: transients this soon after such a start are the cut, not an impact
 CONTINUOUS_S = 1.5  # s of sound with no such silence after it: a sound track (re)starting, not a step
 SOUND_HALF_S = 0.15  # s each side of a time that `sounded` reads
+ONLY_STEPS_DB = 30.0  # 95th over 20th percentile of a guide's power: clean 40-240 dB, busy mixes 6-24 dB
 SIDE_RATIO = 4.0  # side energy over mid energy above which a stereo guide is polarity-inverted
 
 
@@ -71,3 +75,12 @@ def sound_starts(mono: np.ndarray, sr: int, min_run: float = SILENT_RUN_S,
     until = np.append(starts[1:], len(quiet))  # the next long silence after each start (or the end)
     keep = (ends < len(quiet)) & (until - ends >= int(round(lasting * sr)))
     return ends[keep] / float(sr)
+
+
+def only_steps(total: np.ndarray) -> bool:
+    """Whether a guide holds nothing but its steps (see the module docstring); `total`: its
+    power over the stationary floor, frame by frame (`FootstepGuide.total`)."""
+    t = np.asarray(total, np.float64)
+    if t.size < 8 or not np.any(t > 0):
+        return False
+    return 10.0 * np.log10((np.percentile(t, 95) + 1e-20) / (np.percentile(t, 20) + 1e-20)) >= ONLY_STEPS_DB

@@ -58,12 +58,13 @@ def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
     contacts; without it the steps come from the audio alone. `guide`: the track's
     `FootstepGuide` when it was analysed already (not analysed again)."""
     from ..analysis.footstep_guide import analyse_guide, contact_evidence, footstep_envelope
+    from ..analysis.guide_signal import only_steps
     from ..analysis.step_fusion import fuse_steps
 
     progress(0.0, "finding the footsteps in the guide track")
     guide = analyse_guide(audio, sr) if guide is None else guide
     if motion is None:
-        report = fuse_steps(guide.transients, None, duration)
+        report = fuse_steps(guide.transients, None, duration, reject_voiced=not only_steps(guide.total))
     else:
         from ..analysis.steps_video import steps_from_motion
 
@@ -71,7 +72,7 @@ def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
         evidence = contact_evidence(guide, [t for t, _ in contacts], confidence=[c for _, c in contacts])
         report = fuse_steps(guide.transients, contacts, duration, evidence, seen=_seen_spans(motion))
         if not report.has_footsteps and _feet_unseen(motion):  # the picture's 'contacts' are the body's sway
-            alone = fuse_steps(guide.transients, None, duration)
+            alone = fuse_steps(guide.transients, None, duration, reject_voiced=not only_steps(guide.total))
             if alone.steps:
                 report = GuideReport(alone.steps, alone.rejected, f"{alone.message}; {FEET_UNSEEN}")
     steps = report.step_times() if report.has_footsteps else []

@@ -309,7 +309,7 @@ def footstep_level(guide: FootstepGuide, shape: np.ndarray, cols: np.ndarray | N
 
 def contact_evidence(guide: FootstepGuide, contacts: list[float], lag: float | None = None,
                      _decided: bool = False, confidence: list[float] | None = None,
-                     others: list[float] = (), fine: bool = True) -> ContactEvidence:
+                     others: list[float] = (), fine: bool = True, far: bool = True) -> ContactEvidence:
     """Where the step heard near each foot contact starts, and whether the guide holds steps.
 
     The footstep level is measured over the shape of what appears at the contacts: at real
@@ -340,7 +340,7 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float], lag: float | N
         ev.times.append(float(onset if rise >= REFINE_DB else c))
         ev.rise_db.append(rise)
     by_lag = np.median(np.asarray(at_contacts)[live], axis=0)
-    zero, pick = CONTACT_LAG_S.index(0.0), _pick_lag(by_lag)
+    zero, pick = CONTACT_LAG_S.index(0.0), _pick_lag(by_lag, far)  # `far` False: within FINE_REACH_S
     if lag is not None:  # the offset is known (given, or found by the first pass): no search
         ev.has_footsteps = _decided or bool(by_lag[pick] >= HEARD_DB)
         if not fine:
@@ -357,13 +357,13 @@ def contact_evidence(guide: FootstepGuide, contacts: list[float], lag: float | N
     return _at_fine_onsets(guide, ev, contacts, confidence, others, None) if fine else ev
 
 
-def _pick_lag(by_lag: np.ndarray) -> int:
+def _pick_lag(by_lag: np.ndarray, far: bool = True) -> int:
     """The offset the level rises most at: within FINE_REACH_S, unless one further out rises by
     FAR_MARGIN_DB and that much more (by chance: in-sync busy guides' by < 1 dB, guides with no
     steps' by up to 6; a sound 2-3 frames out, mostly by 6-50 dB; 24 seeds each)."""
     near = np.abs(np.asarray(CONTACT_LAG_S)) <= FINE_REACH_S
     j, jn = int(np.argmax(by_lag)), int(np.flatnonzero(near)[np.argmax(by_lag[near])])
-    return j if min(by_lag[j] - by_lag[jn], by_lag[j]) >= FAR_MARGIN_DB else jn
+    return j if far and min(by_lag[j] - by_lag[jn], by_lag[j]) >= FAR_MARGIN_DB else jn
 
 
 def _at_fine_onsets(guide: FootstepGuide, ev: ContactEvidence, contacts: list[float],

@@ -68,10 +68,11 @@ def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
     else:
         from ..analysis.steps_video import steps_from_motion
 
-        contacts = steps_from_motion(motion)
-        evidence = contact_evidence(guide, [t for t, _ in contacts], confidence=[c for _, c in contacts])
+        contacts, unseen = steps_from_motion(motion), _feet_unseen(motion)  # unseen: the hips' sway, a steady
+        evidence = contact_evidence(guide, [t for t, _ in contacts], confidence=[c for _, c in contacts],
+                                    far=not unseen)  # phase off the heel strikes, no sync offset
         report = fuse_steps(guide.transients, contacts, duration, evidence, seen=_seen_spans(motion))
-        if not report.has_footsteps and _feet_unseen(motion):  # the picture's 'contacts' are the body's sway
+        if not report.has_footsteps and unseen:  # the picture's 'contacts' are the body's sway
             alone = fuse_steps(guide.transients, None, duration, reject_voiced=not only_steps(guide.total))
             if alone.steps:
                 report = GuideReport(alone.steps, alone.rejected, f"{alone.message}; {FEET_UNSEEN}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -16,6 +17,21 @@ class InputError(StereoSyncError):
         self.path = str(path) if path is not None else None
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+def check_readable(path: str | Path, kind: str) -> Path:
+    """`path` as a Path when it is a non-empty file this process can read, else the
+    InputError that says which of those it is not (`kind`: "video file", "audio file")."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "file not found")
+    if p.is_dir():
+        raise InputError(p, f"is a folder, not {'an' if kind[0] in 'aeiou' else 'a'} {kind}")
+    if p.stat().st_size == 0:
+        raise InputError(p, "file is empty")
+    if not os.access(p, os.R_OK):
+        raise InputError(p, "permission denied")
+    return p
 
 
 class Cancelled(StereoSyncError):

@@ -19,7 +19,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from ..core.errors import InputError
+from ..core.errors import InputError, check_readable
 from ..core.fileio import atomic_output
 from . import bwf
 
@@ -46,15 +46,7 @@ def read_audio(path: str | Path, sample_rate: int | None = None) -> tuple[np.nda
     wav/flac/ogg/mp3 go through soundfile; anything else (m4a, video files, ...) through PyAV.
     Raises InputError for a missing, unreadable, non-audio, empty or NaN/inf-containing file.
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputError(p, "file not found")
-    if p.is_dir():
-        raise InputError(p, "is a folder, not an audio file")
-    if p.stat().st_size == 0:
-        raise InputError(p, "file is empty")
-    if not os.access(p, os.R_OK):
-        raise InputError(p, "permission denied")
+    p = check_readable(path, "audio file")
     try:
         audio, sr = _read_blocks(p)
     except (sf.LibsndfileError, RuntimeError, ValueError, TypeError):

@@ -7,7 +7,6 @@ file, read once and cached (by path, mtime and size); decoding lives in `video`.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ..core.errors import InputError
+from ..core.errors import InputError, check_readable
 from ..core.project import ClipInfo
 
 __all__ = ["ClipIndex", "clip_index", "decode_frames", "error_reason", "open_container", "video_stream"]
@@ -50,7 +49,7 @@ _SCAN_LOCK = threading.Lock()
 def clip_index(p: Path) -> ClipIndex:
     """The index of the file at `p` (checked first: exists, not empty, readable), scanned once
     and kept while the file is unchanged."""
-    _check_file(p)
+    check_readable(p, "video file")
     st = p.stat()
     key = (str(p.resolve()), st.st_mtime_ns, st.st_size)
     with _SCAN_LOCK:
@@ -64,17 +63,6 @@ def clip_index(p: Path) -> ClipIndex:
         while len(_SCAN_CACHE) > 16:
             _SCAN_CACHE.popitem(last=False)
     return index
-
-
-def _check_file(p: Path) -> None:
-    if not p.exists():
-        raise InputError(p, "file not found")
-    if p.is_dir():
-        raise InputError(p, "is a folder, not a video file")
-    if p.stat().st_size == 0:
-        raise InputError(p, "file is empty")
-    if not os.access(p, os.R_OK):
-        raise InputError(p, "permission denied")
 
 
 def open_container(p: Path):

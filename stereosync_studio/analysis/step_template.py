@@ -15,6 +15,15 @@ Measured on generated clips (tests/busy_guide.py, tune seeds 20-27, the true ste
 the sampler's take): E-L1 speech 0.415 -> 0.396, busy 0.486 -> 0.457, music and drums
 unchanged (0.34, 0.35). With steps timed 10-25 ms off (picture contacts) the gain is lost:
 the take places its sounds at the steps' times.
+
+Under dialogue much louder than the steps (15-20 dB, common in production sound) a step's
+reading is mostly the speech: a syllable read as a step 10-15 dB too loud with a long tail.
+Where the guide at a step's onset is more than BURIED_DB over the walker's typical step
+peak (the median of the steps' peaks), the step is replaced, progressively, by the typical
+step at that median level (`buried_to_typical`): the picture says a step is there, and the
+walker's other steps say how it sounds. Speech 18-20 dB over the steps, seeds 10-17 / 20-27:
+take E-L1 1.22 -> 0.79 / 0.97 -> 0.81; 13-16 dB 0.66 -> 0.61 / 0.69 -> 0.65; at 8-10 dB
++0.01 (0.469 -> 0.480 / 0.489 -> 0.495).
 """
 
 from __future__ import annotations
@@ -23,11 +32,13 @@ import numpy as np
 
 from ..core.envelope import ENVELOPE_RATE
 
-__all__ = ["typical_step", "pull_to_template"]
+__all__ = ["typical_step", "pull_to_template", "buried_to_typical"]
 
 TEMPLATE_S = 0.5  # s of each step the typical shape covers
 PEAK_S = 0.03  # s after the onset in which a step's peak (its level) is read
 TEMPLATE_WEIGHT = 0.3  # the most a step's envelope is pulled towards the typical step
+BURIED_DB = (10.0, 16.0)  # guide this much over the walker's typical step at an onset: reading half / not trusted
+BURIED_HEAD_S = 0.05  # s after an onset over which the guide's level is read for that
 
 
 def _spans(steps: list[float], ends: list[float], n: int, rate: float) -> list[tuple[int, int]]:
@@ -78,4 +89,26 @@ def pull_to_template(values: np.ndarray, steps: list[float], ends: list[float], 
         unexplained = 1.0 - np.clip(seg / np.maximum(level[a:b], 1e-12), 0.0, 1.0)
         w = TEMPLATE_WEIGHT * unexplained
         out[a:b] = (1.0 - w) * seg + w * peak * shape[:b - a]
+    return buried_to_typical(out, spans, level, rate)
+
+
+def buried_to_typical(values: np.ndarray, spans: list[tuple[int, int]], guide_level: np.ndarray,
+                      rate: float = ENVELOPE_RATE) -> np.ndarray:
+    """`values` with each step (`spans`) whose onset the guide (`guide_level`) drowns by more
+    than BURIED_DB over the median step peak moved towards the typical step at that median
+    level; see the module docstring."""
+    out = np.asarray(values, np.float64).copy()
+    shape, peaks = typical_step(out, spans, rate)
+    if not np.any(peaks > 0):
+        return out
+    typical = float(np.median(peaks[peaks > 0]))
+    head = max(1, int(round(BURIED_HEAD_S * rate)))
+    level = np.asarray(guide_level, np.float64)
+    for a, b in spans:
+        if b <= a:
+            continue
+        over = 20.0 * np.log10(max(float(level[a:min(b, a + head)].max()), 1e-12) / typical)
+        w = float(np.clip((over - BURIED_DB[0]) / (BURIED_DB[1] - BURIED_DB[0]), 0.0, 1.0))
+        if w > 0.0:
+            out[a:b] = (1.0 - w) * out[a:b] + w * typical * shape[:b - a]
     return out

@@ -20,6 +20,8 @@ import threading
 import cv2
 import numpy as np
 
+from ..core.track import box_iou
+
 log = logging.getLogger(__name__)
 
 Detection = tuple[np.ndarray, float]
@@ -35,16 +37,7 @@ _HOG_PERSON_PX = 100.0  # the default people detector sees a ~96 px tall person 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     """Intersection over union of two (x0, y0, x1, y1) boxes (0 if either is empty or NaN)."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    if np.isnan(a).any() or np.isnan(b).any():
-        return 0.0
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
+    return float(box_iou(a, b))
 
 
 def box_centre(b: np.ndarray) -> np.ndarray:

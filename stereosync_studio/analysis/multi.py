@@ -279,10 +279,8 @@ def _span(t: Track) -> tuple[int, int]:
 
 
 def _mean_iou(a: Track, b: Track) -> tuple[float, int]:
-    both = np.flatnonzero(np.isfinite(a.boxes[:, 0]) & np.isfinite(b.boxes[:, 0]))
-    if not len(both):
-        return 0.0, 0
-    return float(np.mean([iou(a.boxes[k], b.boxes[k]) for k in both])), len(both)
+    both, overlap = a.overlap(b)
+    return (float(overlap.mean()), len(both)) if len(both) else (0.0, 0)
 
 
 def _clean(tracks: list[Track], fps: float, max_subjects: int) -> list[Track]:

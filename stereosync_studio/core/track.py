@@ -16,6 +16,20 @@ UNCERTAIN = 0.5  # below this a frame is worth a look
 INTERPOLATED = 0.5  # the confidence of a box interpolated between two keyframes
 
 
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of (x0, y0, x1, y1) boxes, row by row (..., 4) -> (...): 0 where
+    either box is empty or NaN. The one overlap measure of the tracker, the subjects' merging
+    and the Studio."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    iw = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
+    ih = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
+    inter = np.where((iw > 0) & (ih > 0), iw * ih, 0.0)
+    union = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1]) + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]) - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
+    return np.nan_to_num(out, nan=0.0)
+
+
 @dataclass
 class Track:
     """Boxes (x0, y0, x1, y1) in pixels of the original frame, one row per video frame.
@@ -138,6 +152,12 @@ class Track:
         bw, bh = 0.25 * width, 0.6 * height
         box = [0.5 * (width - bw), 0.5 * (height - bh), 0.5 * (width + bw), 0.5 * (height + bh)]
         return cls(np.tile(box, (n_frames, 1)), np.zeros(n_frames))
+
+    def overlap(self, other: "Track") -> tuple[np.ndarray, np.ndarray]:
+        """(the frames both tracks see, the boxes' IoU on each of them)."""
+        n = min(len(self), len(other))
+        both = np.flatnonzero(np.isfinite(self.boxes[:n, 0]) & np.isfinite(other.boxes[:n, 0]))
+        return both, box_iou(self.boxes[both], other.boxes[both])
 
     def copy(self) -> "Track":
         return Track(self.boxes.copy(), self.confidence.copy(), {k: list(v) for k, v in self.keyframes.items()})

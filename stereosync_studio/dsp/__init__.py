@@ -9,6 +9,7 @@ Modules: `rms` (paper-grid RMS envelope, its fast block-energy variant, E-L1 dis
 (short-time spectra: stationary floor, onset rise per band, voicing),
 `onsets` (step onset detection), `panning` (pan law, ITD <-> azimuth), `interaural`
 (ILD / ITD / IACC estimates), `control_rate` (control-grid curves to audio rate),
-`filters` (one-pole filters and fractional delays), `peaks` (waveform peaks for drawing).
+`filters` (one-pole filters and fractional delays), `peaks` (waveform peaks for drawing),
+`true_peak` (4x-oversampled true peak, chunked; the limiter's per-sample trace).
 Submodules are imported on demand (nothing heavy is imported here).
 """

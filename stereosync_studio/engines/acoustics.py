@@ -38,8 +38,9 @@ from ..core.trajectory import Trajectory
 from ..dsp.control_rate import upsample
 from ..dsp.filters import fractional_delay
 from ..dsp.panning import PAN_DEG, SPEED_OF_SOUND, pan_gains
+from ..dsp.true_peak import true_peak
 from . import spatial
-from .limiter import LIMIT_CEILING, true_peak
+from .limiter import LIMIT_CEILING
 
 __all__ = ["PRESETS", "REFERENCE_DISTANCE_M", "Room", "SpaceResult", "apply_space", "late_response", "load_ir",
            "space_active"]

@@ -3,9 +3,10 @@
 An envelope (drawn, or from loud guide audio) can ask for more than full scale once the pan
 law and distance gain are applied; every engine ends its take here so what reaches a WAV file
 stays at or below LIMIT_CEILING (-1 dBTP, EBU R128 / streaming delivery) without clipping.
-The ceiling holds for the *true* peak: the 4x oversampled signal (BS.1770-4 Annex 2, the same
-polyphase resampler as `metrics.loudness.true_peak_dbtp`), because a take whose samples stay
-under full scale can still swing above it between samples, and that clips in a DAW or codec.
+The ceiling holds for the *true* peak (BS.1770-4 Annex 2: the 4x oversampled signal, as
+`dsp.true_peak` measures it for the limiter and for `metrics.loudness` alike), because a take
+whose samples stay under full scale can still swing above it between samples, and that clips
+in a DAW or codec.
 
 Cheap: the oversampled level is only computed where it can matter. A block (or a 256-sample
 segment) whose samples and context stay under ceiling / L1 (the resampler's largest per-phase
@@ -24,23 +25,20 @@ touches what the gain's interpolation left over the ceiling.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["true_peak", "LIMIT_CEILING", "LIMIT_CEILING_DBTP", "LIMIT_HOLD", "LIMIT_LOOKAHEAD", "OVERSAMPLE",
-           "peak_limit"]
+from ..dsp.true_peak import CTX, l1_bound, peak_trace
+
+__all__ = ["LIMIT_CEILING", "LIMIT_CEILING_DBTP", "LIMIT_HOLD", "LIMIT_LOOKAHEAD", "peak_limit"]
 
 LIMIT_CEILING_DBTP = -1.0  # the takes' true peaks stay at or below -1 dBTP
 LIMIT_CEILING = 10.0 ** (LIMIT_CEILING_DBTP / 20.0)
 LIMIT_LOOKAHEAD = 0.005  # s: the limiter's gain falls this long before a peak (and rises as long)
 LIMIT_HOLD = 0.05  # s: ... and holds this long after it before rising again
-OVERSAMPLE = 4  # the true-peak meter's oversampling (metrics.loudness)
 MARGIN_DB = 0.01  # a pass limits this far under the ceiling (interpolation of the gained signal)
 PASSES = 3
 BLOCK = 1 << 18  # samples limited at a time
-SEG = 256  # samples per segment when deciding where to oversample
-CTX = 16  # input samples of context the resampler's filter needs on each side (it spans 10)
 
 
 def peak_limit(out: np.ndarray, sr: int, block: int = BLOCK, also: list[np.ndarray] | None = None,
@@ -78,7 +76,7 @@ def _sweep(arrays: list[np.ndarray], sr: int, block: int, target: float, trigger
     n = arrays[0].shape[1]
     look, hold = max(1, int(LIMIT_LOOKAHEAD * sr)), max(1, int(LIMIT_HOLD * sr))
     reach = hold + 2 * look + 4 + CTX  # the minimum's window, the average's half width, the resampler
-    quiet = trigger / _l1_bound()
+    quiet = trigger / l1_bound()
     block = max(block, reach)  # a block's left context is then the previous block's (kept in `before`)
     cut: float | None = None
     before: list[np.ndarray | None] = [None] * len(arrays)  # original samples before the block, if it changed
@@ -102,12 +100,6 @@ def _sweep(arrays: list[np.ndarray], sr: int, block: int, target: float, trigger
     return cut
 
 
-def true_peak(arrays: list[np.ndarray]) -> float:
-    """The largest magnitude of the 4x oversampled arrays (linear): what `metrics.loudness`
-    calls the true peak, for a caller that scales a whole take rather than limiting it."""
-    return float(_level([np.asarray(a, np.float32) for a in arrays], 0.0).max(initial=0.0))
-
-
 def _peak(a: np.ndarray) -> float:
     return max(float(a.max()), -float(a.min())) if a.size else 0.0
 
@@ -117,7 +109,7 @@ def _limit_pass(arrays: list[np.ndarray], sr: int, target: float, trigger: float
     (brought to `target`); its largest cut (dB), None when none is over."""
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    level = _level(arrays, quiet)
+    level = peak_trace(arrays, quiet)
     over = level > trigger
     if not over.any():
         return None
@@ -135,61 +127,3 @@ def _limit_pass(arrays: list[np.ndarray], sr: int, target: float, trigger: float
         np.clip(a, -ceiling, ceiling, out=a)  # float32 rounding only
     return float(-20.0 * math.log10(max(float(gain.min()), 1e-30)))
 
-
-def _level(arrays: list[np.ndarray], quiet: float) -> np.ndarray:
-    """Per sample, the largest magnitude over the arrays' channels of the 4x oversampled signal
-    at and just after it (float64, length n): its max is the true peak `metrics.loudness`
-    measures. Segments whose samples and context stay at or under `quiet` (ceiling / L1: no
-    interpolated value there can pass the ceiling) keep the sample level, lower and cheaper."""
-    from scipy.signal import resample_poly
-
-    level = np.max(np.abs(arrays[0]), axis=0).astype(np.float64)
-    for a in arrays[1:]:
-        np.maximum(level, np.max(np.abs(a), axis=0), out=level)
-    n = level.shape[0]
-    nseg = -(-n // SEG)
-    padded = np.zeros(nseg * SEG)
-    padded[:n] = level
-    seg_max = padded.reshape(nseg, SEG).max(axis=1)
-    near = seg_max.copy()  # the segment and its neighbours (CTX <= SEG): the resampler's reach
-    near[1:] = np.maximum(near[1:], seg_max[:-1])
-    near[:-1] = np.maximum(near[:-1], seg_max[1:])
-    hot = np.flatnonzero(near > quiet)
-    if hot.size == 0:
-        return level
-    if 2 * hot.size > nseg:  # mostly loud: one resampling of the whole (the same values)
-        for a in arrays:
-            x = np.zeros((a.shape[0], n + 2 * CTX), np.float32)
-            x[:, CTX:CTX + n] = a
-            up = resample_poly(x, OVERSAMPLE, 1, axis=-1)
-            np.abs(up, out=up)
-            m = up[0]
-            for c in range(1, up.shape[0]):
-                np.maximum(m, up[c], out=m)
-            m = m[OVERSAMPLE * CTX:OVERSAMPLE * (CTX + n)]
-            for p in range(OVERSAMPLE):  # strided maxima: cheaper than a reduction over 4
-                np.maximum(level, m[p::OVERSAMPLE], out=level)
-        return level
-    idx = hot[:, None] * SEG + np.arange(SEG + 2 * CTX)[None, :]  # (hot, SEG + 2 CTX) in x below
-    up_level = np.zeros((hot.size, SEG))
-    for a in arrays:
-        x = np.zeros((a.shape[0], nseg * SEG + 2 * CTX), np.float32)  # zeros beyond the ends, as the meter
-        x[:, CTX:CTX + n] = a
-        up = resample_poly(x[:, idx], OVERSAMPLE, 1, axis=-1)  # (C, hot, 4 (SEG + 2 CTX))
-        up = np.abs(up[:, :, OVERSAMPLE * CTX:OVERSAMPLE * (CTX + SEG)])
-        np.maximum(up_level, up.reshape(a.shape[0], hot.size, SEG, OVERSAMPLE).max(axis=(0, 3)), out=up_level)
-    flat = (hot[:, None] * SEG + np.arange(SEG)[None, :]).ravel()
-    keep = flat < n
-    level[flat[keep]] = np.maximum(level[flat[keep]], up_level.ravel()[keep])
-    return level
-
-
-@lru_cache(maxsize=None)
-def _l1_bound() -> float:
-    """The resampler's largest per-phase sum of |taps| (scipy's resample_poly filter for 4x):
-    no interpolated value exceeds this times the largest input sample within its reach."""
-    from scipy.signal import firwin
-
-    half = 10 * OVERSAMPLE
-    h = firwin(2 * half + 1, 1.0 / OVERSAMPLE, window=("kaiser", 5.0)) * OVERSAMPLE
-    return float(max(np.abs(h[p::OVERSAMPLE]).sum() for p in range(OVERSAMPLE))) * 1.001

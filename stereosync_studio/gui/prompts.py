@@ -17,7 +17,7 @@ from typing import Callable, Protocol, Sequence
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMainWindow, QMessageBox
 
-from . import style
+from . import start_folder, style
 from .export_dialog import ExportChoice, ExportDialog
 
 APP_NAME = "StereoSync Studio"
@@ -121,7 +121,7 @@ class WindowPrompts:
     def ask_open_file(self, title: str, file_filter: str) -> str | None:
         if not self.interactive:
             return None
-        path, _ = QFileDialog.getOpenFileName(self.window, title, "", file_filter)
+        path, _ = QFileDialog.getOpenFileName(self.window, title, start_folder.start_folder(), file_filter)
         return path or None
 
     def ask_save_file(self, title: str, start: str, file_filter: str) -> str | None:

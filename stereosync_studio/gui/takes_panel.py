@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout, QHeaderView, QPushButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout)
@@ -50,6 +50,7 @@ class TakesPanel(QGroupBox):
         super().__init__("TAKES", parent)
         self.doc, self.view = doc, view
         self._loading = False
+        self._seen: dict[str, list[str]] = {}  # source name -> the take paths it showed last
         lay = QVBoxLayout(self)
         lay.setSpacing(4)
         self.tree = QTreeWidget()
@@ -120,14 +121,18 @@ class TakesPanel(QGroupBox):
         return [t.path for t in self.selected_takes()]
 
     def select_path(self, path: str | None) -> None:
+        """Make take `path` the current and only selected row. The selection is explicit: left to
+        the view, a Ctrl still held (Ctrl+Z brought the take back) would toggle it instead."""
         for i in range(self.tree.topLevelItemCount()):
             it = self.tree.topLevelItem(i)
             if it.data(C_NAME, Qt.UserRole) == path:
-                self.tree.setCurrentItem(it)
+                self.tree.setCurrentItem(it, C_NAME, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
                 return
 
     # -- document --------------------------------------------------------------------------------
     def _on_doc(self, part: str) -> None:
+        if part == "project":
+            self._seen = {}
         if part in ("project", "source", "takes"):
             self.refresh()
 
@@ -164,7 +169,16 @@ class TakesPanel(QGroupBox):
         self.tree.setColumnHidden(C_ENGINE, len({t.engine for t in takes}) <= 1)  # room for names: one engine
         self._fit_name()
         paths = [t.path for t in takes]
-        if keep in paths:
+        src = self.doc.source
+        seen = self._seen.get(src.name) if src is not None else None
+        if src is not None:
+            self._seen[src.name] = paths
+        back = [p for p in paths if p not in seen] if seen is not None and set(seen) <= set(paths) else []
+        if back:  # takes added to the list (Undo of a delete, new takes): the newest is the one to hear
+            self.select_path(back[-1])
+            if self.view.selected_take != back[-1]:  # already the tree's current item: the view follows
+                self.view.select_take(back[-1])
+        elif keep in paths:
             self.select_path(keep)
         elif paths:
             self.select_path(paths[-1])

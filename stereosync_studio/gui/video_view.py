@@ -215,7 +215,6 @@ class VideoView(QWidget):
         proj = self.doc.project
         if part == "project" or (part == "clip" and proj is not None):
             self.preview = None
-            self.trail.setVisible(True)
             if proj is None:
                 self.placeholder.setText(EMPTY_TEXT)
                 self.set_clip(None, 16, 9, 25)
@@ -241,6 +240,7 @@ class VideoView(QWidget):
         self.placeholder.setPos(self.width_px / 2, self.height_px / 2)
         self.roi.setVisible(path is not None)
         self.label.setVisible(path is not None)
+        self.trail.setVisible(path is not None)  # no path over a missing picture
         self.others.visible = path is not None
         self.others.place(self.frame)
         self.clip_path = path

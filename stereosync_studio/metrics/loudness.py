@@ -3,8 +3,8 @@
 Why here: a take is delivered against a loudness spec (EBU R128 -23 LUFS, ATSC A/85 -24, web
 -16/-14) that designers otherwise measure in another tool. The K-weighting and gating are the
 kept library's (pyloudnorm); the short-term loudness reuses its K-weighting filters on sliding
-3 s windows (every 100 ms), and the true peak is the sample peak of a 4x oversampled copy
-(BS.1770-4 Annex 2; scipy's polyphase resampler).
+3 s windows (every 100 ms), and the true peak is `dsp.true_peak`'s (BS.1770-4 Annex 2: the
+4x oversampled signal, measured chunk by chunk), the figure the limiter holds takes to.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import math
 
 import numpy as np
 
+from ..dsp import true_peak as _tp
 from . import loudness_long as _long
 
 __all__ = ["FLOOR_LUFS", "LoudnessReport", "integrated_lufs", "loudness_report", "short_term_max", "true_peak_dbtp"]
 
 FLOOR_LUFS = -70.0  # the absolute gate: below this a take counts as silent
 SHORT_TERM_S, SHORT_TERM_HOP_S = 3.0, 0.1
-OVERSAMPLE = 4
 
 
 class LoudnessReport(dict):
@@ -70,19 +70,9 @@ def short_term_max(audio: np.ndarray, sample_rate: int) -> float:
 
 
 def true_peak_dbtp(audio: np.ndarray, sample_rate: int) -> float:
-    """True peak (dBTP): the largest magnitude of the 4x oversampled signal."""
-    from scipy.signal import resample_poly
-
-    x = np.asarray(audio)
-    if x.size and _long.applies(x.shape[-1], sample_rate):
-        return _long.true_peak_long(x[None, :] if x.ndim == 1 else x, OVERSAMPLE)
-    a = _channels(audio)
-    if a.shape[1] == 0 or not np.any(a):
-        return -math.inf
-    peak = float(np.max(np.abs(a)))
-    up = resample_poly(a.astype(np.float32), OVERSAMPLE, 1, axis=1)
-    peak = max(peak, float(np.max(np.abs(up))))
-    return 20.0 * math.log10(peak)
+    """True peak (dBTP): the largest magnitude of the 4x oversampled signal (any length, in
+    bounded memory); -inf when silent. `sample_rate` is kept for the meter's one signature."""
+    return _tp.true_peak_dbtp(audio)
 
 
 def loudness_report(audio: np.ndarray, sample_rate: int) -> LoudnessReport:

@@ -1,11 +1,10 @@
 """BS.1770 loudness of long takes in bounded memory (same gating and windows as `loudness`).
 
-Why: pyloudnorm and a 4x oversampled copy hold several float64 copies of the whole take; for a
-10-minute take that is gigabytes. Here the K-weighting runs chunk by chunk with its filter
-state carried over (the same recursion), energies are kept per 100 ms (the gating step and the
-short-term hop), and the true peak oversamples chunk by chunk with enough context that every
-kept output sample is the one the whole-signal filter gives. `loudness` uses this beyond
-`LONG_S` seconds when 100 ms is a whole number of samples.
+Why: pyloudnorm holds several float64 copies of the whole take; for a 10-minute take that is
+gigabytes. Here the K-weighting runs chunk by chunk with its filter state carried over (the
+same recursion) and energies are kept per 100 ms (the gating step and the short-term hop).
+`loudness` uses this beyond `LONG_S` seconds when 100 ms is a whole number of samples. (The
+true peak is measured in bounded memory by `dsp.true_peak`.)
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import math
 
 import numpy as np
 
-__all__ = ["LONG_S", "applies", "integrated_lufs_long", "short_term_max_long", "true_peak_long"]
+__all__ = ["LONG_S", "applies", "integrated_lufs_long", "short_term_max_long"]
 
 LONG_S = 60.0
 _CHUNK = 1 << 20
@@ -83,18 +82,3 @@ def short_term_max_long(a: np.ndarray, sample_rate: int) -> float:
     total = float(np.max(np.sum(sums, axis=0))) / (3 * int(sample_rate))
     return -0.691 + 10.0 * math.log10(total) if total > 0 else -math.inf
 
-
-def true_peak_long(a: np.ndarray, oversample: int) -> float:
-    """Largest magnitude of the `oversample`x polyphase-resampled signal, chunk by chunk."""
-    from scipy.signal import resample_poly
-
-    ctx = 256
-    n = a.shape[1]
-    peak = float(max(np.max(np.abs(a[:, i:i + _CHUNK])) for i in range(0, n, _CHUNK)))
-    for i0 in range(0, n, _CHUNK):
-        lo, hi = max(i0 - ctx, 0), min(i0 + _CHUNK + ctx, n)
-        up = resample_poly(np.asarray(a[:, lo:hi], np.float32), oversample, 1, axis=1)
-        keep = up[:, (i0 - lo) * oversample:(min(i0 + _CHUNK, n) - lo) * oversample]
-        if keep.size:
-            peak = max(peak, float(np.max(np.abs(keep))))
-    return 20.0 * math.log10(peak) if peak > 0 else -math.inf

@@ -7,7 +7,10 @@ identity tracker (`jobs.retrack`) from every keyframe to the next in one worker 
 the status bar, Esc cancels) and lands as one undo step, unless the track was edited
 meanwhile. *Interpolate between keyframes* fills the frames between the keyframes around the
 playhead (or every pair inside the lanes' selected range) with straight-line boxes
-(`jobs.interpolate_keyframes`): one undo step too.
+(`jobs.interpolate_keyframes`): one undo step too. Deleting the last keyframe leaves nothing to
+re-track from, so the automatic detection tracks the subject again (`jobs.analyze_clip`, its
+track only), folded into the deletion's undo step; where it cannot (no clip, nobody found,
+another subject followed) the boxes stay and the status bar says why.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from ... import jobs
+from ...core.project import Project
 from ...core.track import Track
+from ...core.trajectory import Trajectory
 from ..document import ProjectDocument
 from ..job_runner import JobRunner
 from ..prompts import Prompts
@@ -28,6 +33,14 @@ from ..workers import Job
 
 RETRACK_JOB = "retrack"  # the same key as a box drag's re-track: the newer one wins
 BRIDGE_S = 0.2  # uncertain spans closer than this are one place to look (one occlusion, one stop)
+SAME_SUBJECT_IOU = 0.3  # below this median overlap, an automatic track follows someone else
+
+
+def same_subject(a: Track, b: Track) -> float:
+    """Median overlap (IoU) of two tracks' boxes over the frames both see: ~1 when they follow
+    the same person, ~0 for two people (0 when they share no frame)."""
+    both, overlap = a.overlap(b)
+    return float(np.median(overlap)) if len(both) else 0.0
 
 
 def look_spans(track: Track, fps: float, bridge_s: float = BRIDGE_S) -> list[tuple[int, int]]:
@@ -97,13 +110,17 @@ class KeyframesController:
         return target
 
     # -- keyframes -------------------------------------------------------------------------------
-    def _commit(self, track: Track, label: str, name: str | None = None) -> None:
-        """The track (and a trajectory that follows the box) as one undoable edit."""
+    def _commit(self, track: Track, label: str, name: str | None = None, merge_id: str | None = None,
+                trajectory: Trajectory | None = None) -> None:
+        """The track (and a trajectory that follows the box: `trajectory`, else derived under the
+        subject's pan mapping) as one undoable edit, folded into gesture `merge_id` when given."""
         src, proj = (self.doc.source if name is None else self.doc.source_named(name)), self.doc.project
         parts: dict[str, Any] = {"track": track}
         if src.trajectory.follow_box:
-            parts["trajectory"] = jobs.trajectory_from_track(track, proj.clip, src.trajectory.hfov_deg)
-        self.doc.edit_parts(parts, label, source_name=src.name)
+            old = src.trajectory
+            parts["trajectory"] = trajectory or jobs.trajectory_from_track(
+                track, proj.clip, old.hfov_deg, pan_mode=old.pan_mode, pan_width=old.pan_width)
+        self.doc.edit_parts(parts, label, merge_id, source_name=src.name)
 
     def keyframe_here(self) -> bool:
         """Confirm the box shown at the playhead as a keyframe (the tracker will never move it)."""
@@ -127,7 +144,9 @@ class KeyframesController:
         return True
 
     def delete_keyframe_here(self) -> bool:
-        """The keyframe at the playhead stops being one (its box stays until the next re-track)."""
+        """The keyframe at the playhead stops being one (its box stays until the next re-track).
+        The last one gone, nothing would re-track: the automatic detection tracks the subject
+        again (`auto_retrack`), folded into the same undo step."""
         track = self._track()
         f = self.transport.frame
         if track is None or f not in track.keyframes:
@@ -136,8 +155,55 @@ class KeyframesController:
         new = track.copy()
         del new.keyframes[f]
         new.confidence[f] = min(float(new.confidence[f]), 0.99)
-        self._commit(new, f"Delete keyframe at frame {f}")
+        label = f"Delete keyframe at frame {f}"
+        gesture = None if new.keyframes else self.doc.new_gesture("unkey")
+        self._commit(new, label, merge_id=gesture)
+        if gesture is not None:
+            self.auto_retrack(label, gesture)
         return True
+
+    def auto_retrack(self, label: str, gesture: str) -> Job | None:
+        """Track the shown subject again from the automatic detection (no keyframe left to track
+        from) in a worker; the result lands in undo step `label` / `gesture`. The boxes stay as
+        they are where the picture is missing, or where the detection follows another subject."""
+        src, proj = self.doc.source, self.doc.project
+        if not Path(proj.clip.path).is_file():
+            self.doc.end_gesture()
+            self.prompts.status(f"last keyframe of {src.name} deleted: boxes kept as they are "
+                                "(clip not found, re-tracking needs the picture)", 8000)
+            return None
+        self.view.busy_text = "re-tracking…"
+        self.prompts.status(f"last keyframe of {src.name} deleted: re-tracking from the automatic detection…", 8000)
+        tr, name, expected = src.trajectory, src.name, src.track
+        return self.runner.start(RETRACK_JOB, jobs.analyze_clip, proj.clip.path, envelope="none",
+                                 hfov_deg=tr.hfov_deg, sample_rate=proj.sample_rate, pan_mode=tr.pan_mode,
+                                 pan_width=tr.pan_width, label="Re-track",
+                                 on_result=lambda p, e=expected: self._auto_tracked(p, e, name, label, gesture),
+                                 on_cancel=lambda: self._auto_kept(name, "re-track cancelled"))
+
+    def _auto_tracked(self, project: Project, expected: Track, name: str, label: str, gesture: str) -> None:
+        src = self.doc.source_named(name)
+        if src is None or src.track is not expected:
+            self._auto_kept(name, "the track changed meanwhile")
+            return
+        auto = project.sources[0]
+        if len(auto.track) != len(expected) or not jobs.subject_found(auto.track):
+            self._auto_kept(name, "the automatic detection found nobody")
+            return
+        if len(self.doc.project.sources) > 1 and same_subject(auto.track, expected) < SAME_SUBJECT_IOU:
+            self._auto_kept(name, "the automatic detection follows another subject")
+            return
+        self._commit(auto.track, label, name, gesture, auto.trajectory)
+        self.doc.end_gesture()
+        left = len(look_spans(auto.track, self.doc.project.clip.fps))
+        self.prompts.status(f"last keyframe deleted: {name} re-tracked from the automatic detection; "
+                            f"{left} uncertain span(s) left", 8000)
+
+    def _auto_kept(self, name: str, why: str) -> None:
+        """No automatic track taken. The gesture is left as it is: its id is unique (nothing else
+        merges into it), and closing the stack's open merge could split a box drag made meanwhile."""
+        self.prompts.status(f"last keyframe of {name} deleted: boxes kept as they are ({why}); "
+                            "drag the box where it is wrong to track again", 8000)
 
     def keyframe_pairs(self) -> list[tuple[int, int]]:
         """The keyframe pairs Interpolate fills: consecutive ones inside the lanes' selected range,
@@ -210,4 +276,4 @@ class KeyframesController:
         self.prompts.status(f"re-tracked {name} from {n} keyframe(s); {left} uncertain span(s) left")
 
 
-__all__ = ["BRIDGE_S", "KeyframesController", "RETRACK_JOB", "look_spans"]
+__all__ = ["BRIDGE_S", "KeyframesController", "RETRACK_JOB", "SAME_SUBJECT_IOU", "look_spans", "same_subject"]

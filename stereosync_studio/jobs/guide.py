@@ -5,8 +5,10 @@
   `GuideReport` (steps kept, transients rejected with their reasons, a message). A guide
   with no footsteps in it (all speech or music) gives an empty envelope and says so; the
   envelope then comes from the picture (`lanes.make_envelope`, mode "auto"), unless the
-  frame cuts the subject's feet off (a medium shot): its contacts are then read from the
-  hips, and the steps are the sound's alone (`step_fusion`'s audio-only rules).
+  frame cuts the subject's feet off (a medium shot: its contacts are read from the hips), the
+  frame rate is under COARSE_FPS (a contact timed to a frame of 67-200 ms), or the guide
+  holds nothing but steps (`guide_signal.only_steps`): the steps are then the sound's alone
+  (`step_fusion`'s audio-only rules).
 * `performed_envelope`: any audio file (a vocal imitation "tk tk tk", a rough Foley pass)
   as an envelope with one event per performed step.
 * `record_envelope`: the microphone while the picture plays (sounddevice input), latency
@@ -35,6 +37,10 @@ NO_CONTACTS = "no foot contact of this subject in the picture: its steps come fr
 FEET_UNSEEN = ("the feet are not in the picture (the frame cuts the subject) and the sound's steps do not fall "
                "where the picture guesses them: the steps are the sound's alone")
 FEET_UNSEEN_SHARE = 0.8  # of the frames the subject is seen in: cut by the frame's bottom edge
+COARSE_FPS = 16.0  # at 15 frames per second and below, a foot contact is timed to a frame (67 ms or more) ...
+COARSE = "the picture's frame rate is too low to time the feet ({fps:.3g} fps): the steps are the sound's alone"
+ONLY_STEPS = ("the guide track holds nothing but footsteps, and they do not fall where the picture guesses "
+              "the feet land (another person tracked? the sound far out of sync?): the steps are the sound's alone")
 STREAM_START_S = 0.04  # an input stream's first moments: a start-up click, never a timed step
 
 
@@ -72,10 +78,12 @@ def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
         evidence = contact_evidence(guide, [t for t, _ in contacts], confidence=[c for _, c in contacts],
                                     far=not unseen)  # phase off the heel strikes, no sync offset
         report = fuse_steps(guide.transients, contacts, duration, evidence, seen=_seen_spans(motion))
-        if not report.has_footsteps and unseen:  # the picture's 'contacts' are the body's sway
-            alone = fuse_steps(guide.transients, None, duration, reject_voiced=not only_steps(guide.total))
-            if alone.steps:
-                report = GuideReport(alone.steps, alone.rejected, f"{alone.message}; {FEET_UNSEEN}")
+        clean, coarse = only_steps(guide.total), 0.0 < motion.fps < COARSE_FPS
+        if (not report.has_footsteps and (unseen or coarse or clean)) or (clean and coarse):  # contacts that
+            alone = fuse_steps(guide.transients, None, duration, reject_voiced=not clean)  # cannot judge the
+            if alone.steps:  # sound: the body's sway, a frame of 67-200 ms, or they contradict nothing-but-steps
+                why = FEET_UNSEEN if unseen else COARSE.format(fps=motion.fps) if coarse else ONLY_STEPS
+                report = GuideReport(alone.steps, alone.rejected, f"{alone.message}; {why}")
     steps = report.step_times() if report.has_footsteps else []
     env = footstep_envelope(guide, steps, duration)
     progress(1.0, report.message)

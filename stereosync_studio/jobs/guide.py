@@ -5,10 +5,11 @@
   `GuideReport` (steps kept, transients rejected with their reasons, a message). A guide
   with no footsteps in it (all speech or music) gives an empty envelope and says so; the
   envelope then comes from the picture (`lanes.make_envelope`, mode "auto"), unless the
-  frame cuts the subject's feet off (a medium shot: its contacts are read from the hips), the
-  frame rate is under COARSE_FPS (a contact timed to a frame of 67-200 ms), or the guide
-  holds nothing but steps (`guide_signal.only_steps`): the steps are then the sound's alone
-  (`step_fusion`'s audio-only rules).
+  frame cuts the subject's feet off (a medium shot: its contacts are read from the hips) or
+  the guide holds nothing but steps (`guide_signal.only_steps`): the steps are then the
+  sound's alone (`step_fusion`'s audio-only rules), as they are for such a guide under a
+  frame rate below COARSE_FPS (a contact timed to a frame of 67-200 ms). A busy guide keeps
+  the fusion there: coarse contacts still pick its steps out of the speech.
 * `performed_envelope`: any audio file (a vocal imitation "tk tk tk", a rough Foley pass)
   as an envelope with one event per performed step.
 * `record_envelope`: the microphone while the picture plays (sounddevice input), latency
@@ -79,9 +80,9 @@ def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
                                     far=not unseen)  # phase off the heel strikes, no sync offset
         report = fuse_steps(guide.transients, contacts, duration, evidence, seen=_seen_spans(motion))
         clean, coarse = only_steps(guide.total), 0.0 < motion.fps < COARSE_FPS
-        if (not report.has_footsteps and (unseen or coarse or clean)) or (clean and coarse):  # contacts that
-            alone = fuse_steps(guide.transients, None, duration, reject_voiced=not clean)  # cannot judge the
-            if alone.steps:  # sound: the body's sway, a frame of 67-200 ms, or they contradict nothing-but-steps
+        if (not report.has_footsteps and (unseen or clean)) or (clean and coarse):  # contacts that cannot
+            alone = fuse_steps(guide.transients, None, duration, reject_voiced=not clean)  # judge the sound: the
+            if alone.steps:  # body's sway, or a sound of nothing but steps (timed by a frame of 67-200 ms)
                 why = FEET_UNSEEN if unseen else COARSE.format(fps=motion.fps) if coarse else ONLY_STEPS
                 report = GuideReport(alone.steps, alone.rejected, f"{alone.message}; {why}")
     steps = report.step_times() if report.has_footsteps else []

@@ -4,10 +4,10 @@ At 15 frames per second and below a foot contact is timed to a frame of 67-200 m
 guide's footstep level did not rise "where the feet land", the guide was thrown away as
 "speech or music only" and the take got the picture's few steps (clean guides, seeds 3-5:
 step F1 0.36 at 5 fps, 0.58 at 8, 0.79 at 12.5, 0.94 at 15; now 1.0). A guide that holds
-nothing but footsteps (`guide_signal.only_steps`) contradicted by the picture's contacts (the sound far out of
-sync, another person tracked) was thrown away the same way. Now the steps are the sound's
-alone in both cases (a busy guide at a low frame rate keeps the fusion: its contacts still pick
-the steps out of the speech), and the report says why.
+nothing but footsteps (`guide_signal.only_steps`) contradicted by the picture's contacts
+(the sound far out of sync, another person tracked) was thrown away the same way. Now the
+steps are the sound's alone in both cases (a busy guide at a low frame rate keeps the
+fusion: its contacts still pick the steps out of the speech), and the report says why.
 """
 
 from __future__ import annotations

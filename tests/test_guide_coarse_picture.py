@@ -47,3 +47,15 @@ def test_a_guide_of_nothing_but_steps_is_kept_when_the_contacts_contradict_it(ca
     assert report.has_footsteps and ONLY_STEPS in report.message
     heard = [t + late for t in truth.step_times if t + late < 6.0]
     assert onset_f1(env.steps() or [], heard, 0.05)["f1"] >= 0.9
+
+
+def test_a_guide_not_heard_at_the_contacts_asks_whether_the_sound_is_out_of_sync():
+    """A busy guide 200 ms late is not heard at the contacts: the steps come from the picture,
+    and the message names the offset searched instead of only 'speech or music'."""
+    from stereosync_studio.analysis.footstep_guide import CONTACT_LAG_S, ContactEvidence
+    from stereosync_studio.analysis.step_fusion import fuse_steps
+
+    contacts = [(1.0, 0.9), (1.5, 0.9), (2.0, 0.9)]
+    report = fuse_steps([], contacts, 3.0, ContactEvidence([1.0, 1.5, 2.0], [0.0, 0.5, 0.2], has_footsteps=False))
+    assert not report.has_footsteps and report.step_times() == [1.0, 1.5, 2.0]
+    assert f"{max(CONTACT_LAG_S) * 1000:.0f} ms" in report.message and "out of sync" in report.message

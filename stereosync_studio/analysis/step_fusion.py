@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.guide import GuideReport, GuideStep, RejectedTransient
-from .footstep_guide import HEARD_DB, LEVEL_ONSET_BIAS, REFINE_DB, ContactEvidence, Transient
+from .footstep_guide import CONTACT_LAG_S, HEARD_DB, LEVEL_ONSET_BIAS, REFINE_DB, ContactEvidence, Transient
 
 __all__ = ["fuse_steps", "summary", "MATCH_S", "NO_CONTACT", "INSIDE_STEP", "VOICED", "TOO_WEAK"]
 
@@ -64,8 +64,10 @@ def fuse_steps(transients: list[Transient], contacts: list[tuple[float, float]] 
                     for c in cands]
         picture = [GuideStep(t, round(0.5 * c, 3), "picture") for t, c in contacts]
         return GuideReport(picture, rejected, "the guide track holds no footsteps (speech or music only: the "
-                                              "footstep level does not rise where the feet land); the steps "
-                                              "come from the picture", has_footsteps=False)
+                                              "footstep level does not rise where the feet land, nor up to "
+                                              f"{max(abs(x) for x in CONTACT_LAG_S) * 1000:.0f} ms before or "
+                                              "after: or is the sound further out of sync?); the steps come "
+                                              "from the picture", has_footsteps=False)
     steps = _merge([GuideStep(t, round(0.5 + 0.5 * c, 3), "audio+picture") if rise >= HEARD_DB else
                     GuideStep(t, round(0.5 * c, 3), "picture")
                     for (_, c), t, rise in zip(contacts, evidence.times, evidence.rise_db)])

@@ -52,6 +52,7 @@ from .step_cadence import fill_cadence_gaps, retime_to_cadence
 log = logging.getLogger(__name__)
 
 MIN_GAP = 0.25  # s: no two steps of one subject closer than this
+LOW_FPS, DETECT_RATE = 20.0, 25.0  # below LOW_FPS the swing speed is read at DETECT_RATE (interpolated)
 HI_FRAC, LO_FRAC = 0.3, 0.15  # hysteresis levels between the running floor and peak
 TOP_FRAC = 0.3  # the high level is at least this fraction of the running peak
 MIN_SWING = 0.08  # s: a swing is above the high level this long (one-frame blips are noise)
@@ -68,6 +69,26 @@ Step = tuple[float, float]  # (time s, confidence 0..1)
 
 def contacts_from_speed(times: np.ndarray, speed: np.ndarray, fps: float, window_s: float = 1.0,
                         min_peak: float = 0.12) -> list[Step]:
+    """Contacts where a speed signal falls from 'moving' to 'still' (see `_contacts`). Below
+    LOW_FPS (webcams, CCTV, animation on twos) a swing lasts two or three samples and the
+    hysteresis misses most steps: the signal is read at DETECT_RATE, shape-preserving
+    interpolation (PCHIP) between its samples. Picture-only step F1 (+-50 ms), walkers seeds
+    3-5 / held-out 20-22: 8 fps 0.17 -> 0.49 / 0.21 -> 0.32, 12.5 fps 0.70 -> 0.90 / 0.86 -> 0.93."""
+    t, s = np.asarray(times, np.float64), np.asarray(speed, np.float64)
+    ok = np.isfinite(s)
+    if fps >= LOW_FPS or ok.sum() < 4:
+        return _contacts(t, s, fps, window_s, min_peak)
+    from scipy.interpolate import PchipInterpolator
+
+    grid = np.arange(t[ok][0], t[ok][-1], 1.0 / DETECT_RATE)
+    fine = PchipInterpolator(t[ok], s[ok])(grid)
+    holes = np.interp(grid, t, (~ok).astype(np.float64)) > 0  # unknown stays unknown
+    fine[holes] = np.nan
+    return _contacts(grid, fine, DETECT_RATE, window_s, min_peak)
+
+
+def _contacts(times: np.ndarray, speed: np.ndarray, fps: float, window_s: float = 1.0,
+              min_peak: float = 0.12) -> list[Step]:
     """Contacts where a speed signal falls from 'moving' to 'still' (hysteresis, relative levels).
 
     `times` are the sample times of `speed` (box heights/s, NaN = unknown). The levels follow a

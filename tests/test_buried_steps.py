@@ -14,7 +14,8 @@ import stereosync_studio.analysis.step_template as step_template
 from stereosync_studio.analysis.footstep_guide import analyse_guide, footstep_envelope
 from stereosync_studio.analysis.step_template import BURIED_DB, buried_to_typical
 from stereosync_studio.core.envelope import ENVELOPE_RATE
-from stereosync_studio.dsp.rms import align_length, rms_envelope
+from stereosync_studio.dsp.rms import envelope_l1, rms_envelope
+from stereosync_studio.metrics import e_l1_silence
 from tests.busy_guide import mix_guide
 from tests.walker import walker_truth
 
@@ -61,7 +62,7 @@ def test_steps_under_dialogue_20_db_louder_are_read_nearer_the_truth(seed, monke
 
     def el1() -> float:
         env = footstep_envelope(guide, list(m["step_times"]), 6.0).values
-        return float(np.abs(align_length(np.asarray(env, np.float64), len(clean)) - clean).mean() / clean.mean())
+        return envelope_l1(env, clean) / e_l1_silence(clean)
 
     now = el1()
     monkeypatch.setattr(step_template, "BURIED_DB", (np.inf, np.inf))

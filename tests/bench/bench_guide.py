@@ -129,7 +129,8 @@ def room_figures(seeds=SEEDS, rooms=(0.0, 0.4, 0.8)) -> dict[float, float]:
     heard dry or in a room (the steps' own reverberation is theirs: it should be kept), the
     true step times given."""
     from stereosync_studio.analysis.footstep_guide import analyse_guide, footstep_envelope
-    from stereosync_studio.dsp.rms import align_length, rms_envelope
+    from stereosync_studio.dsp.rms import envelope_l1, rms_envelope
+    from stereosync_studio.metrics import e_l1_silence
     from tests.busy_guide import mix_guide
     from tests.walker import walker_truth
 
@@ -142,8 +143,7 @@ def room_figures(seeds=SEEDS, rooms=(0.0, 0.4, 0.8)) -> dict[float, float]:
             audio = in_a_room(m["clean"], seed, rt60) if rt60 > 0 else m["clean"]
             clean = rms_envelope(audio, 48000).astype(np.float64)
             env = footstep_envelope(analyse_guide(audio, 48000), list(m["step_times"]), 6.0)
-            errs.append(float(np.abs(align_length(np.asarray(env.values, np.float64), len(clean)) - clean).mean()
-                              / max(clean.mean(), 1e-12)))
+            errs.append(envelope_l1(env.values, clean) / max(e_l1_silence(clean), 1e-12))
         out[rt60] = float(np.mean(errs))
     return out
 

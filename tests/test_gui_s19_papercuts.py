@@ -14,7 +14,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from stereosync_studio.core.project import Project, TakeInfo  # noqa: E402
+from stereosync_studio.core.project import TakeInfo  # noqa: E402
 from stereosync_studio.gui import autosave, start_folder  # noqa: E402
 from stereosync_studio.gui.controllers.keyframes import same_subject  # noqa: E402
 from tests.gui_fixtures import demo_clip, small_project, studio_home, wait_idle, window  # noqa: E402,F401
@@ -99,7 +99,7 @@ def test_an_automatic_track_of_another_subject_is_not_taken(qtbot, window, demo_
     for s in proj.sources:
         s.track.set_keyframe(10, s.track.boxes[10])
     other = small_project(2)
-    monkeypatch.setattr(jobs, "analyze_clip", lambda *_a, **_k: Project("auto", proj.clip, other.sources[:1], 48000))
+    monkeypatch.setattr(jobs, "retrack_keyframes", lambda *_a, **_k: (other.sources[0].track.copy(), None))
     win.projects.set_project(proj)
     win.doc.select_source(1)
     win.transport.seek_frame(10)

@@ -252,9 +252,12 @@ def retrack(track: Track, project: Project, frame: int, box: list, follow_box: b
 def retrack_keyframes(track: Track, project: Project, keyframes: dict[int, list[float]] | None = None,
                       follow_box: bool = True, hfov_deg: float = 90.0, progress: ProgressFn = null_progress,
                       cancel: CancelToken | None = None, keep_before_first: bool = False,
-                      pan_mode: str = "screen", pan_width: float = 1.0) -> tuple[Track, Trajectory | None]:
+                      pan_mode: str = "screen", pan_width: float = 1.0,
+                      automatic: bool = False) -> tuple[Track, Trajectory | None]:
     """Re-track the whole clip from the designer's keyframes: the track's own plus `keyframes`
-    (frame -> box, clip pixels; a box given for a frame replaces that frame's keyframe).
+    (frame -> box, clip pixels; a box given for a frame replaces that frame's keyframe). With
+    none, `automatic` tracks from the automatic detection (the last keyframe was deleted),
+    else it is an error.
 
     Every keyframe is an identity anchor: the appearance model learns the subject's look from
     all of them and is refreshed at each one, gaps between two keyframes are tracked from both
@@ -271,11 +274,11 @@ def retrack_keyframes(track: Track, project: Project, keyframes: dict[int, list[
     outside = sorted(k for k in kf if not 0 <= k < n)
     if outside:
         raise InputError(project.clip.path, f"keyframes {outside} are outside the clip's frames 0..{n - 1}")
-    if not kf:
+    if not kf and not automatic:
         raise InputError(project.clip.path, "no keyframes to re-track from: place a box on the subject first")
     ensure_reid_model()
     new = track_clip(str(project.clip.path), keyframes=kf, progress=progress, cancel=cancel)
-    first = min(kf)
+    first = min(kf, default=0)
     if keep_before_first and first > 0 and len(track) == len(new):  # the sure frames before the first key stay
         keep = np.ones(first, bool)
         if track.confidence is not None:

@@ -8,8 +8,8 @@ the status bar, Esc cancels) and lands as one undo step, unless the track was ed
 meanwhile. *Interpolate between keyframes* fills the frames between the keyframes around the
 playhead (or every pair inside the lanes' selected range) with straight-line boxes
 (`jobs.interpolate_keyframes`): one undo step too. Deleting the last keyframe leaves nothing to
-re-track from, so the automatic detection tracks the subject again (`jobs.analyze_clip`, its
-track only), folded into the deletion's undo step; where it cannot (no clip, nobody found,
+re-track from, so the automatic detection tracks the subject again (`jobs.retrack_keyframes`,
+`automatic`), folded into the deletion's undo step; where it cannot (no clip, nobody found,
 another subject followed) the boxes stay and the status bar says why.
 """
 
@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from ... import jobs
-from ...core.project import Project
 from ...core.track import Track
 from ...core.trajectory import Trajectory
 from ..document import ProjectDocument
@@ -175,27 +174,28 @@ class KeyframesController:
         self.view.busy_text = "re-tracking…"
         self.prompts.status(f"last keyframe of {src.name} deleted: re-tracking from the automatic detection…", 8000)
         tr, name, expected = src.trajectory, src.name, src.track
-        return self.runner.start(RETRACK_JOB, jobs.analyze_clip, proj.clip.path, envelope="none",
-                                 hfov_deg=tr.hfov_deg, sample_rate=proj.sample_rate, pan_mode=tr.pan_mode,
-                                 pan_width=tr.pan_width, label="Re-track",
-                                 on_result=lambda p, e=expected: self._auto_tracked(p, e, name, label, gesture),
+        return self.runner.start(RETRACK_JOB, jobs.retrack_keyframes, expected.copy(), proj.copy(), None,
+                                 tr.follow_box, tr.hfov_deg, label="Re-track", pan_mode=tr.pan_mode,
+                                 pan_width=tr.pan_width, automatic=True,
+                                 on_result=lambda r, e=expected: self._auto_tracked(r, e, name, label, gesture),
                                  on_cancel=lambda: self._auto_kept(name, "re-track cancelled"))
 
-    def _auto_tracked(self, project: Project, expected: Track, name: str, label: str, gesture: str) -> None:
+    def _auto_tracked(self, result: tuple[Track, Trajectory | None], expected: Track, name: str, label: str,
+                      gesture: str) -> None:
+        track, trajectory = result
         src = self.doc.source_named(name)
         if src is None or src.track is not expected:
             self._auto_kept(name, "the track changed meanwhile")
             return
-        auto = project.sources[0]
-        if len(auto.track) != len(expected) or not jobs.subject_found(auto.track):
+        if len(track) != len(expected) or not jobs.subject_found(track):
             self._auto_kept(name, "the automatic detection found nobody")
             return
-        if len(self.doc.project.sources) > 1 and same_subject(auto.track, expected) < SAME_SUBJECT_IOU:
+        if len(self.doc.project.sources) > 1 and same_subject(track, expected) < SAME_SUBJECT_IOU:
             self._auto_kept(name, "the automatic detection follows another subject")
             return
-        self._commit(auto.track, label, name, gesture, auto.trajectory)
+        self._commit(track, label, name, gesture, trajectory)
         self.doc.end_gesture()
-        left = len(look_spans(auto.track, self.doc.project.clip.fps))
+        left = len(look_spans(track, self.doc.project.clip.fps))
         self.prompts.status(f"last keyframe deleted: {name} re-tracked from the automatic detection; "
                             f"{left} uncertain span(s) left", 8000)
 

@@ -424,13 +424,14 @@ def score_track(boxes: np.ndarray, truth: HardTruth) -> dict:
         j = int(np.argmax(cands))
         owner.append(j if cands[j] > 0.3 else None)
     seq = [o for o in owner if o is not None]
-    runs: list[list] = []  # [owner, length]; a stay under 5 frames is a brush past, not a switch
+    brush = max(5, int(round(0.2 * truth.fps)))  # a stay under 0.2 s (5 frames at 25 fps) is a brush past
+    runs: list[list] = []  # [owner, length]
     for o in seq:
         if runs and runs[-1][0] == o:
             runs[-1][1] += 1
         else:
             runs.append([o, 1])
-    held = [o for o, n in runs if n >= 5]
+    held = [o for o, n in runs if n >= brush]
     switches = sum(1 for a, b in zip(held, held[1:]) if a != b)
     return {"kept": float(np.mean(kept)) if kept else 0.0, "mean_iou": float(np.mean(ious)) if ious else 0.0,
             "id_switches": int(switches), "on_other": int(sum(1 for o in seq if o != 0)),

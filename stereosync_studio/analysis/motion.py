@@ -23,6 +23,18 @@ from .flow_features import N_FLOW, FlowAnalyzer
 
 
 FEET_MARGIN_PX = 2.0  # a box ending this close to the frame's bottom edge is cut by it
+MEASURE_RATE = 25.0  # Hz: clips shot faster are measured on every `stride_for(fps)`-th frame
+
+
+def stride_for(fps: float) -> int:
+    """Frames from one measured frame to the next: 1 up to ~44 fps, 2 at 48/50/59.94/60, 4 at 100...
+
+    Why: the step detector and the learned mapper are built on 24-30 fps motion (a swing
+    spans enough samples, landmark jitter is filtered over the same time). At 50 fps and up
+    every frame costs twice the pose and flow for worse steps: zig-zag recall on 50 fps clips
+    0.78 measuring every frame, 0.92 every other frame (true boxes, seeds 10-13 and 20-23).
+    The measured rate stays between 20 and 30 Hz."""
+    return max(1, int(float(fps) / MEASURE_RATE + 0.25)) if fps and fps > 0 else 1
 
 
 @dataclass
@@ -36,6 +48,8 @@ class SubjectMotion:
     pose: np.ndarray | None  # (n, 33, 4) landmarks (x, y px, z, visibility) or None if no pose
     width: int
     height: int
+    stride: int = 1  # row i is the clip's frame i * stride (`fps` is the clip's fps / stride)
+    clip_frames: int = 0  # the clip's frame count (0: n_frames * stride)
 
     @property
     def n_frames(self) -> int:
@@ -43,7 +57,13 @@ class SubjectMotion:
 
     @property
     def duration(self) -> float:
-        return self.n_frames / self.fps if self.fps > 0 else 0.0
+        """Seconds of the clip (not of the last row): what an envelope from this motion spans."""
+        frames = self.clip_frames or self.n_frames * self.stride
+        return frames / (self.fps * self.stride) if self.fps > 0 else 0.0
+
+    def per_row(self, per_frame: np.ndarray) -> np.ndarray:
+        """A per-clip-frame array (e.g. a distance per frame) read at this motion's rows."""
+        return np.asarray(per_frame)[::self.stride][:self.n_frames]
 
     def seen(self) -> np.ndarray:
         return np.isfinite(self.boxes[:, 0])
@@ -82,9 +102,11 @@ def analyze_subjects(path: str | Path, tracks: list[Track], use_pose: bool | Non
     """Measure every subject of `tracks` in one pass over the clip at `path`.
 
     `use_pose` None means "if MediaPipe is available". A track shorter than the clip is padded
-    with unseen frames; a longer one is cut. `ahead` (an `analysis.motion_ahead.MotionAhead`
-    that measured a lone subject while it was being tracked) supplies the frames it measured
-    with the boxes the track ended with; the rest is measured here.
+    with unseen frames; a longer one is cut. Clips faster than ~44 fps are measured on every
+    `stride_for(fps)`-th frame: the motions returned have a row per measured frame. `ahead`
+    (an `analysis.motion_ahead.MotionAhead` that measured a lone subject while it was being
+    tracked) supplies the frames it measured with the boxes the track ended with; the rest
+    is measured here.
     """
     from ..media.video import VideoReader
 
@@ -109,8 +131,10 @@ def analyze_subjects(path: str | Path, tracks: list[Track], use_pose: bool | Non
                 _measure(mp, reader, boxes, lo, hi, progress, cancel)
                 rows, lms = mp.flow_rows, mp.lms
         progress(1.0, "motion measured")
-        return [SubjectMotion(info.fps, times, boxes[k], rows[k], lms[k] if want_pose else None,
-                              info.width, info.height) for k in range(len(tracks))]
+        step = stride_for(info.fps)
+        return [SubjectMotion(info.fps / step, times[::step], boxes[k][::step], rows[k][::step],
+                              lms[k][::step] if want_pose else None, info.width, info.height, step, n)
+                for k in range(len(tracks))]
     finally:
         if own:
             reader.close()
@@ -118,14 +142,17 @@ def analyze_subjects(path: str | Path, tracks: list[Track], use_pose: bool | Non
 
 class MotionPass:
     """Flow and pose of every subject, fed one frame at a time in frame order (resumable: a
-    pass fed frames s..e-1 goes on at e exactly as one pass over s.. would).
+    pass fed frames s..e-1 goes on at e exactly as one pass over s.. would). Only the frames
+    on the clip's measuring grid (index a multiple of `stride_for(fps)`) are measured; the
+    others are ignored, their rows stay NaN.
 
     Pose runs on a worker thread, in frame order, while the caller measures the flow of the
     same frame (MediaPipe releases the GIL while its graph runs): the same results, sooner."""
 
     def __init__(self, fps: float, n: int, n_subjects: int, want_pose: bool):
         self.want_pose = bool(want_pose)
-        self.flows = [FlowAnalyzer(fps) for _ in range(n_subjects)]
+        self.stride = stride_for(fps)
+        self.flows = [FlowAnalyzer(fps / self.stride) for _ in range(n_subjects)]
         self.poses = [_pose.PoseTracker() for _ in range(n_subjects)] if want_pose else []
         self.flow_rows = [np.full((n, N_FLOW), np.nan, np.float32) for _ in range(n_subjects)]
         self.lms = [np.full((n, _pose.N_LANDMARKS, 4), np.nan, np.float32) for _ in range(n_subjects)] \
@@ -137,6 +164,8 @@ class MotionPass:
     def feed(self, i: int, rgb, boxes: list[np.ndarray]) -> None:
         """Measure frame `i` (full-size `rgb`, or a stand-in that slices like one) with each
         subject's box of that frame (`boxes[k]`, NaN where the subject is not seen)."""
+        if i % self.stride:
+            return
         for k, b in enumerate(boxes):
             if not np.isfinite(b[0]):
                 self.flows[k].reset()
@@ -202,7 +231,7 @@ def _around(done: list[tuple[int, int, MotionPass]], reader, boxes: list[np.ndar
             parts.append(("gap", at, s, None))
         parts.append(("ahead", s, e, mp))
         at = e
-    if at < hi:
+    if -(-at // first.stride) * first.stride < hi:  # a frame to measure after the last segment
         parts.append(("tail", at, hi, done[-1][2]))  # the last segment's pass goes on
     try:
         for j, (kind, u0, u1, mp) in enumerate(parts):
@@ -213,10 +242,11 @@ def _around(done: list[tuple[int, int, MotionPass]], reader, boxes: list[np.ndar
                 _measure(mp, reader, boxes, u0, u1, sub, cancel)
                 continue
             with MotionPass(fps, n, len(boxes), first.want_pose) as own:
-                if u0 > lo:  # the flow of frame u0 comes from frame u0-1
-                    _, _, prev = next(iter(reader.iter_frames(u0 - 1, u0)))
+                g = -(-u0 // own.stride) * own.stride - own.stride  # the measured frame before u0's first
+                if g >= lo:  # the flow of that first one comes from it
+                    _, _, prev = next(iter(reader.iter_frames(g, g + 1)))
                     for k, b in enumerate(boxes):
-                        own.flows[k].update(prev, b[u0 - 1])
+                        own.flows[k].update(prev, b[g])
                 _measure(own, reader, boxes, u0, u1, sub, cancel)
                 if kind == "gap":  # the segment after it gets its first flow row from here
                     _, _, rgb = next(iter(reader.iter_frames(u1, u1 + 1)))

@@ -26,7 +26,7 @@ import threading
 
 import numpy as np
 
-from .motion import MotionPass
+from .motion import MotionPass, stride_for
 
 __all__ = ["MotionAhead"]
 
@@ -42,12 +42,14 @@ class MotionAhead:
     ahead by more waits for it, so the two stay side by side on two cores. Frames come in
     runs: a frame after a gap (the subject lost) starts a new segment, with a pass of its own
     (at most `max_segments`; past that the rest is measured afterwards); a frame already
-    measured (decoded again when the tracker goes back) is ignored."""
+    measured (decoded again when the tracker goes back) is ignored, and so is a frame off the
+    measuring grid of a fast clip (`motion.stride_for`: every other frame at 50-60 fps)."""
 
     def __init__(self, fps: float, n_frames: int, want_pose: bool, depth: int = 6, max_segments: int = 12):
         self.fps, self.n = float(fps), int(n_frames)
         self.want_pose = bool(want_pose)
         self.max_segments = int(max_segments)
+        self.stride = stride_for(fps)
         self._q: queue.Queue = queue.Queue(maxsize=max(1, int(depth)))
         self._stop = threading.Event()
         self._closed = False  # no more frames are taken (too many segments, `finish`, `close`)
@@ -69,11 +71,11 @@ class MotionAhead:
     # ------------------------------------------------------------------ the tracking thread
     def offer(self, index: int, rgb: np.ndarray, box: np.ndarray) -> None:
         """Frame `index` (full size) and the box the tracker placed on it (clip pixels)."""
-        if self._closed or self._stop.is_set() or not 0 <= index < self.n:
+        if self._closed or self._stop.is_set() or not 0 <= index < self.n or index % self.stride:
             return
         if self.segments and index < self.stop:  # decoded again (going back): measured already
             return
-        if not self.segments or index > self.stop:  # the first frame, or one after a gap
+        if not self.segments or index >= self.stop + self.stride:  # the first frame, or one after a gap
             if len(self.segments) >= self.max_segments:
                 self._closed = True
                 self._put(_END)
@@ -136,7 +138,8 @@ class MotionAhead:
               and len(passes) == len(self.segments))
         out = []
         for (s, e), mp in zip(self.segments, passes):
-            if ok and lo <= s < e <= hi and np.array_equal(self.used[s:e], boxes[0][s:e]):
+            grid = slice(s, e, self.stride)  # the frames measured
+            if ok and lo <= s < e <= hi and np.array_equal(self.used[grid], boxes[0][grid]):
                 out.append((s, e, mp))
             else:
                 mp.close()

@@ -290,7 +290,8 @@ def measure(path: str | Path, track: Track | None, use_pose: bool | None = None,
 
 def step_levels(steps: list[Step], motion: SubjectMotion, distance: np.ndarray | None = None,
                 hfov_deg: float = 90.0) -> np.ndarray:
-    """Peak envelope level of each step: STEP_PEAK x speed factor / distance, in (0, 1]."""
+    """Peak envelope level of each step: STEP_PEAK x speed factor / distance, in (0, 1].
+    `distance`: per clip frame (None: from the motion's boxes)."""
     if not steps:
         return np.zeros(0)
     t = np.array([s[0] for s in steps])
@@ -300,8 +301,10 @@ def step_levels(steps: list[Step], motion: SubjectMotion, distance: np.ndarray |
     if distance is None:
         from .distance import distance_from_track
 
-        distance = distance_from_track(Track(motion.boxes), motion.height, fps=motion.fps)
-    d = np.interp(t, ft, np.asarray(distance, np.float64)[:len(ft)])
+        rows = np.asarray(distance_from_track(Track(motion.boxes), motion.height, fps=motion.fps), np.float64)
+    else:  # per clip frame
+        rows = motion.per_row(np.asarray(distance, np.float64))
+    d = np.interp(t, ft[:len(rows)], rows[:len(ft)])
     factor = np.clip(np.sqrt(np.maximum(sp, 1e-6) / WALK_SPEED), 0.6, 1.5)
     return np.clip(STEP_PEAK * factor / np.clip(d, 0.25, 20.0), 0.01, 1.0)
 

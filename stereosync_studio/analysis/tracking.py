@@ -32,6 +32,7 @@ from ..core.track import Track
 from .detect import ColourModel, clip_box, detect_subject, iou, iou_inside
 from .follower import TRACKERS, _Follower
 from .identity import SubjectTracker
+from .motion import stride_for
 from .reid import get_embedder
 
 if TYPE_CHECKING:
@@ -70,21 +71,46 @@ def _work_scale(info, work_height: int) -> float:
 
 def _run_segment(reader, follower: SubjectTracker, start: int, stop: int, step: int, box0: np.ndarray,
                  scale: float, sxy: np.ndarray, boxes: np.ndarray, conf: np.ndarray,
-                 tick, cancel: CancelToken | None) -> None:
-    """Track from `start` (where the box is `box0`, clip pixels) towards `stop` (exclusive)."""
+                 tick, cancel: CancelToken | None, stride: int = 1) -> None:
+    """Track from `start` (where the box is `box0`, clip pixels) towards `stop` (exclusive).
+
+    With `stride` > 1 (a fast clip, `motion.stride_for`) the follower sees the frames whose
+    index is a multiple of it (and the segment's last); the frames between get the boxes
+    in between (NaN next to a frame where the subject is lost)."""
     first = True
+    last = stop - step
+    prev: tuple[int, np.ndarray, float] | None = None
     for i, img in _frames(reader, start, stop, step, scale):
         if cancel is not None:
             cancel.check()
         if first:
             follower.start(img, np.asarray(box0, float) / sxy)
             first = False
+            prev = (i, np.asarray(box0, float), 1.0)
+            tick()
+            continue
+        if i % stride and i != last:
             tick()
             continue
         b, c = follower.step(img)
         boxes[i] = b * sxy
         conf[i] = c
+        _between(prev, (i, b * sxy, c), boxes, conf)
+        prev = (i, b * sxy, c)
         tick()
+
+
+def _between(a: tuple[int, np.ndarray, float] | None, b: tuple[int, np.ndarray, float],
+             boxes: np.ndarray, conf: np.ndarray) -> None:
+    """Boxes of the frames strictly between two tracked ones: linear in time, the lower
+    confidence of the two; left NaN when the subject is lost on either side."""
+    if a is None or abs(b[0] - a[0]) < 2 or not (np.isfinite(a[1]).all() and np.isfinite(b[1]).all()):
+        return
+    (i0, b0, c0), (i1, b1, c1) = a, b
+    for i in range(min(i0, i1) + 1, max(i0, i1)):
+        w = (i - i0) / float(i1 - i0)
+        boxes[i] = (1.0 - w) * b0 + w * b1
+        conf[i] = min(c0, c1)
 
 
 # ----------------------------------------------------------------------------- auto seed
@@ -257,7 +283,8 @@ def _track_anchors(reader, track: Track, anchors: dict[int, np.ndarray], lo: int
         if done[0] % 5 == 0 or done[0] == total:
             progress(min(done[0] / total, 1.0), f"tracking {min(100, 100 * done[0] // total)} %")  # not frames
 
-    follower = SubjectTracker(tracker, info.fps, get_embedder())
+    stride = stride_for(info.fps)
+    follower = SubjectTracker(tracker, info.fps / stride, get_embedder())
     looks = {**{int(k): np.asarray(v, float) for k, v in track.keyframes.items()}, **anchors}
     follower.gallery.anchors = _looks_of(reader, looks, scale, sxy, follower)
     for j, k in enumerate(keys):
@@ -265,22 +292,22 @@ def _track_anchors(reader, track: Track, anchors: dict[int, np.ndarray], lo: int
         track.confidence[k] = 1.0
         end = keys[j + 1] if j + 1 < len(keys) else hi
         _run_segment(reader, follower, k, end, 1, anchors[k], scale, sxy, track.boxes, track.confidence,
-                     tick, cancel)
+                     tick, cancel, stride)
         nxt = min((x for x in track.keyframes if x >= end), default=None)
         if nxt == end and end - k > 2 and both_ways:
             # between two keyframes: track back from the later one too, and keep per frame the
             # side that is nearer and surer (a subject lost on the way is found from the other end)
             bb, bc = np.full((end - k, 4), np.nan), np.zeros(end - k)
-            other = SubjectTracker(tracker, info.fps, get_embedder())  # its own memory: what it meets
+            other = SubjectTracker(tracker, info.fps / stride, get_embedder())  # its own memory: what it meets
             other.gallery.anchors = follower.gallery.anchors  # on the way back stays out of the rest
             _run_segment(reader, other, end, k, -1, np.asarray(track.keyframes[end], float), scale, sxy,
-                         _Shifted(bb, k), _Shifted(bc, k), lambda: None, cancel)
+                         _Shifted(bb, k), _Shifted(bc, k), lambda: None, cancel, stride)
             _merge_ways(track, k, end, bb, bc)
         if nxt == end:
             _bridge(track, k, end)
     if back:
         _run_segment(reader, follower, keys[0], lo - 1, -1, anchors[keys[0]], scale, sxy, track.boxes,
-                     track.confidence, tick, cancel)
+                     track.confidence, tick, cancel, stride)
 
 
 class _Shifted:

@@ -18,7 +18,7 @@ time, and `--repeat N` keeps the best of N runs. `--profile` runs the job under 
 (timer: process CPU time, so other processes' load does not count) and prints where the
 time goes (decode, detection/tracking, motion of the subject, guide, render, metrics).
 
-Run: .venv/bin/python tests/bench/bench_first_take.py [--duration 8] [--scenario diagonal] [--seed 1] [--studio]
+Run: .venv/bin/python tests/bench/bench_first_take.py [--duration 8] [--scenario diagonal] [--seed 1] [--fps 25] [--studio]
      [--repeat 3] [--profile] [--ab]
 """
 
@@ -103,18 +103,19 @@ def breakdown(stats_path: str) -> list[tuple[str, float]]:
     return out
 
 
-def pingpong_clip(cache: Path, duration: float) -> str:
+def pingpong_clip(cache: Path, duration: float, fps: float = 25.0) -> str:
     """The 8 s 1080p diagonal walker played forward, then backward, ... for `duration` s (its
-    guide track repeated): made once, reused."""
+    guide track repeated), at `fps`: made once, reused."""
     import numpy as np
 
     from stereosync_studio.media.video import VideoReader, read_guide_audio, write_video
 
-    target = cache / f"pingpong_{duration:g}s.mp4"
+    target = cache / (f"pingpong_{duration:g}s.mp4" if fps == 25 else f"pingpong_{duration:g}s_{fps:g}fps.mp4")
     if target.is_file() and target.stat().st_size > 0:
         return str(target)
-    src = cached_walker_clip(cache, scenario="diagonal", duration=8.0, fps=25, size=(1920, 1080), seed=1).path
-    n = int(round(duration * 25))
+    src = cached_walker_clip(cache, scenario="diagonal", duration=8.0, fps=fps, size=(1920, 1080), seed=1).path
+    n = int(round(duration * fps))
+    sec = max(1, int(round(fps)))
 
     def frames():
         with VideoReader(src) as r:
@@ -123,7 +124,7 @@ def pingpong_clip(cache: Path, duration: float) -> str:
                 if forward:
                     chunks = [(0, m)]
                 else:  # backward, a second at a time (each decoded forward, then reversed)
-                    chunks = [(max(0, hi - 25), hi) for hi in range(m, 0, -25)]
+                    chunks = [(max(0, hi - sec), hi) for hi in range(m, 0, -sec)]
                 for lo, hi in chunks:
                     part = [rgb for _, _, rgb in r.iter_frames(lo, hi)]
                     for rgb in (part if forward else part[::-1]):
@@ -133,8 +134,8 @@ def pingpong_clip(cache: Path, duration: float) -> str:
                 forward = not forward
 
     audio = read_guide_audio(src, 48000)
-    reps = int(np.ceil(n / 25 * 48000 / audio.shape[1]))
-    write_video(target, frames(), 25.0, audio=np.tile(audio, reps)[:, :int(round(n / 25 * 48000))])
+    reps = int(np.ceil(n / fps * 48000 / audio.shape[1]))
+    write_video(target, frames(), fps, audio=np.tile(audio, reps)[:, :int(round(n / fps * 48000))])
     return str(target)
 
 
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--duration", type=float, default=8.0)
     ap.add_argument("--scenario", default="diagonal")
     ap.add_argument("--seed", type=int, default=1, help="the generated clip's seed")
+    ap.add_argument("--fps", type=float, default=25.0, help="the clip's frame rate (e.g. 59.94: a phone's clip)")
     ap.add_argument("--studio", action="store_true", help="render as the Studio does (scored in the background)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--profile", action="store_true")
@@ -184,9 +186,9 @@ def main(argv: list[str] | None = None) -> None:
     cache = ROOT / "tests" / ".cache"
     size, dur = (1920, 1080), args.duration
     if args.scenario == "pingpong":
-        clip = pingpong_clip(cache, dur)
+        clip = pingpong_clip(cache, dur, args.fps)
     else:
-        clip = cached_walker_clip(cache, scenario=args.scenario, duration=dur, fps=25, size=size,
+        clip = cached_walker_clip(cache, scenario=args.scenario, duration=dur, fps=args.fps, size=size,
                                   seed=args.seed).path
     prof = str(cache / "first_take.prof") if args.profile else None
     kinds = [(warm, ahead) for ahead in ((True, False) if args.ab else (True,)) for warm in (False, True)]
@@ -194,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(max(1, args.repeat)):  # interleaved: a shared machine's load falls on every kind alike
         for warm, ahead in kinds:
             runs[(warm, ahead)].append(run_once(clip, not args.studio, prof, warm, ahead))
-    print(f"clip to first take, {args.scenario} {size[0]}x{size[1]} {dur:g} s "
+    print(f"clip to first take, {args.scenario} {size[0]}x{size[1]} {args.fps:g} fps {dur:g} s "
           f"({'Studio: scored later' if args.studio else 'scored in the render'})"
           f"{' (under cProfile)' if args.profile else ''}:")
     for warm, ahead in kinds:

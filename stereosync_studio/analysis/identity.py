@@ -156,9 +156,10 @@ class SubjectTracker(WhatMoves):
                 moved = self._split_check(img, b)
                 if moved is not None:
                     b, verdict, pred = moved, 1, self.motion.box(self.motion.kf.statePre.ravel())
-            if verdict == 1:  # position from the box, height and level from the model
-                self.doubtful += 1
-                b = self._model_box(b, pred)
+            if verdict == 1:  # position from the box, height and level from the model, unless
+                self.doubtful += 1  # the whole body keeps growing or shrinking (a turn in depth)
+                model = self._model_box(b, pred)
+                b = b if self.motion.follows_depth(b, model, max(2, int(round(0.3 * self.fps)))) else model
                 if self.doubtful % 3 == 0:  # put the follower back on the whole body
                     keep = self.follower.presence0
                     self.follower._restart(img, b)

@@ -46,7 +46,7 @@ from ..core.track import Track
 from .envelope_predictor import EnvelopePredictor, predicted_envelope
 from .flow_features import IDX
 from .foot_speed import flow_swing_speed, pose_swing_speed
-from .motion import SubjectMotion, analyze_subjects
+from .motion import SubjectMotion, analyze_subjects, distinct_pictures
 from .step_cadence import fill_cadence_gaps, retime_to_cadence
 
 log = logging.getLogger(__name__)
@@ -248,7 +248,9 @@ def pose_contacts(motion: SubjectMotion) -> list[Step]:
 
 def steps_from_motion(motion: SubjectMotion, use_pose: bool = True, min_confidence: float = 0.15) -> list[Step]:
     """Step times with confidence for one measured subject (steps put in from the cadence
-    carry `step_cadence.FILLED_CONFIDENCE`)."""
+    carry `step_cadence.FILLED_CONFIDENCE`). A clip that repeats its pictures is read at
+    the rate of its new pictures (`motion.distinct_pictures`)."""
+    motion = distinct_pictures(motion)
     times, speed, _source = swing_speed(motion, use_pose)
     steps = merge_close(contacts_from_speed(times, speed, motion.fps))
     steps = [(t, c) for t, c in steps if c >= min_confidence and t >= 0]

@@ -73,17 +73,19 @@ def footstep_guide(audio: np.ndarray, sr: int, duration: float, motion=None,
     if motion is None:
         report = fuse_steps(guide.transients, None, duration, reject_voiced=not only_steps(guide.total))
     else:
+        from ..analysis.motion import distinct_pictures
         from ..analysis.steps_video import steps_from_motion
 
         contacts, unseen = steps_from_motion(motion), _feet_unseen(motion)  # unseen: the hips' sway, a steady
         evidence = contact_evidence(guide, [t for t, _ in contacts], confidence=[c for _, c in contacts],
                                     far=not unseen)  # phase off the heel strikes, no sync offset
         report = fuse_steps(guide.transients, contacts, duration, evidence, seen=_seen_spans(motion))
-        clean, coarse = only_steps(guide.total), 0.0 < motion.fps < COARSE_FPS
+        rate = distinct_pictures(motion).fps  # a 25 fps clip on twos times its feet at 12.5
+        clean, coarse = only_steps(guide.total), 0.0 < rate < COARSE_FPS
         if (not report.has_footsteps and (unseen or clean)) or (clean and coarse):  # contacts that cannot
             alone = fuse_steps(guide.transients, None, duration, reject_voiced=not clean)  # judge the sound: the
             if alone.steps:  # body's sway, or a sound of nothing but steps (timed by a frame of 67-200 ms)
-                why = FEET_UNSEEN if unseen else COARSE.format(fps=motion.fps) if coarse else ONLY_STEPS
+                why = FEET_UNSEEN if unseen else COARSE.format(fps=rate) if coarse else ONLY_STEPS
                 report = GuideReport(alone.steps, alone.rejected, f"{alone.message}; {why}")
     steps = report.step_times() if report.has_footsteps else []
     env = footstep_envelope(guide, steps, duration)

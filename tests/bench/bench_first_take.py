@@ -18,7 +18,7 @@ time, and `--repeat N` keeps the best of N runs. `--profile` runs the job under 
 (timer: process CPU time, so other processes' load does not count) and prints where the
 time goes (decode, detection/tracking, motion of the subject, guide, render, metrics).
 
-Run: .venv/bin/python tests/bench/bench_first_take.py [--duration 8] [--scenario diagonal] [--seed 1] [--fps 25] [--studio]
+Run: .venv/bin/python tests/bench/bench_first_take.py [--duration 8] [--scenario diagonal] [--seed 1] [--fps 25] [--height 1080] [--studio]
      [--repeat 3] [--profile] [--ab]
 """
 
@@ -103,17 +103,18 @@ def breakdown(stats_path: str) -> list[tuple[str, float]]:
     return out
 
 
-def pingpong_clip(cache: Path, duration: float, fps: float = 25.0) -> str:
+def pingpong_clip(cache: Path, duration: float, fps: float = 25.0, size: tuple[int, int] = (1920, 1080)) -> str:
     """The 8 s 1080p diagonal walker played forward, then backward, ... for `duration` s (its
     guide track repeated), at `fps`: made once, reused."""
     import numpy as np
 
     from stereosync_studio.media.video import VideoReader, read_guide_audio, write_video
 
-    target = cache / (f"pingpong_{duration:g}s.mp4" if fps == 25 else f"pingpong_{duration:g}s_{fps:g}fps.mp4")
+    tag = ("" if fps == 25 else f"_{fps:g}fps") + ("" if size == (1920, 1080) else f"_{size[1]}p")
+    target = cache / f"pingpong_{duration:g}s{tag}.mp4"
     if target.is_file() and target.stat().st_size > 0:
         return str(target)
-    src = cached_walker_clip(cache, scenario="diagonal", duration=8.0, fps=fps, size=(1920, 1080), seed=1).path
+    src = cached_walker_clip(cache, scenario="diagonal", duration=8.0, fps=fps, size=size, seed=1).path
     n = int(round(duration * fps))
     sec = max(1, int(round(fps)))
 
@@ -177,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scenario", default="diagonal")
     ap.add_argument("--seed", type=int, default=1, help="the generated clip's seed")
     ap.add_argument("--fps", type=float, default=25.0, help="the clip's frame rate (e.g. 59.94: a phone's clip)")
+    ap.add_argument("--height", type=int, default=1080, help="the clip's height (16:9), e.g. 2160 for 4K")
     ap.add_argument("--studio", action="store_true", help="render as the Studio does (scored in the background)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--profile", action="store_true")
@@ -184,9 +186,9 @@ def main(argv: list[str] | None = None) -> None:
                     help="also time the motion measured after tracking (as before), runs interleaved")
     args = ap.parse_args(argv if argv is not None else [])
     cache = ROOT / "tests" / ".cache"
-    size, dur = (1920, 1080), args.duration
+    size, dur = (args.height * 16 // 9, args.height), args.duration
     if args.scenario == "pingpong":
-        clip = pingpong_clip(cache, dur, args.fps)
+        clip = pingpong_clip(cache, dur, args.fps, size)
     else:
         clip = cached_walker_clip(cache, scenario=args.scenario, duration=dur, fps=args.fps, size=size,
                                   seed=args.seed).path

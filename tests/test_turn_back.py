@@ -3,11 +3,10 @@
 Why: while the tracker doubts a box (verdict 1) it takes the height from the slow reference,
 so that a subject partly hidden does not shrink the model. A walker turning away shrinks
 from both ends; held at the nearest step's size the box slid off him and lost him within a
-few seconds. `Pace.follows_depth` lets a box that grows or shrinks as a whole through.
-Diagonal walkers turning back, IoU after the turn (720p and 1080p): seeds 1-3 (made on,
-25 and 29.97 fps) 0.62 -> 0.90, 7 of 12 lost -> none; seeds 4-6 (held out, 25 fps) 0.48 ->
-0.74, 6 of 6 lost -> 2 (seed 6, whose head stays on the horizon: only the feet rise, as when
-the legs are hidden, which keeps the reference height). A box cut at one edge still does.
+few seconds. `Pace.follows_depth` lets a box that grows or shrinks as a whole, from a small
+change on, through. Diagonal walkers turning back, IoU after the turn (720p and 1080p):
+seeds 1-3 (made on, 25 and 29.97 fps) 0.62 -> 0.90, 7 of 12 lost -> none; seeds 4-6 (held
+out, 25 fps) 0.48 -> 0.67, 6 of 6 lost -> 3. A box cut at one edge keeps the reference.
 """
 
 from __future__ import annotations

@@ -62,6 +62,7 @@ STEP_PEAK = 0.25  # envelope peak of one step at distance 1 and walking speed
 BLIND_RATIO = (0.35, 0.55)  # flow swings / pose swings: flow blind at or under the first
 BLIND_WINDOW = 2.0  # s over which the two witnesses' swings are compared
 BLIND_MEDIAN = 0.45  # flow / pose median foot speed under which pose not following the flow still counts
+BLEND_MIN_FPS = 20.0  # ... in clips of this frame rate and up
 
 Step = tuple[float, float]  # (time s, confidence 0..1)
 
@@ -224,7 +225,9 @@ def _flow_blind_to_walker(flow: np.ndarray, pose: np.ndarray, motion: SubjectMot
     while pose still finds the feet, their correlation falls under 0.3 and pose was thrown
     away: picture-only step F1 0.29 (3 frames blended) and 0.02 (5), 0.64 and 0.47 now, on
     walkers the probe degraded; no clip of the step benches changes. A standing subject
-    keeps the rule (pose may be on a passer-by)."""
+    keeps the rule (pose may be on a passer-by), and so do clips under BLEND_MIN_FPS."""
+    if motion.fps < BLEND_MIN_FPS:  # a swing spans few frames: the flow's misses are not blending
+        return False
     q = float(np.median(flow) / max(float(np.median(pose)), 1e-6))
     return q < BLIND_MEDIAN and float(np.nanmedian(subject_speed(motion))) >= 0.3
 

@@ -22,22 +22,26 @@ _PTS_TB = Fraction(1, 90000)  # timestamp unit when explicit (VFR) timestamps ar
 def write_video(path: str | Path, frames: Iterable[np.ndarray] | np.ndarray, fps: float,
                 audio: np.ndarray | None = None, sample_rate: int = 48000, crf: int = 18, *,
                 rotation: int = 0, pts_seconds: Sequence[float] | None = None,
-                gop: int | None = None, preset: str = "veryfast", bframes: int | None = None) -> Path:
+                gop: int | None = None, preset: str = "veryfast", bframes: int | None = None,
+                interlaced: bool = False) -> Path:
     """Encode `frames` (RGB uint8) as H.264/yuv420p mp4 at `fps`, with optional stereo AAC.
 
     `audio` is float (C, N) or (N,) at `sample_rate`; it is written as stereo AAC from time 0.
     `rotation` stores a display rotation (degrees clockwise, like a phone's 'rotate' tag) without
     touching the pixels; `pts_seconds` gives each frame its own timestamp (variable frame rate);
-    `gop` sets the keyframe interval, `bframes` the number of B-frames (0: cheap random access).
+    `gop` sets the keyframe interval, `bframes` the number of B-frames (0: cheap random access);
+    `interlaced` codes each picture as two fields, top first (each frame's even lines are one
+    instant, its odd lines the next: what a 1080i camera writes).
     """
     target = Path(path)
     with atomic_output(target, suffix=".tmp.mp4") as tmp:
-        _encode(str(tmp), frames, fps, audio, sample_rate, crf, rotation, pts_seconds, gop, preset, bframes)
+        _encode(str(tmp), frames, fps, audio, sample_rate, crf, rotation, pts_seconds, gop, preset, bframes,
+                interlaced)
     return target
 
 
 def _encode(tmp: str, frames, fps, audio, sample_rate, crf, rotation, pts_seconds, gop,
-            preset, bframes=None) -> None:
+            preset, bframes=None, interlaced=False) -> None:
     rate = Fraction(fps).limit_denominator(1001)
     out = av.open(tmp, "w", format="mp4")
     try:
@@ -57,6 +61,8 @@ def _encode(tmp: str, frames, fps, audio, sample_rate, crf, rotation, pts_second
                 vs.options = {"crf": str(int(crf)), "preset": preset}
                 if bframes is not None:
                     vs.options = {**vs.options, "bf": str(int(bframes))}  # libavcodec's name ("bframes" was ignored)
+                if interlaced:
+                    vs.options = {**vs.options, "x264-params": "interlaced=1:tff=1"}
                 if gop:
                     vs.codec_context.gop_size = int(gop)
                     vs.options = {**vs.options, "keyint": str(int(gop)), "scenecut": "0"}

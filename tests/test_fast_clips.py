@@ -20,7 +20,7 @@ from stereosync_studio.media.video import VideoReader, write_video
 from stereosync_studio.metrics.onsets import onset_f1
 from tests.hard_motion import motion_scene
 from tests.walker import cached_walker_clip
-from tests.test_first_take_speed import _track_as_found_at
+from tests.test_first_take_speed import _track_as_found_at, moving_square
 
 
 @pytest.mark.parametrize("fps, stride", [(23.976, 1), (25, 1), (30, 1), (29.97, 1), (40, 1), (48, 2), (50, 2),
@@ -81,18 +81,8 @@ def test_steps_of_50_fps_zigzag_walkers_are_found(zigzag_50):
 
 @pytest.fixture(scope="module")
 def moving_clip_50(tmp_path_factory):
-    """24 frames of 160x120 at 50 fps with a textured square moving right, and its boxes."""
-    rng = np.random.default_rng(5)
-    bg = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
-    frames, boxes = [], []
-    for i in range(24):
-        f = bg.copy()
-        x = 20 + 2 * i
-        f[30:90, x:x + 30] = (200, 60 + 4 * i, 40)
-        frames.append(f)
-        boxes.append([x, 30, x + 30, 90])
-    path = write_video(tmp_path_factory.mktemp("crops50") / "moving50.mp4", frames, 50.0, gop=12)
-    return str(path), np.asarray(boxes, float)
+    """The square of `moving_square` at 50 fps, moving 2 px a frame."""
+    return moving_square(tmp_path_factory.mktemp("crops50") / "moving50.mp4", 50.0, 2)
 
 
 @pytest.mark.parametrize("changed, lost, reads", [

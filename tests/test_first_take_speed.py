@@ -25,20 +25,23 @@ from stereosync_studio.media.video import VideoReader, write_video
 from tests.walker import cached_walker_clip
 
 
-@pytest.fixture(scope="module")
-def moving_clip(tmp_path_factory):
-    """24 frames of 160x120 with a textured square moving right, and its boxes."""
+def moving_square(path: Path, fps: float = 25.0, step: int = 3) -> tuple[str, np.ndarray]:
+    """24 frames of 160x120 with a textured square moving right `step` px a frame, and its boxes."""
     rng = np.random.default_rng(5)
     bg = rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
     frames, boxes = [], []
     for i in range(24):
         f = bg.copy()
-        x = 20 + 3 * i
+        x = 20 + step * i
         f[30:90, x:x + 30] = (200, 60 + 4 * i, 40)
         frames.append(f)
         boxes.append([x, 30, x + 30, 90])
-    path = write_video(tmp_path_factory.mktemp("crops") / "moving.mp4", frames, 25.0, gop=12)
-    return str(path), np.asarray(boxes, float)
+    return str(write_video(path, frames, fps, gop=12)), np.asarray(boxes, float)
+
+
+@pytest.fixture(scope="module")
+def moving_clip(tmp_path_factory):
+    return moving_square(tmp_path_factory.mktemp("crops") / "moving.mp4")
 
 
 def test_the_tracker_sees_the_same_pictures_and_the_motion_pass_the_same_pixels(moving_clip):

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from ..core.track import box_iou
+from .camera_motion import STILL_PX, picture_shift
 
 log = logging.getLogger(__name__)
 
@@ -197,15 +198,31 @@ def detect_pose_box(rgb: np.ndarray, hint: np.ndarray | None = None) -> Detectio
 
 # ----------------------------------------------------------------------------- motion
 
+def _difference(cur: np.ndarray, other: np.ndarray, steady: bool) -> np.ndarray:
+    """|cur - other|; with `steady`, `other` is first moved by the picture's shift onto `cur`
+    (the strip it leaves uncovered counts as unchanged)."""
+    shift = picture_shift(other, cur) if steady else None
+    if shift is None or float(np.hypot(*shift)) < STILL_PX:
+        return cv2.absdiff(cur, other)
+    h, w = cur.shape[:2]
+    m = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    d = cv2.absdiff(cur, cv2.warpAffine(other, m, (w, h), borderMode=cv2.BORDER_REPLICATE))
+    bx, by = int(np.ceil(abs(shift[0]))) + 1, int(np.ceil(abs(shift[1]))) + 1
+    (d[:, :bx] if shift[0] > 0 else d[:, w - bx:])[:] = 0
+    (d[:by] if shift[1] > 0 else d[h - by:])[:] = 0
+    return d
+
+
 def detect_moving_region(prev_rgb: np.ndarray, rgb: np.ndarray, next_rgb: np.ndarray | None = None,
                          hint: np.ndarray | None = None, min_area: float = 0.001,
-                         max_height: int = 360, max_moving: float = 0.5) -> Detection | None:
+                         max_height: int = 360, max_moving: float = 0.5, steady: bool = False) -> Detection | None:
     """The moving blob in `rgb` by frame differencing (with `next_rgb`: double differencing).
 
     Double differencing keeps only what differs from both neighbours, i.e. the object where it
     is in the middle frame, not also where it was. Nearby blobs (a person's limbs and head)
-    are merged. Assumes a still camera; returns None when nothing moves, or more than
-    `max_moving` of the frame does (the camera).
+    are merged. Assumes a still camera, or with `steady` one whose picture shifted (a handheld
+    shake, a pan: the neighbours are moved back onto `rgb` first, `camera_motion`); returns None
+    when nothing moves, or more than `max_moving` of the frame does (the camera).
     """
     h, w = rgb.shape[:2]
     s = min(1.0, max_height / h)
@@ -218,9 +235,9 @@ def detect_moving_region(prev_rgb: np.ndarray, rgb: np.ndarray, next_rgb: np.nda
         return cv2.GaussianBlur(g, (5, 5), 0)
 
     cur = prep(rgb)
-    d = cv2.absdiff(cur, prep(prev_rgb))
+    d = _difference(cur, prep(prev_rgb), steady)
     if next_rgb is not None:
-        d = cv2.min(d, cv2.absdiff(cur, prep(next_rgb)))
+        d = cv2.min(d, _difference(cur, prep(next_rgb), steady))
     noise = float(np.median(d))
     thr = max(8.0, 4.0 * noise + 4.0)
     mask = (d > thr).astype(np.uint8)
@@ -436,7 +453,7 @@ def detect_subject(rgb: np.ndarray, prev_rgb: np.ndarray | None = None, next_rgb
             cands.append((pb[0], pb[1], "pose"))
     motion = None
     if prev_rgb is not None:
-        motion = detect_moving_region(prev_rgb, rgb, next_rgb, hint=hint)
+        motion = detect_moving_region(prev_rgb, rgb, next_rgb, hint=hint, steady=True)
         if motion is not None:
             mb = motion[0]
             bw, bh = mb[2] - mb[0], mb[3] - mb[1]

@@ -29,6 +29,8 @@ stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`
     After TURN_S hidden the subject is also looked for where it went into hiding and between
     there and the prediction (it turned back or stood behind the occluder: a walker there that
     clearly looks like it is taken, in its new direction);
+  * a moving camera (handheld shake, pan): the picture's own shift (`camera_motion`) moves the
+    prediction with it; paces are kept against the background;
   * start-up: in the first 1.5 s the box is checked against what moves around it (double frame
     differencing; a pan, where everything moves, tells nothing); a seed box that is mostly
     background in the subject's colours otherwise holds tracker, colour model and gallery there
@@ -42,6 +44,8 @@ from collections import deque
 
 import numpy as np
 
+from .assignment import assign
+from .camera_motion import CameraPath
 from .detect import box_centre, clip_box, detect_people_near, iou
 from .follower import _Follower, _NAN4
 from .movers import WhatMoves
@@ -54,6 +58,7 @@ MAX_COAST_S = 2.0
 STARTUP_S = 1.5  # how long after a start the walker is checked against what moves
 SPLIT_EVERY, SPLIT_MARGIN = 4, 0.1  # frames between checks that the box did not stay with someone else; look margin
 SPLIT_MIN_PX = 48  # work pixels: a smaller subject's look is too few pixels to choose between two people by
+LEVEL_DAMP = 0.9  # per doubtful frame: the model's own level is not evidence that the subject sinks
 TURN_S = 0.5  # s hidden after which the subject is also looked for where it went into hiding
 
 
@@ -91,10 +96,16 @@ class SubjectTracker(WhatMoves):
         self._still: tuple = (None, None)  # (frame and frames compared, what changed) for `_camera_still`
         self._trusted: deque[tuple[int, float]] = deque(maxlen=int(self.fps) + 1)  # (frame, cx) verified
         self._seen_box = box.copy()  # where the subject was last verified (a turn comes back out there)
+        self.camera = CameraPath(int(2 * self.fps))
+        self.camera.update(img, box)
 
     # -- per frame
     def step(self, img: np.ndarray) -> tuple[np.ndarray, float]:
         """The subject's box in `img` (work pixels) and how sure that is (see the module doc)."""
+        d = self.camera.update(img, self._past[-1][1])
+        if d.any():  # the picture moved: so did where the subject should be, and where it was seen
+            self.motion.shift(d)
+            self._seen_box = self._seen_box + np.r_[d, d]
         b, c = self._step(img)
         self._past.append((img, b))
         if self.n <= STARTUP_S * self.fps:
@@ -167,12 +178,14 @@ class SubjectTracker(WhatMoves):
             if verdict:
                 b = self._narrow(b)
                 self.motion.correct(b, 1.0 if verdict == 2 else 3.0)
+                if verdict == 1 and not self.motion.following:  # a level no box confirms stops moving
+                    self.motion.kf.statePost[4] *= LEVEL_DAMP
                 self.misses, self.hidden = 0, 0
                 self.seen += 1
                 mean, sd = self.gallery.usual()
                 if verdict == 2:
                     self.doubtful = 0
-                    self._trusted.append((self.n, float(box_centre(b)[0])))
+                    self._trusted.append((self.n, float(box_centre(b)[0] - self.camera.offset[0])))
                     self._seen_box = b.copy()
                     self.gallery.observe(sim)
                     # only close matches are learnt: a gallery that followed looser ones (the look
@@ -200,7 +213,8 @@ class SubjectTracker(WhatMoves):
         kept = self._kept_pace()
         if m is None:
             return None
-        m = self._inside(m + [kept * self._gap, 0.0, kept * self._gap, 0.0])  # seen `_gap` frames back
+        ahead = kept * self._gap + self.camera.since(self._gap)[0]
+        m = self._inside(m + [ahead, 0.0, ahead, 0.0])  # seen `_gap` frames back
         off = box_centre(m) - box_centre(b)
         heading = abs(kept) * self.fps > 0.3 * h
         if (abs(off[0]) < 0.5 * h or abs(off[1]) > 0.15 * h or not 0.8 < (m[3] - m[1]) / h < 1.25
@@ -367,7 +381,7 @@ class SubjectTracker(WhatMoves):
         v = float(self.motion.velocity()[0])
         if abs(v) * self.fps < 0.3 * self.motion.height:  # standing or slow: no direction to hold
             return False
-        u = (box_centre(b)[0] - box_centre(self._past[-g][1])[0]) / g
+        u = (box_centre(b)[0] - box_centre(self._past[-g][1])[0] - self.camera.since(g)[0]) / g
         return u * v < 0 and abs(u) > 0.3 * abs(v)
 
     def _reacquire(self, img: np.ndarray, pred: np.ndarray) -> np.ndarray | None:
@@ -419,7 +433,7 @@ class SubjectTracker(WhatMoves):
         dist = np.array([min(abs(box_centre(c)[0] - pc[0]), abs(box_centre(c)[0] - ec[0]) if t else np.inf) / h
                          for c, t in zip(keep, turned)])
         cost = np.where(ok, dist - 2.0 * (sims - mean), 1e3)
-        best = _assign(cost)
+        best = assign(cost)
         if best is None:
             return None
         cand = keep[best]
@@ -428,8 +442,8 @@ class SubjectTracker(WhatMoves):
             self.tentative = (cand, self.n)
             return None
         # confirm: since the first sighting it moved like the subject moves (not like a passer-by)
-        moved = box_centre(cand)[0] - box_centre(t[0])[0]
         dn = self.n - t[1]
+        moved = box_centre(cand)[0] - box_centre(t[0])[0] - self.camera.since(dn)[0]
         expect = self.motion.velocity()[0] * dn
         stood = abs(self.motion.velocity()[0]) * self.fps < 0.25 * h
         self.tentative = (cand, self.n)
@@ -474,19 +488,3 @@ class SubjectTracker(WhatMoves):
         c = 0.5 * (b[0] + b[2])
         return np.array([c - wmax / 2, b[1], c + wmax / 2, b[3]])
 
-
-def _assign(cost: np.ndarray) -> int | None:
-    """The candidate the (one-row) assignment gives the subject, through `lap` when present."""
-    if not np.isfinite(cost).any() or cost.min() >= 1e3:
-        return None
-    try:
-        import lap
-
-        _, x, _ = lap.lapjv(cost.reshape(1, -1), extend_cost=True, cost_limit=1e3 - 1)
-        j = int(x[0])
-        return j if j >= 0 else None
-    except ImportError:  # scipy's solver gives the same answer
-        from scipy.optimize import linear_sum_assignment
-
-        _, cols = linear_sum_assignment(cost.reshape(1, -1))
-        return int(cols[0])

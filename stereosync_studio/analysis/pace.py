@@ -106,6 +106,13 @@ class Pace:
         self.following = self.scaling >= frames
         return self.following
 
+    def shift(self, d: np.ndarray) -> None:
+        """The picture moved by `d` (dx, dy): so does the subject's place; its pace, against the
+        background, does not."""
+        for st in (self.kf.statePost, self.kf.statePre):
+            st[0, 0] += float(d[0])
+            st[1, 0] += float(d[1])
+
     def coast(self, factor: float = 1.0) -> None:
         """While hidden: the height, and with it the level (the feet stay on the ground at the
         same depth), stop changing; after long, the pace slows (`factor`)."""

@@ -30,7 +30,8 @@ stays there. `SubjectTracker` wraps the per-frame follower (`follower._Follower`
     there and the prediction (it turned back or stood behind the occluder: a walker there that
     clearly looks like it is taken, in its new direction);
   * a moving camera (handheld shake, pan): the picture's own shift (`camera_motion`) moves the
-    prediction with it; paces are kept against the background;
+    prediction with it; paces are kept against the background; changes of exposure are taken
+    out of the pictures before anything looks at them;
   * start-up: in the first 1.5 s the box is checked against what moves around it (double frame
     differencing; a pan, where everything moves, tells nothing); a seed box that is mostly
     background in the subject's colours otherwise holds tracker, colour model and gallery there
@@ -103,6 +104,7 @@ class SubjectTracker(WhatMoves):
     def step(self, img: np.ndarray) -> tuple[np.ndarray, float]:
         """The subject's box in `img` (work pixels) and how sure that is (see the module doc)."""
         d = self.camera.update(img, self._past[-1][1])
+        img = self.camera.steady(img)
         if d.any():  # the picture moved: so did where the subject should be, and where it was seen
             self.motion.shift(d)
             self._seen_box = self._seen_box + np.r_[d, d]

@@ -1,10 +1,13 @@
-"""Walker clips filmed by a handheld camera: the plain walker scenes (tests/walker.py) seen
-through a camera that sways and jitters, with the truth boxes moved the same way.
+"""Walker clips as a handheld phone films them: the plain walker scenes (tests/walker.py) seen
+through a camera that sways and jitters (truth boxes moved the same way), or whose auto
+exposure pumps.
 
-Why: phone and handheld footage never stands still. The shake is a sum of slow sways
+Why: phone and handheld footage never stands still, and its exposure follows the light. The shake is a sum of slow sways
 (0.4, 0.9 and 1.7 Hz, each a random share of `amp` pixels at 640 px wide, larger the slower,
 as a hand drifts more than it trembles), per-frame jitter and a slight roll, on a 6 % zoom so
 no border shows. `amp` 4 is a steady hand, 8 a restless one (up to ~4 % of the frame width).
+Auto exposure: three steps of x0.75 or x1.3 at random times, each eased over half a second,
+or lights flickering against the shutter (+-15 % at 3.3 Hz, with frame-to-frame jitter).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 
 from tests.walker import WalkerScene
 
-__all__ = ["handheld_path", "make_shaken_walker_clip"]
+__all__ = ["exposure_gains", "handheld_path", "make_exposure_walker_clip", "make_shaken_walker_clip"]
 
 
 def handheld_path(n: int, fps: float, rng: np.random.Generator, amp: float) -> np.ndarray:
@@ -51,3 +54,29 @@ def make_shaken_walker_clip(path: str | Path, scenario: str = "diagonal", seed: 
         boxes.append([*corners.min(axis=0), *corners.max(axis=0)])
     write_video(Path(path), frames, fps)
     return np.asarray(boxes, float)
+
+
+def exposure_gains(n: int, fps: float, rng: np.random.Generator, kind: str = "pumping") -> np.ndarray:
+    """(n,) the picture's gain per frame: auto exposure "pumping" or lights that "flicker"."""
+    t = np.arange(n) / fps
+    if kind == "flicker":
+        return 1 + 0.15 * np.sin(2 * np.pi * 3.3 * t + rng.uniform(0, 2 * np.pi)) + rng.normal(0, 0.04, n)
+    g = np.ones(n)
+    for at in rng.uniform(0.5, t[-1] - 0.5, 3):
+        g *= np.where(t > at, rng.choice([0.75, 1.3]), 1.0)
+    k = max(int(round(0.5 * fps)), 1)
+    return np.convolve(np.r_[np.full(k, g[0]), g, np.full(k, g[-1])], np.ones(k) / k, "same")[k:-k]
+
+
+def make_exposure_walker_clip(path: str | Path, scenario: str = "diagonal", seed: int = 0, kind: str = "pumping",
+                              duration: float = 6.0, fps: float = 25.0, size: tuple[int, int] = (640, 360)) -> np.ndarray:
+    """Render the walker scene with its exposure changing (`exposure_gains`) to `path`; return
+    the subject's true boxes (n, 4)."""
+    from stereosync_studio.media.video_writer import write_video
+
+    scene = WalkerScene(scenario, duration, fps, size, seed)
+    gains = exposure_gains(scene.n_frames, fps, np.random.default_rng(seed + 5), kind)
+    frames = (np.clip(scene.render(i).astype(np.float32) * gains[i], 0, 255).astype(np.uint8)
+              for i in range(scene.n_frames))
+    write_video(Path(path), frames, fps)
+    return np.asarray(scene.truth().boxes, float)

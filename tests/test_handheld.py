@@ -48,6 +48,10 @@ def test_picture_shift_reads_the_camera_not_the_people():
     a, b = _view(street, 20.0, 20.0, 300), _view(street, 23.4, 17.9, 290)
     d = picture_shift(a, b)
     assert d is not None and np.allclose(d, [-3.4, 2.1], atol=0.15)
+    # the same move while the lights flicker (15 % brighter): Lucas-Kanade lost most corners
+    flick = np.clip(b.astype(np.float32) * 1.15, 0, 255).astype(np.uint8)
+    d = picture_shift(a, flick)
+    assert d is not None and np.allclose(d, [-3.4, 2.1], atol=0.05)  # unbrightened: 0.09 off
     # a still camera with someone walking through it: no shift
     a, b = _view(street, 20.0, 20.0, 300), _view(street, 20.0, 20.0, 312)
     d = picture_shift(a, b)
@@ -120,3 +124,14 @@ def test_walker_kept_through_auto_exposure(tmp_path, seed):
     track = track_clip(str(path))
     ious = [iou(b, t) if np.isfinite(b).all() else 0.0 for b, t in zip(track.boxes, truth)]
     assert np.mean(ious) >= 0.65
+
+
+def test_a_cut_to_another_shot_is_not_a_change_of_exposure():
+    rng = np.random.default_rng(11)
+    day, night = _street(rng, 640, 360), (_street(rng, 640, 360) * 0.5).astype(np.uint8)
+    path = CameraPath(history=10)
+    for k in range(30):
+        f = day if k < 15 else night
+        path.update(np.clip(f + rng.normal(0, 2, f.shape), 0, 255).astype(np.uint8), None)
+    assert abs(path.exposure - 1.0) < 0.02
+    assert np.allclose(path.offset, 0.0, atol=1.0)

@@ -97,6 +97,9 @@ def picture_shift(before: np.ndarray, after: np.ndarray, blank: np.ndarray | Non
     return None if d is None else d / s
 
 
+_LOG = np.log(np.maximum(np.arange(256), 1)).astype(np.float32)
+
+
 def _gain(a: np.ndarray, b: np.ndarray, d: np.ndarray, box: tuple | None) -> float:
     """How much brighter grey copy `b` is than `a` (the picture moved by `d` between them): the
     mean ratio (tails trimmed) of the same places of the background, where neither is dark or clipped."""
@@ -106,18 +109,27 @@ def _gain(a: np.ndarray, b: np.ndarray, d: np.ndarray, box: tuple | None) -> flo
         return 1.0
     ya, yb = slice(max(-dy, 0), h - max(dy, 0)), slice(max(dy, 0), h - max(-dy, 0))
     xa, xb = slice(max(-dx, 0), w - max(dx, 0)), slice(max(dx, 0), w - max(-dx, 0))
-    pa, pb = a[ya, xa].astype(np.float32), b[yb, xb].astype(np.float32)
+    pa, pb = a[ya, xa][::2, ::2], b[yb, xb][::2, ::2]  # every other row and column: as sure, a quarter the work
     ok = (pa > 30) & (pa < 235) & (pb > 30) & (pb < 235)
     if box is not None:  # the subject, in `b`'s pixels, moves and turns on its own
-        x0, y0, x1, y1 = box
-        ok[max(y0 - yb.start, 0):max(y1 - yb.start, 0), max(x0 - xb.start, 0):max(x1 - xb.start, 0)] = False
-    if ok.sum() < 0.1 * ok.size:
+        x0, x1 = (max(v - xb.start, 0) // 2 for v in (box[0], box[2] + 1))
+        y0, y1 = (max(v - yb.start, 0) // 2 for v in (box[1], box[3] + 1))
+        ok[y0:y1, x0:x1] = False
+    n = int(ok.sum())
+    if n < 0.1 * ok.size:
         return 1.0
-    r = np.sort(np.log(pb[ok]) - np.log(pa[ok]))  # logs: the same noise on both sides cancels
-    n = len(r)
-    if r[3 * n // 4] - r[n // 4] > MAX_SPREAD:  # not the same places: another shot, or a blur
+    r = _LOG[pb[ok]] - _LOG[pa[ok]]  # logs: the same noise on both sides cancels
+    k = [n // 5, n // 4, 3 * n // 4, n - 1 - n // 5]
+    q = np.partition(r, k)[k]
+    if q[2] - q[1] > MAX_SPREAD:  # not the same places: another shot, or a blur
         return 1.0
-    return float(np.exp(r[n // 5: n - n // 5].mean()))  # trimmed: movers elsewhere are in the tails
+    # the mean of the middle 60 % (movers elsewhere are in the tails), as of the sorted ratios:
+    # the many ties of 8-bit pixels at the two cut points are counted as far as they reach
+    lo, hi = float(q[0]), float(q[3])
+    inner = r[(r > lo) & (r < hi)]
+    at_lo = int((r <= lo).sum()) - k[0]
+    at_hi = (k[3] + 1) - int((r < hi).sum())
+    return float(np.exp((float(inner.sum()) + at_lo * lo + at_hi * hi) / (k[3] + 1 - k[0])))
 
 
 class CameraPath:

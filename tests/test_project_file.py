@@ -145,6 +145,25 @@ def test_a_project_file_moved_alone_still_finds_its_media(tmp_path):
     assert moved.source().takes[0].path == str((tmp_path / "media" / "walk_take01.wav").resolve())
 
 
+def test_a_clip_gathered_beside_the_moved_project_is_found_by_its_name(tmp_path):
+    """The clip lived outside the project folder; the designer copied it in and moved the
+    folder to another disk: the original is gone, the copy beside the project is the clip."""
+    import shutil
+
+    _media(tmp_path / "shoot")
+    project = _project_in(tmp_path / "shoot")
+    (tmp_path / "proj").mkdir()
+    project.save(tmp_path / "proj" / "walk.stereosync.json")
+    shutil.copy(tmp_path / "shoot" / "walk.mp4", tmp_path / "proj" / "walk.mp4")
+    shutil.move(str(tmp_path / "proj"), str(tmp_path / "disk2"))
+    shutil.rmtree(tmp_path / "shoot")
+    moved = Project.load(tmp_path / "disk2" / "walk.stereosync.json")
+    assert moved.clip.path == str((tmp_path / "disk2" / "walk.mp4").resolve())
+    # a reference file neither where it was nor beside the project stays named as it was
+    assert moved.source().reference.files[0].endswith("a.wav")
+    assert not (tmp_path / "disk2" / "a.wav").exists()
+
+
 def test_saving_gathers_takes_into_the_project_folder(tmp_path):
     from stereosync_studio import jobs
 

@@ -286,8 +286,13 @@ def _absolute(path: str) -> str:
 
 def _locate(path: str, absolute: str | None, base: Path | None) -> str:
     """Where a file named in a project is now: next to the project as it was (the project
-    folder moved with its media), else where it was on disk (only the project moved)."""
+    folder moved with its media), else where it was on disk (only the project moved), else
+    a file of its name in the project's folder (media from elsewhere, gathered into the
+    project's folder before it was moved: an editor relinks by name the same way)."""
     near = _abs(path, base)
-    if not near or os.path.exists(near) or not absolute or not os.path.exists(absolute):
+    if not near or os.path.exists(near):
         return near
-    return absolute
+    if absolute and os.path.exists(absolute):
+        return absolute
+    gathered = base / Path(path).name if base is not None else None
+    return str(gathered.resolve()) if gathered is not None and gathered.is_file() else near

@@ -12,8 +12,9 @@ compensation). A still camera measures under `STILL_PX` and is left exactly as i
 Exposure: a phone's auto exposure steps the whole picture x0.75 or x1.3 as the subject walks
 from shade into sun; the colour model and the look gallery learnt the other brightness and
 doubted the box (walkers, IoU 0.75 -> 0.84 with the change taken out, kept 0.96 -> 0.99).
-The gain is measured on the background, frame to frame (the trimmed mean log ratio of the
-same places, so sensor noise cancels), and `CameraPath.steady` divides it out.
+The gain is measured on the background, frame to frame (the mean log ratio of the same places,
+so sensor noise cancels, over the places near the median: people moving are left out), and
+`CameraPath.steady` divides it out once it is 5 % or more.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ MAX_CORNERS, MIN_CORNERS = 150, 12  # background corners followed; fewer found: 
 KEEP_CORNERS = 0.6  # the tracker looks for new corners once fewer than this share of them is left
 INLIER_PX = 0.5  # a corner moving this far (grey-copy pixels) from the median move is not background
 STILL_GAIN = 0.003  # a smaller change of exposure between two frames is noise
-STEADY_GAIN = 0.03  # pictures are corrected once the exposure is this far from the start
+STEADY_GAIN = 0.05  # pictures are corrected once the exposure is this far from the start
+SAME_LIGHT = 0.04  # log ratio from the median within which a place only changed with the exposure
 MAX_SPREAD = 0.25  # interquartile range of the log ratios past which two frames do not show the same places
 GAIN_RANGE = (0.33, 3.0)  # the most the tracker's pictures are brightened or darkened
 
@@ -102,7 +104,7 @@ _LOG = np.log(np.maximum(np.arange(256), 1)).astype(np.float32)
 
 def _gain(a: np.ndarray, b: np.ndarray, d: np.ndarray, box: tuple | None) -> float:
     """How much brighter grey copy `b` is than `a` (the picture moved by `d` between them): the
-    mean ratio (tails trimmed) of the same places of the background, where neither is dark or clipped."""
+    mean log ratio of the same places of the background, where neither is dark or clipped."""
     h, w = a.shape
     dx, dy = int(round(float(d[0]))), int(round(float(d[1])))
     if abs(dx) >= w // 2 or abs(dy) >= h // 2:
@@ -119,17 +121,14 @@ def _gain(a: np.ndarray, b: np.ndarray, d: np.ndarray, box: tuple | None) -> flo
     if n < 0.1 * ok.size:
         return 1.0
     r = _LOG[pb[ok]] - _LOG[pa[ok]]  # logs: the same noise on both sides cancels
-    k = [n // 5, n // 4, 3 * n // 4, n - 1 - n // 5]
+    k = [n // 4, n // 2, 3 * n // 4]
     q = np.partition(r, k)[k]
-    if q[2] - q[1] > MAX_SPREAD:  # not the same places: another shot, or a blur
+    if q[2] - q[0] > MAX_SPREAD:  # not the same places: another shot, or a blur
         return 1.0
-    # the mean of the middle 60 % (movers elsewhere are in the tails), as of the sorted ratios:
-    # the many ties of 8-bit pixels at the two cut points are counted as far as they reach
-    lo, hi = float(q[0]), float(q[3])
-    inner = r[(r > lo) & (r < hi)]
-    at_lo = int((r <= lo).sum()) - k[0]
-    at_hi = (k[3] + 1) - int((r < hi).sum())
-    return float(np.exp((float(inner.sum()) + at_lo * lo + at_hi * hi) / (k[3] + 1 - k[0])))
+    # the mean of the ratios near their median: an exposure change moves every place alike,
+    # people moving elsewhere (a group, passers-by) change theirs far more and are left out
+    near = r[np.abs(r - q[1]) <= SAME_LIGHT]
+    return float(np.exp(near.mean())) if len(near) else 1.0
 
 
 class CameraPath:
@@ -175,10 +174,13 @@ class CameraPath:
         return shift
 
     def steady(self, img: np.ndarray) -> np.ndarray:
-        """`img` at the exposure of the start (unchanged while that holds)."""
-        if abs(self.exposure - 1.0) < STEADY_GAIN:
+        """`img` brought back to within STEADY_GAIN of the start's exposure: only the excess is
+        taken out, so the picture never jumps as the exposure crosses that margin, and a small
+        drift (the hard footage's 3 % light) leaves it untouched."""
+        held = float(np.clip(self.exposure, 1.0 - STEADY_GAIN, 1.0 + STEADY_GAIN))
+        if held == self.exposure:
             return img
-        return cv2.convertScaleAbs(img, alpha=1.0 / self.exposure)
+        return cv2.convertScaleAbs(img, alpha=held / self.exposure)
 
     def since(self, frames: int) -> np.ndarray:
         """How far the picture moved over the last `frames` frames (as far back as is kept)."""

@@ -141,12 +141,16 @@ class CameraPath:
     again once too many were lost."""
 
     def __init__(self, history: int) -> None:
-        self.offset = np.zeros(2)
         self.exposure = 1.0
         self._prev: np.ndarray | None = None
         self._pts: np.ndarray | None = None
         self._found = 0
-        self._path: deque[np.ndarray] = deque([self.offset.copy()], maxlen=max(history, 2))
+        self._path: deque[np.ndarray] = deque([np.zeros(2)], maxlen=max(history, 2))
+
+    @property
+    def offset(self) -> np.ndarray:
+        """How far the picture has moved since the start (work pixels)."""
+        return self._path[-1]
 
     def update(self, img: np.ndarray, subject: np.ndarray | None) -> np.ndarray:
         """The picture's shift from the last frame to `img` (zero for a still camera or when it
@@ -169,8 +173,7 @@ class CameraPath:
             if abs(g - 1.0) >= STILL_GAIN:
                 self.exposure = float(np.clip(self.exposure * g, *GAIN_RANGE))
         self._prev = cur
-        self.offset = self.offset + shift
-        self._path.append(self.offset.copy())
+        self._path.append(self._path[-1] + shift)
         return shift
 
     def steady(self, img: np.ndarray) -> np.ndarray:
